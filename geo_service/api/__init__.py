@@ -1,0 +1,1 @@
+"""HTTP layer: one router per resource, thin handlers calling the pure modules."""

