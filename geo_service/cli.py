@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from geo_service.geocoding.geocoder import MAX_QUERY_LENGTH
 from geo_service.settings import get_settings
 
 
@@ -55,6 +57,19 @@ def _build_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _geocode(args: argparse.Namespace) -> int:
+    from geo_service.service import load_geocoder
+    from geo_service.territories import Boundaries
+
+    settings = get_settings()
+    geocoder = load_geocoder(settings, Boundaries.load(settings.boundaries_dir))
+    if not args.text.strip() or len(args.text) > MAX_QUERY_LENGTH:
+        print(f"error: TEXT must hold 1 to {MAX_QUERY_LENGTH} characters, got {len(args.text)}", file=sys.stderr)
+        return 2
+    print(json.dumps(geocoder.geocode(args.text, args.context).as_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="geo-service",
@@ -96,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--cache-dir", type=Path, help="source package cache (default: GEO_SERVICE_CACHE_DIR)")
     build.add_argument("--offline", action="store_true", help="never download; fail if a source is not cached")
     build.set_defaults(func=_build_boundaries)
+
+    geocode = commands.add_parser(
+        "geocode",
+        help="resolve a place text to units and communes (JSON, as GET /api/v1/geocode)",
+        formatter_class=example,
+        epilog='Examples:\n  geo-service geocode "64 communes dans le Sud-Artois"\n'
+        '  geo-service geocode "Lille, Amiens et Senlis" --context "39% de taux de pauvreté à Creil"',
+    )
+    geocode.add_argument("text", help="the place, as people write it")
+    geocode.add_argument("--context", help="nearby text that helps choose between homonyms")
+    geocode.set_defaults(func=_geocode)
     return parser
 
 

@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from geo_service import __version__
-from geo_service.api import health, territories
+from geo_service.api import geocode, health, projects, territories
 from geo_service.api.errors import add_exception_handlers
+from geo_service.service import load_service_data
 from geo_service.settings import Settings, get_settings
-from geo_service.territories import Boundaries
 
 logger = logging.getLogger("geo_service")
 
@@ -23,16 +23,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        boundaries = Boundaries.load(settings.boundaries_dir)
-        app.state.boundaries = boundaries
-        counts = ", ".join(f"{n} {level}" for level, n in boundaries.counts().items())
+        data = load_service_data(settings)
+        app.state.data = data
+        counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())
         logger.info(
-            "geo-service %s ready: data %s (région %s: %s) from %s, store: files",
+            "geo-service %s ready: data %s (région %s: %s; %d projects) from %s, store: files",
             __version__,
-            boundaries.version,
-            boundaries.manifest["region"],
+            data.version,
+            data.boundaries.manifest["region"],
             counts,
-            settings.boundaries_dir,
+            len(data.projects.projects),
+            settings.data_dir,
         )
         yield
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(territories.router)
+    app.include_router(geocode.router)
+    app.include_router(projects.router)
 
     @app.middleware("http")
     async def log_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=REPO_DATA_DIR, description="Folder holding boundaries/ (and later projects/).")
+    data_dir: Path = Field(default=REPO_DATA_DIR, description="Folder holding boundaries/, projects/ and geocoder/.")
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "geo-service",
         description="Where the pinned source packages are downloaded for a boundaries build.",
@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     @property
     def boundaries_dir(self) -> Path:
         return self.data_dir / "boundaries"
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.data_dir / "projects"
+
+    @property
+    def pays_aliases_path(self) -> Path:
+        return self.data_dir / "geocoder" / "pays.yaml"
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,14 +10,32 @@ import pytest
 from fastapi.testclient import TestClient
 
 from boundaries.sources import SourceError, SourceFiles, ensure_sources
+from geo_service.geocoding import Geocoder
 from geo_service.main import create_app
+from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.service import ServiceData, load_service_data
 from geo_service.settings import REPO_DATA_DIR, Settings, get_settings
 from geo_service.territories import Boundaries
 
 
 @pytest.fixture(scope="session")
-def boundaries() -> Boundaries:
-    return Boundaries.load(REPO_DATA_DIR / "boundaries")
+def service_data() -> ServiceData:
+    return load_service_data(Settings(data_dir=REPO_DATA_DIR))
+
+
+@pytest.fixture(scope="session")
+def boundaries(service_data: ServiceData) -> Boundaries:
+    return service_data.boundaries
+
+
+@pytest.fixture(scope="session")
+def geocoder(service_data: ServiceData) -> Geocoder:
+    return service_data.geocoder
+
+
+@pytest.fixture(scope="session")
+def catalogue(service_data: ServiceData) -> ProjectCatalogue:
+    return service_data.projects
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +56,6 @@ def source_files() -> SourceFiles:
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     """A writable copy of the committed data folder."""
-    target = tmp_path / "data" / "boundaries"
-    target.mkdir(parents=True)
-    for path in (REPO_DATA_DIR / "boundaries").iterdir():
-        (target / path.name).write_bytes(path.read_bytes())
-    return target.parent
+    target = tmp_path / "data"
+    shutil.copytree(REPO_DATA_DIR, target)
+    return target

@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from geo_service.api.deps import BoundariesDep
+from geo_service.api.deps import DataDep
 
 router = APIRouter(tags=["health"])
 
@@ -16,6 +16,6 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, summary="Service status and data version")
-def healthz(boundaries: BoundariesDep) -> Health:
-    """`data_version` changes whenever any served data file changes; caches can key on it."""
-    return Health(status="ok", data_version=boundaries.version)
+def healthz(data: DataDep) -> Health:
+    """`data_version` changes whenever any served data (boundaries, projects) changes; caches can key on it."""
+    return Health(status="ok", data_version=data.version)

@@ -2,13 +2,13 @@
 
 from fastapi.testclient import TestClient
 
-from geo_service.territories import Boundaries
+from geo_service.service import ServiceData
 
 
-def test_healthz_reports_the_data_version(client: TestClient, boundaries: Boundaries) -> None:
+def test_healthz_reports_the_data_version(client: TestClient, service_data: ServiceData) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "data_version": boundaries.version}
+    assert response.json() == {"status": "ok", "data_version": service_data.version}
 
 
 def test_openapi_docs_are_served(client: TestClient) -> None:

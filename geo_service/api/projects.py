@@ -1,0 +1,55 @@
+"""The funded projects, as GeoJSON, with the filters a map or a report needs."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from shapely.geometry import mapping
+
+from geo_service.api.deps import ProjectsDep
+from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
+from geo_service.projects.derive import ACTION_TYPES
+from geo_service.projects.models import Project, ProjectRecord
+
+router = APIRouter(prefix="/api/v1", tags=["projects"])
+
+Geometry = Literal["point", "area"]
+
+
+def _feature(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) -> dict[str, Any]:
+    if geometry == "area":
+        shape = mapping(catalogue.areas[project.id])
+    else:
+        shape = {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
+    return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump()}
+
+
+@router.get("/projects", summary="Projects as a GeoJSON FeatureCollection")
+def list_projects(
+    catalogue: ProjectsDep,
+    geometry: Annotated[Geometry, Query(description="'point' (map marker) or 'area' (intervention area)")] = "point",
+    departement: Annotated[
+        str | None, Query(description="projects reaching a commune of this département", examples=["80"])
+    ] = None,
+    epci: Annotated[str | None, Query(description="projects reaching a commune of this EPCI (SIREN)")] = None,
+    commune: Annotated[str | None, Query(description="projects reaching this commune (INSEE code)")] = None,
+    axe: Annotated[int | None, Query(description="programme axis, 1 to 4")] = None,
+    type: Annotated[str | None, Query(description=f"action type: {', '.join(ACTION_TYPES)}")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words found in the project's texts")] = None,
+) -> dict[str, Any]:
+    filters = ProjectFilters(departement=departement, epci=epci, commune=commune, axe=axe, type=type, q=q)
+    features = [_feature(catalogue, p, geometry) for p in catalogue.search(filters)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/projects/{project_id}", summary="One project as a GeoJSON Feature with all its fields")
+def get_project(
+    catalogue: ProjectsDep,
+    project_id: Annotated[str, Path(examples=["nutri-cheques"])],
+    geometry: Geometry = "point",
+) -> dict[str, Any]:
+    return _feature(catalogue, catalogue.get(project_id), geometry)
+
+
+@router.get("/schemas/project-record.json", summary="JSON Schema of a project record (data/projects/*.yaml)")
+def project_record_schema() -> dict[str, Any]:
+    return ProjectRecord.model_json_schema()

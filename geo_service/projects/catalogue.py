@@ -1,0 +1,218 @@
+"""Load the curated project records, derive what the map needs, and answer queries over them.
+
+Loading is all-or-nothing: a record that does not validate, names an unknown territory, or resolves to no commune
+stops the load with a message naming the file and the problem, so a broken file never serves half a catalogue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import shapely
+import yaml
+from pydantic import ValidationError
+from shapely.geometry.base import BaseGeometry
+
+from geo_service.errors import DataError, InvalidInputError, NotFoundError
+from geo_service.geocoding import Geocoder
+from geo_service.geocoding.text import normalize
+from geo_service.projects.derive import (
+    ACTION_TYPES,
+    AXES,
+    derive_action_types,
+    derive_axes,
+    derive_mobile,
+    parse_indicator,
+)
+from geo_service.projects.models import (
+    GeocodingOut,
+    IndicatorOut,
+    PointOut,
+    Project,
+    ProjectRecord,
+    TerritoryOut,
+)
+from geo_service.territories import Boundaries, check_code
+
+GRID = 1e-6
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    departement: str | None = None
+    epci: str | None = None
+    commune: str | None = None
+    axe: int | None = None
+    type: str | None = None
+    q: str | None = None
+
+
+def read_records(folder: Path) -> list[tuple[Path, ProjectRecord]]:
+    records = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(path.read_text("utf-8"))
+            records.append((path, ProjectRecord.model_validate(raw)))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise DataError(f"{path.name}: {exc}") from exc
+    ids = [record.id for _, record in records]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise DataError(f"project ids used twice in {folder}: {', '.join(duplicates)}")
+    return records
+
+
+def _territories(
+    record: ProjectRecord, geocoder: Geocoder, boundaries: Boundaries, context: str
+) -> tuple[list[TerritoryOut], GeocodingOut]:
+    result = geocoder.geocode(record.place_text, context=context)
+    geocoding = GeocodingOut(unresolved=result.unresolved, notes=result.notes)
+    if not record.curation.territories:
+        return [
+            TerritoryOut(
+                level=u.level, code=u.code, name=u.name, source="geocoder", confidence=u.confidence, matched=u.matched
+            )
+            for u in result.units
+        ], geocoding
+    manual = []
+    for chosen in record.curation.territories:
+        if chosen.code not in boundaries.level(chosen.level).index:
+            raise DataError(f"project {record.id}: no {chosen.level} {chosen.code!r} in the boundaries")
+        manual.append(
+            TerritoryOut(
+                level=chosen.level,
+                code=chosen.code,
+                name=boundaries.name_of(chosen.level, chosen.code),
+                source="manual",
+                note=chosen.note,
+            )
+        )
+    return manual, geocoding
+
+
+def _derivation(record: ProjectRecord) -> tuple[list[int], list[str], bool, dict[str, list[str]]]:
+    doing = [record.name, *record.actions, *record.objectives]
+    axes = derive_axes([*doing, *record.beneficiaries, *record.partners])
+    types = derive_action_types(doing)
+    mobile = derive_mobile(doing)
+    derivation = {f"axe {axis}": words for axis, words in axes.items()} | types
+    if mobile:
+        derivation["mobile"] = mobile
+    return sorted(axes), [slug for slug in ACTION_TYPES if slug in types], bool(mobile), derivation
+
+
+class ProjectCatalogue:
+    """Every project, its intervention area, and indexes for the API's filters."""
+
+    def __init__(
+        self, projects: list[Project], areas: dict[str, BaseGeometry], boundaries: Boundaries, version: str
+    ) -> None:
+        self.projects = {p.id: p for p in projects}
+        self.areas = areas
+        self.version = version
+        self._boundaries = boundaries
+        communes = boundaries.level("commune")
+        self._parents = {
+            code: (dep, epci)
+            for code, dep, epci in zip(communes["code"], communes["departement"], communes["epci"], strict=True)
+        }
+        self._search_text = {
+            p.id: normalize(
+                " ".join(
+                    [p.name, p.organisation, p.place_text, *p.actions, *p.beneficiaries, *p.partners, *p.objectives]
+                )
+            )
+            for p in projects
+        }
+
+    @classmethod
+    def load(cls, folder: Path, boundaries: Boundaries, geocoder: Geocoder) -> ProjectCatalogue:
+        records = read_records(folder)
+        digest = hashlib.sha256()
+        projects, areas = [], {}
+        for path, record in records:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            project, area = cls._build(record, boundaries, geocoder)
+            projects.append(project)
+            areas[project.id] = area
+        return cls(projects, areas, boundaries, digest.hexdigest()[:16])
+
+    @staticmethod
+    def _build(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
+        context = " ".join([*record.indicators, *record.beneficiaries])
+        territories, geocoding = _territories(record, geocoder, boundaries, context)
+        if not territories:
+            raise DataError(
+                f"project {record.id}: nothing in {record.place_text!r} resolves to a territory and no "
+                "manual territories are given (curation.territories)"
+            )
+        communes: set[str] = set()
+        for territory in territories:
+            communes |= geocoder.gazetteer.units[territory.level, territory.code].communes
+        area = shapely.union_all([boundaries.level(t.level).geometry[t.code] for t in territories], grid_size=GRID)
+        axes, types, mobile, derivation = _derivation(record)
+        return Project(
+            id=record.id,
+            organisation=record.organisation,
+            name=record.name,
+            duration_years=record.duration_years,
+            place_text=record.place_text,
+            actions=record.actions,
+            beneficiaries=record.beneficiaries,
+            indicators=[IndicatorOut(**vars(parse_indicator(text))) for text in record.indicators],
+            partners=record.partners,
+            objectives=record.objectives,
+            axes=axes,
+            action_types=types,
+            mobile=mobile,
+            territories=territories,
+            communes=sorted(communes),
+            point=_point(record, boundaries, area),
+            geocoding=geocoding,
+            derivation=derivation,
+        ), area
+
+    def get(self, project_id: str) -> Project:
+        project = self.projects.get(project_id)
+        if project is None:
+            raise NotFoundError(f"no project with id {project_id!r}")
+        return project
+
+    def search(self, filters: ProjectFilters) -> list[Project]:
+        self._check(filters)
+        words = normalize(filters.q).split() if filters.q else []
+        return [
+            p
+            for p in self.projects.values()
+            if (filters.axe is None or filters.axe in p.axes)
+            and (filters.type is None or filters.type in p.action_types)
+            and (filters.commune is None or filters.commune in p.communes)
+            and (filters.departement is None or any(self._parents[c][0] == filters.departement for c in p.communes))
+            and (filters.epci is None or any(self._parents[c][1] == filters.epci for c in p.communes))
+            and all(word in self._search_text[p.id] for word in words)
+        ]
+
+    def _check(self, filters: ProjectFilters) -> None:
+        for level in ("departement", "epci", "commune"):
+            code = getattr(filters, level)
+            if code is not None and code not in self._boundaries.level(level).index:
+                check_code(level, code)
+                raise InvalidInputError(f"{level}={code!r}: no such {level} in the loaded data")
+        if filters.axe is not None and filters.axe not in AXES:
+            raise InvalidInputError(f"axe={filters.axe}: the programme has axes {', '.join(map(str, AXES))}")
+        if filters.type is not None and filters.type not in ACTION_TYPES:
+            raise InvalidInputError(f"type={filters.type!r}: expected one of {', '.join(ACTION_TYPES)}")
+
+
+def _point(record: ProjectRecord, boundaries: Boundaries, area: BaseGeometry) -> PointOut:
+    code = record.curation.organisation_commune
+    if code is not None:
+        communes = boundaries.level("commune")
+        if code not in communes.index:
+            raise DataError(f"project {record.id}: organisation_commune {code!r} is not a commune here")
+        lon, lat = communes.at[code, "townhall"]
+        return PointOut(lon=lon, lat=lat, source="organisation_townhall", commune=code)
+    inside = area.point_on_surface()
+    return PointOut(lon=round(inside.x, 6), lat=round(inside.y, 6), source="area_point")

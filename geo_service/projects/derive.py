@@ -1,0 +1,142 @@
+"""What we derive from a project's own words: indicator figures, action types, mobility and programme axes.
+
+Every rule reads the brochure's text with the patterns below, so a new project gets the same treatment, and each
+derived value records the words that triggered it. Action types and mobility read what the project does (name,
+actions, objectives); axes also read beneficiaries and partners (a PAT among the partners is axis 2). The
+patterns are deliberately plain: a person can check a project card against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Action types: slug -> (French label shown on pages, pattern over the project's text).
+ACTION_TYPES: dict[str, tuple[str, str]] = {
+    "epicerie_solidaire": ("Épicerie solidaire", r"épiceries? (solidaires?|sociales?|fixes?|mobiles?|itinérantes?)"),
+    "epicerie_mobile": (
+        "Épicerie mobile ou itinérante",
+        r"épiceries?[^.;]{0,40}\b(mobiles?|itinérantes?)|\b(mobiles?|itinérantes?)[^.;]{0,20}épicerie",
+    ),
+    "cheques_bons": (
+        "Chèques ou bons alimentaires",
+        r"chèques? alimentaires?|bons? d'achats?|carte prépayée|monnaie (locale|systémique)",
+    ),
+    "paniers": ("Paniers", r"\bpaniers?\b"),
+    "ateliers_cuisine_nutrition": (
+        "Ateliers cuisine et nutrition",
+        r"ateliers?[^.;]{0,60}(cuisin|culinaire|nutrition|aliment)|diététicien|cuisiner",
+    ),
+    "jardins": ("Jardins", r"jardin|autoproduction|espaces? nourriciers?"),
+    "coordination": (
+        "Coordination des acteurs",
+        r"coordin|coordonn|fédérer|mutualis|alliances?|concertation|pilotage|écosystème|interconnaissance|coopér",
+    ),
+    "lieu_alimentation": ("Tiers-lieu ou espace alimentaire", r"tiers-lieux?|espace de promotion|lieu dédié"),
+    "logistique_transformation": (
+        "Logistique et transformation",
+        r"logisti|transformation des denrées|unités? de (conditionnement|transformation)|acheminement|transport|"
+        r"stockage|glanage|approvisionnement",
+    ),
+    "formation": ("Formation", r"\bformations?\b|\bformer\b"),
+    "plateforme_numerique": ("Plateforme numérique", r"plateforme (digitale|numérique)|base de données|numérique"),
+}
+MOBILE_PATTERN = r"\bmobiles?\b|itinéran|sur roues|aller vers"
+
+# Programme axes (brochure, "Les axes d'intervention opérationnelle"): number -> (label, pattern).
+AXES: dict[int, tuple[str, str]] = {
+    1: (
+        "Alliances locales de solidarité",
+        r"alliances? locales?|coordin|coordonn|mutualis|fédérer|réseau|partenariats?|interconnaissance|"
+        r"concertation|gouvernance|co-?constru|collecti(f|ve)",
+    ),
+    2: ("Actions au sein des PAT", r"\bPAT\b|projets? alimentaires? (de |du )?territ"),
+    3: (
+        "Expérimentations qui transforment l'aide alimentaire",
+        r"expériment|innovant|tiers-lieu|monnaie|carte prépayée|plateforme digitale|groupements? d'achats?|"
+        r"autoproduction|ambassadeurs",
+    ),
+    4: ("Couverture des zones blanches", r"zones? blanches?|\bmobiles?\b|itinéran|sur roues|rural|isolé|aller vers"),
+}
+
+_NUMBER = r"\d{1,3}(?:[  \u202f]\d{3})+|\d+(?:[.,]\d+)?"
+_PERCENT = re.compile(rf"({_NUMBER})\s*%")
+_EUROS = re.compile(rf"({_NUMBER})\s*(?:€|euros?)", re.IGNORECASE)
+_SMALL = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+}
+_SMALL_OR_DIGITS = r"\d+|" + "|".join(_SMALL)
+_ONE_IN = re.compile(
+    rf"\b({_SMALL_OR_DIGITS})\s+(?:habitants?|personnes?)\s+sur\s+({_SMALL_OR_DIGITS})\b", re.IGNORECASE
+)
+_LEADING_COUNT = re.compile(rf"^({_NUMBER})\s+[a-zà-ÿ]", re.IGNORECASE)
+_COUNT = re.compile(rf"({_NUMBER})\s+[a-zà-ÿ]", re.IGNORECASE)
+INDICATOR_KINDS = (
+    ("unemployment_rate", r"chômage"),
+    ("median_income", r"revenu médian"),
+    ("median_living_standard", r"niveau de vie médian"),
+    ("poverty_rate", r"pauvreté|pauvres"),
+    ("food_insecurity_rate", r"précarité alimentaire|alimentation en qualité"),
+)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator line: the brochure's words verbatim, and the figure read from them when there is one."""
+
+    text: str
+    value: float | None
+    unit: str | None  # "%", "€" or None (a count)
+    kind: str  # see INDICATOR_KINDS; "count" for a plain number, "other" when there is no figure
+
+
+def _number(raw: str) -> float:
+    word = _SMALL.get(raw.lower())
+    return float(word) if word is not None else float(re.sub(r"[  \u202f]", "", raw).replace(",", "."))
+
+
+def parse_indicator(text: str) -> Indicator:
+    kind = next((name for name, pattern in INDICATOR_KINDS if re.search(pattern, text, re.IGNORECASE)), None)
+    if match := _PERCENT.search(text):
+        return Indicator(text, _number(match.group(1)), "%", kind or "share")
+    if match := _ONE_IN.search(text):
+        share = 100 * _number(match.group(1)) / _number(match.group(2))
+        return Indicator(text, round(share, 1), "%", kind or "share")
+    if match := _LEADING_COUNT.search(text):
+        return Indicator(text, _number(match.group(1)), None, "count")
+    if match := _EUROS.search(text):
+        return Indicator(text, _number(match.group(1)), "€", kind or "amount")
+    if match := _COUNT.search(text):
+        return Indicator(text, _number(match.group(1)), None, "count")
+    return Indicator(text, None, None, kind or "other")
+
+
+def _hits(pattern: str, texts: Iterable[str]) -> list[str]:
+    regex = re.compile(pattern, re.IGNORECASE)
+    return sorted({m.group(0).strip().lower() for text in texts for m in regex.finditer(text)})
+
+
+def derive_action_types(texts: list[str]) -> dict[str, list[str]]:
+    """Action type slug -> the words that gave it away."""
+    found = {slug: _hits(pattern, texts) for slug, (_, pattern) in ACTION_TYPES.items()}
+    return {slug: words for slug, words in found.items() if words}
+
+
+def derive_axes(texts: list[str]) -> dict[int, list[str]]:
+    found = {axis: _hits(pattern, texts) for axis, (_, pattern) in AXES.items()}
+    return {axis: words for axis, words in found.items() if words}
+
+
+def derive_mobile(texts: list[str]) -> list[str]:
+    return _hits(MOBILE_PATTERN, texts)

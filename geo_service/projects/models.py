@@ -1,0 +1,107 @@
+"""Pydantic models: the curated record kept in ``data/projects/*.yaml`` and the project as the API serves it.
+
+API field names are English; the brochure's French text is kept as it was written. The JSON Schema of the record
+is published at ``/api/v1/schemas/project-record.json`` and committed as ``data/projects/project-record.schema.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Level = Literal["commune", "epci", "arrondissement", "departement", "region"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+
+
+class ManualTerritory(BaseModel):
+    """A unit a person chose for the project, replacing what the geocoder reads in ``place_text``."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: Level
+    code: str
+    note: Text = Field(description="Why a person decided this, for the next reader.")
+
+
+class Curation(BaseModel):
+    """What a person decided where the brochure's words are not enough."""
+
+    model_config = ConfigDict(extra="forbid")
+    organisation_commune: str | None = Field(
+        default=None, description="INSEE code of the commune where the porteur is based, when known."
+    )
+    territories: list[ManualTerritory] = Field(default_factory=list)
+
+
+class ProjectRecord(BaseModel):
+    """One funded project as the brochure describes it, plus the curation."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Slug
+    organisation: Text
+    name: Text
+    duration_years: int = Field(ge=1, le=10)
+    place_text: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="The brochure's « lieu d'intervention », verbatim."
+    )
+    actions: list[Text] = Field(default_factory=list)
+    beneficiaries: list[Text] = Field(default_factory=list)
+    indicators: list[Text] = Field(default_factory=list, description="Verbatim indicator lines.")
+    partners: list[Text] = Field(default_factory=list)
+    objectives: list[Text] = Field(default_factory=list)
+    curation: Curation = Field(default_factory=Curation)
+
+
+class IndicatorOut(BaseModel):
+    text: str
+    value: float | None
+    unit: str | None
+    kind: str
+
+
+class TerritoryOut(BaseModel):
+    level: Level
+    code: str
+    name: str
+    source: Literal["geocoder", "manual"]
+    confidence: float | None = None
+    matched: str | None = None
+    note: str | None = None
+
+
+class PointOut(BaseModel):
+    lon: float
+    lat: float
+    source: Literal["organisation_townhall", "area_point"]
+    commune: str | None = None
+
+
+class GeocodingOut(BaseModel):
+    """What the geocoder read in ``place_text`` (kept even when a person chose the territories)."""
+
+    unresolved: list[str]
+    notes: list[str]
+
+
+class Project(BaseModel):
+    id: str
+    organisation: str
+    name: str
+    duration_years: int
+    place_text: str
+    actions: list[str]
+    beneficiaries: list[str]
+    indicators: list[IndicatorOut]
+    partners: list[str]
+    objectives: list[str]
+    axes: list[int]
+    action_types: list[str]
+    mobile: bool
+    territories: list[TerritoryOut]
+    communes: list[str]
+    point: PointOut
+    geocoding: GeocodingOut
+    derivation: dict[str, list[str]] = Field(
+        description="For each derived axis ('axe 1'...), action type and 'mobile': the words that gave it away."
+    )
