@@ -70,6 +70,13 @@ def _geocode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_schema(_: argparse.Namespace) -> int:
+    from geo_service.projects.models import ProjectRecord
+
+    print(json.dumps(ProjectRecord.model_json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="geo-service",
@@ -122,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     geocode.add_argument("text", help="the place, as people write it")
     geocode.add_argument("--context", help="nearby text that helps choose between homonyms")
     geocode.set_defaults(func=_geocode)
+
+    schema = commands.add_parser(
+        "project-schema",
+        help="print the JSON Schema of a project record (data/projects/*.yaml)",
+        formatter_class=example,
+        epilog="Example:\n  geo-service project-schema > data/projects/project-record.schema.json",
+    )
+    schema.set_defaults(func=_project_schema)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from geo_service.cli import build_parser, main
 
-COMMANDS = ["serve", "fetch-sources", "build-boundaries"]
+COMMANDS = ["serve", "fetch-sources", "build-boundaries", "geocode", "project-schema"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -51,3 +52,15 @@ def test_offline_build_without_sources_says_how_to_get_them(tmp_path: Path, caps
     code = main(["build-boundaries", "--out", str(tmp_path / "out"), "--offline", "--cache-dir", str(tmp_path)])
     assert code == 1
     assert "geo-service fetch-sources" in capsys.readouterr().err
+
+
+def test_geocode_prints_the_api_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["geocode", "Lille, Amiens et Senlis", "--context", "39% de taux de pauvreté à Creil"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) == {"query", "units", "communes", "unresolved", "notes"}
+    assert answer["communes"] == ["59350", "60612", "80021"]
+
+
+def test_geocode_refuses_blank_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["geocode", "  "]) == 2
+    assert "TEXT must hold" in capsys.readouterr().err

@@ -189,6 +189,9 @@ class Geocoder:
         """
         j = i
         while j < len(words) and words[j] in ARTICLES:
+            length, entries = self._longest(words, j)
+            if length > 1:
+                return j, j + length, entries  # a name that starts with its article: La Neuville-sur-Oudeuil
             implied = CONTRACTIONS.get(words[j])
             if implied and j + 1 < len(words):
                 length, entries = self._longest([*words[: j + 1], implied, *words[j + 1 :]], j + 1)

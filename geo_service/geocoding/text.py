@@ -31,13 +31,18 @@ class Token:
 
 @lru_cache(maxsize=65536)
 def fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.translate(_LIGATURES).lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    decomposed = unicodedata.normalize("NFKD", word.translate(_LIGATURES)).lower()
+    # Compatibility forms can decompose into punctuation ('¼' -> '1⁄4'): keep letters and digits only.
+    plain = "".join(ch for ch in decomposed if ch.isalnum())
     return _SPELLED_OUT.get(plain, plain)
 
 
 def tokenize(text: str) -> list[Token]:
-    return [Token(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [
+        Token(raw if raw in SEPARATORS else fold(raw), m.start(), m.end())
+        for m in _TOKEN.finditer(text)
+        for raw in [m.group()]
+    ]
 
 
 def normalize(text: str) -> str:

@@ -33,6 +33,7 @@ from geo_service.projects.models import (
     Project,
     ProjectRecord,
     TerritoryOut,
+    describe_validation_error,
 )
 from geo_service.territories import Boundaries, check_code
 
@@ -55,8 +56,10 @@ def read_records(folder: Path) -> list[tuple[Path, ProjectRecord]]:
         try:
             raw = yaml.safe_load(path.read_text("utf-8"))
             records.append((path, ProjectRecord.model_validate(raw)))
-        except (yaml.YAMLError, ValidationError) as exc:
-            raise DataError(f"{path.name}: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise DataError(f"{path.name}: not valid YAML: {exc}") from exc
+        except ValidationError as exc:
+            raise DataError(f"{path.name}: {describe_validation_error(exc)}") from exc
     ids = [record.id for _, record in records]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -94,7 +97,7 @@ def _territories(
 
 def _derivation(record: ProjectRecord) -> tuple[list[int], list[str], bool, dict[str, list[str]]]:
     doing = [record.name, *record.actions, *record.objectives]
-    axes = derive_axes([*doing, *record.beneficiaries, *record.partners])
+    axes = derive_axes([*doing, *record.beneficiaries], record.partners)
     types = derive_action_types(doing)
     mobile = derive_mobile(doing)
     derivation = {f"axe {axis}": words for axis, words in axes.items()} | types

@@ -2,7 +2,7 @@
 
 Every rule reads the brochure's text with the patterns below, so a new project gets the same treatment, and each
 derived value records the words that triggered it. Action types and mobility read what the project does (name,
-actions, objectives); axes also read beneficiaries and partners (a PAT among the partners is axis 2). The
+actions, objectives); axes also read the beneficiaries, and a PAT among the partners counts for axis 2. The
 patterns are deliberately plain: a person can check a project card against them.
 """
 
@@ -42,6 +42,7 @@ ACTION_TYPES: dict[str, tuple[str, str]] = {
     "formation": ("Formation", r"\bformations?\b|\bformer\b"),
     "plateforme_numerique": ("Plateforme numérique", r"plateforme (digitale|numérique)|base de données|numérique"),
 }
+PAT_AXIS = 2
 MOBILE_PATTERN = r"\bmobiles?\b|itinéran|sur roues|aller vers"
 
 # Programme axes (brochure, "Les axes d'intervention opérationnelle"): number -> (label, pattern).
@@ -133,8 +134,11 @@ def derive_action_types(texts: list[str]) -> dict[str, list[str]]:
     return {slug: words for slug, words in found.items() if words}
 
 
-def derive_axes(texts: list[str]) -> dict[int, list[str]]:
-    found = {axis: _hits(pattern, texts) for axis, (_, pattern) in AXES.items()}
+def derive_axes(texts: list[str], partners: list[str]) -> dict[int, list[str]]:
+    """Axes from what the project does and for whom; a PAT among the partners also counts for axis 2."""
+    found = {
+        axis: _hits(pattern, [*texts, *partners] if axis == PAT_AXIS else texts) for axis, (_, pattern) in AXES.items()
+    }
     return {axis: words for axis, words in found.items() if words}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 Level = Literal["commune", "epci", "arrondissement", "departement", "region"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -105,3 +105,12 @@ class Project(BaseModel):
     derivation: dict[str, list[str]] = Field(
         description="For each derived axis ('axe 1'...), action type and 'mobile': the words that gave it away."
     )
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, naming the field and the value received: 'duration_years: ... (got 'trois')'."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "record"
+        problems.append(f"{where}: {item['msg']} (got {item['input']!r})")
+    return "; ".join(problems)

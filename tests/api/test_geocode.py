@@ -1,0 +1,33 @@
+"""GET /api/v1/geocode: the documented shape, and clear refusals."""
+
+from fastapi.testclient import TestClient
+
+
+def test_answer_has_exactly_the_documented_fields(client: TestClient) -> None:
+    body = client.get("/api/v1/geocode", params={"q": "64 communes dans le Sud-Artois"}).json()
+    assert set(body) == {"query", "units", "communes", "unresolved", "notes"}
+    assert body["query"] == "64 communes dans le Sud-Artois"
+    assert body["units"] == [
+        {"level": "epci", "code": "200035442", "name": "CC du Sud Artois", "confidence": 0.95, "matched": "Sud-Artois"}
+    ]
+    assert len(body["communes"]) == 64 and body["unresolved"] == []
+
+
+def test_context_decides_a_homonym(client: TestClient) -> None:
+    params = {"q": "Senlis", "context": "une commune du Pas-de-Calais"}
+    assert client.get("/api/v1/geocode", params=params).json()["communes"] == ["62790"]
+
+
+def test_nothing_resolved_is_a_200_with_the_text_unresolved(client: TestClient) -> None:
+    response = client.get("/api/v1/geocode", params={"q": "Participation & Fraternit"})
+    assert response.status_code == 200
+    assert response.json()["units"] == [] and response.json()["unresolved"] == ["Participation", "Fraternit"]
+
+
+def test_empty_blank_and_overlong_queries_are_422(client: TestClient) -> None:
+    for q in ["", "   ", "a" * 501]:
+        response = client.get("/api/v1/geocode", params={"q": q})
+        assert response.status_code == 422, q
+        assert "q" in str(response.json()["detail"])
+    assert client.get("/api/v1/geocode").status_code == 422
+    assert client.get("/api/v1/geocode", params={"q": "a" * 500}).status_code == 200
