@@ -71,6 +71,37 @@ def _geocode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _coverage(args: argparse.Namespace) -> int:
+    from geo_service.coverage import CoverageParams
+    from geo_service.errors import GeoServiceError
+    from geo_service.export import write_atomically
+    from geo_service.service import load_service_data
+
+    try:
+        params = CoverageParams(args.rural_max_density, args.max_km, args.count_departmental)
+        data = load_service_data(get_settings())
+        for level in ("departement", "epci"):
+            if getattr(args, level) is not None:
+                data.boundaries.require(level, getattr(args, level), parameter=f"--{level}")
+        coverage = data.coverage
+        frame = coverage.communes_frame(params, args.departement, args.epci)
+        if args.format == "gpkg":
+            layer = coverage.geodataframe(frame.assign(projects=frame["projects"].map(";".join)))
+            write_atomically(args.out, lambda path: layer.to_file(path, driver="GPKG", layer="coverage"))
+        else:
+            body = coverage.export(params, args.format, args.departement, args.epci)
+            write_atomically(args.out, lambda path: path.write_bytes(body))
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {args.out}: {len(frame)} communes, {int(frame['zone_blanche'].sum())} zones blanches "
+        f"(rural below {params.rural_max_density:g} hab/km², farther than {params.max_km:g} km, "
+        f"département-wide actions {'counted' if params.count_departmental else 'not counted'})"
+    )
+    return 0
+
+
 def _project_schema(_: argparse.Namespace) -> int:
     from geo_service.projects.models import ProjectRecord
 
@@ -142,6 +173,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     geocode.add_argument("text", help="the place, as people write it")
     geocode.add_argument("--context", help="nearby text that helps choose between homonyms")
+
+    coverage = _command(
+        commands,
+        "coverage",
+        "export the coverage of every commune (same figures as /api/v1/coverage/communes)",
+        _coverage,
+        "geo-service coverage --format csv --out couverture.csv",
+        "geo-service coverage --format gpkg --out couverture.gpkg --max-km 15 --count-departmental",
+        "geo-service coverage --format geojson --out sud-artois.geojson --epci 200035442",
+    )
+    coverage.add_argument("--format", choices=["csv", "geojson", "gpkg"], required=True)
+    coverage.add_argument("--out", type=Path, required=True, help="file to write (replaced only once complete)")
+    coverage.add_argument("--rural-max-density", type=float, default=150.0, help="rural below this (hab/km², 150)")
+    coverage.add_argument("--max-km", type=float, default=10.0, help="zone blanche beyond this distance (km, 10)")
+    coverage.add_argument("--count-departmental", action="store_true", help="département-wide actions reach")
+    coverage.add_argument("--departement", help="only this département's communes")
+    coverage.add_argument("--epci", help="only this EPCI's communes")
 
     _command(
         commands,

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from geo_service import __version__
-from geo_service.api import geocode, health, projects, territories
+from geo_service.api import coverage, geocode, health, projects, territories
 from geo_service.api.errors import add_exception_handlers
 from geo_service.service import load_service_data
 from geo_service.settings import Settings, get_settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(territories.router)
     app.include_router(geocode.router)
     app.include_router(projects.router)
+    app.include_router(coverage.router)
 
     @app.middleware("http")
     async def log_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

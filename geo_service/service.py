@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from geo_service.coverage import Coverage
 from geo_service.geocoding import Gazetteer, Geocoder
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.settings import Settings
@@ -16,6 +17,7 @@ class ServiceData:
     boundaries: Boundaries
     geocoder: Geocoder
     projects: ProjectCatalogue
+    coverage: Coverage
 
     @property
     def version(self) -> str:
@@ -31,4 +33,4 @@ def load_service_data(settings: Settings) -> ServiceData:
     boundaries = Boundaries.load(settings.boundaries_dir)
     geocoder = load_geocoder(settings, boundaries)
     projects = ProjectCatalogue.load(settings.projects_dir, boundaries, geocoder)
-    return ServiceData(boundaries, geocoder, projects)
+    return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects))

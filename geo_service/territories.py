@@ -124,6 +124,13 @@ class Boundaries:
     def name_of(self, level: str, code: str) -> str:
         return str(self.frames[level].at[code, "name"])
 
+    def require(self, level: str, code: str, parameter: str) -> str:
+        """A filter value: the code of a unit present in the data, else an error naming the parameter."""
+        if code not in self.level(level).index:
+            check_code(level, code)
+            raise InvalidInputError(f"{parameter}={code!r}: no such {level} in the loaded data")
+        return code
+
     def get(self, level: str, code: str) -> Territory:
         frame = self.level(level)
         check_code(level, code)

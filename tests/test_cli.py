@@ -11,7 +11,7 @@ import pytest
 
 from geo_service.cli import build_parser, main
 
-COMMANDS = ["serve", "fetch-sources", "build-boundaries", "geocode", "project-schema"]
+COMMANDS = ["serve", "fetch-sources", "build-boundaries", "geocode", "coverage", "project-schema"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -64,3 +64,16 @@ def test_geocode_prints_the_api_answer(capsys: pytest.CaptureFixture[str]) -> No
 def test_geocode_refuses_blank_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["geocode", "  "]) == 2
     assert "TEXT must hold" in capsys.readouterr().err
+
+
+def test_coverage_export_gpkg_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import geopandas as gpd
+
+    out = tmp_path / "couverture.gpkg"
+    assert main(["coverage", "--format", "gpkg", "--out", str(out), "--departement", "80"]) == 0
+    layer = gpd.read_file(out, layer="coverage")
+    assert len(layer) == 771 and set(layer["departement"]) == {"80"} and layer.crs.to_epsg() == 4326
+    assert "wrote" in capsys.readouterr().out
+    assert main(["coverage", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--max-km", "-1"]) == 2
+    assert "max_km" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()

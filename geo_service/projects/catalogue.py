@@ -35,7 +35,7 @@ from geo_service.projects.models import (
     TerritoryOut,
     describe_validation_error,
 )
-from geo_service.territories import Boundaries, check_code
+from geo_service.territories import Boundaries
 
 GRID = 1e-6
 
@@ -200,9 +200,8 @@ class ProjectCatalogue:
     def _check(self, filters: ProjectFilters) -> None:
         for level in ("departement", "epci", "commune"):
             code = getattr(filters, level)
-            if code is not None and code not in self._boundaries.level(level).index:
-                check_code(level, code)
-                raise InvalidInputError(f"{level}={code!r}: no such {level} in the loaded data")
+            if code is not None:
+                self._boundaries.require(level, code, parameter=level)
         if filters.axe is not None and filters.axe not in AXES:
             raise InvalidInputError(f"axe={filters.axe}: the programme has axes {', '.join(map(str, AXES))}")
         if filters.type is not None and filters.type not in ACTION_TYPES:

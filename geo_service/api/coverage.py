@@ -1,0 +1,85 @@
+"""Coverage of the communes and zones blanches; the rule is documented in ``geo_service.coverage``."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from geo_service.api.deps import DataDep
+from geo_service.coverage import CoverageParams
+from geo_service.coverage import __doc__ as RULE
+from geo_service.territories import Boundaries
+
+router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
+
+
+def coverage_params(
+    rural_max_density: Annotated[
+        float, Query(gt=0, le=100_000, description="a commune is rural below this density (inhabitants per km²)")
+    ] = CoverageParams.rural_max_density,
+    max_km: Annotated[
+        float,
+        Query(ge=0, le=1000, description="a rural commune farther than this from a reached one is a zone blanche"),
+    ] = CoverageParams.max_km,
+    count_departmental: Annotated[
+        bool, Query(description="count département-wide actions as reaching their communes")
+    ] = CoverageParams.count_departmental,
+) -> CoverageParams:
+    return CoverageParams(rural_max_density, max_km, count_departmental)
+
+
+ParamsDep = Annotated[CoverageParams, Depends(coverage_params)]
+
+
+def _filters(boundaries: Boundaries, departement: str | None, epci: str | None) -> tuple[str | None, str | None]:
+    for level, code in (("departement", departement), ("epci", epci)):
+        if code is not None:
+            boundaries.require(level, code, parameter=level)
+    return departement, epci
+
+
+@router.get(
+    "/communes",
+    summary="Coverage of every commune (GeoJSON, or CSV with format=csv)",
+    description=RULE,
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}, "text/csv": {}}}},
+)
+def communes(
+    data: DataDep,
+    params: ParamsDep,
+    format: Literal["geojson", "csv"] = "geojson",
+    departement: Annotated[str | None, Query(examples=["02"])] = None,
+    epci: Annotated[str | None, Query(examples=["200035442"])] = None,
+) -> Response:
+    departement, epci = _filters(data.boundaries, departement, epci)
+    body = data.coverage.export(params, format, departement, epci)
+    if format == "csv":
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="couverture-communes.csv"'},
+        )
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("/summary", summary="Per EPCI or département: communes and people in zones blanches, actions, reach")
+def summary(data: DataDep, params: ParamsDep, level: Literal["epci", "departement"] = "departement") -> dict[str, Any]:
+    items = data.coverage.summary(params, level)
+    totals = items.drop(columns=["code", "name", "local_actions", "actions", "population_reached_share"]).sum()
+    totals_out = {key: int(value) for key, value in totals.items()}
+    totals_out["population_reached_share"] = round(totals_out["population_reached"] / totals_out["population"], 4)
+    return {
+        "level": level,
+        "params": vars(params),
+        "items": items.to_dict(orient="records"),
+        "totals": totals_out,
+    }
+
+
+@router.get("/zones-blanches", summary="Zone-blanche communes (GeoJSON); dissolve=true merges neighbours")
+def zones_blanches(
+    data: DataDep,
+    params: ParamsDep,
+    dissolve: Annotated[bool, Query(description="merge touching zone-blanche communes into areas")] = False,
+) -> Response:
+    return Response(data.coverage.zones_blanches_geojson(params, dissolve), media_type="application/geo+json")

@@ -1,0 +1,330 @@
+"""Coverage of the communes by funded projects, and the *zones blanches* rule.
+
+For every commune: the projects that reach it and the broadest scope among them, the number of local projects,
+the distance from its town hall to the town hall of the nearest commune reached by a local action, population,
+area, density, a rural / urban class, and whether it is a zone blanche, with the reason in words.
+
+The rule, the same for the map, the API and the exports:
+
+* a project's **scope** is ``local`` when all its territories are communes, EPCI or arrondissements; ``departement``
+  when its broadest territory is a département; ``region`` when it covers the région. A commune's ``best_scope`` is
+  the most local scope among the projects reaching it (``none`` when no project does);
+* a commune is **rural** when its density (population / area) is below ``rural_max_density`` inhabitants per km².
+  Default 150: here, 78 % of the région's communes and 22 % of its people fall under it. It is a commune-average
+  density, simpler than INSEE's 1 km²-cell density grid, and a parameter so it can be set to match another reading;
+* a commune is **reached** when a local project reaches it, or, with ``count_departmental=true``, a
+  département-wide project too (region-wide projects never count: they reach everywhere on paper);
+* ``distance_km``: from the commune's town hall to the nearest town hall of a reached commune, in Lambert-93
+  (EPSG:2154; the overseas départements use their own UTM projection), 0 when reached, null when nothing is reached;
+* a **zone blanche** is a rural commune, not reached, farther than ``max_km`` from a reached commune. Default
+  10 km: about a quarter of an hour by car, beyond walking or cycling for most, which is the point of the axis 4
+  of the programme (people without a car).
+
+Raising ``max_km``, lowering ``rural_max_density`` or counting département-wide actions can only remove zones
+blanches, never add one; the tests check it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from shapely.geometry import mapping
+
+from geo_service.errors import InvalidInputError
+from geo_service.formatting import fr_number
+from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.territories import Boundaries
+
+SCOPES = ("local", "departement", "region", "none")
+LOCAL_LEVELS = frozenset({"commune", "epci", "arrondissement"})
+METROPOLE_CRS = 2154
+OVERSEAS_CRS = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
+COLUMNS = [
+    "code",
+    "name",
+    "departement",
+    "epci",
+    "population",
+    "area_km2",
+    "density",
+    "rural",
+    "projects",
+    "local_projects",
+    "best_scope",
+    "distance_km",
+    "zone_blanche",
+    "reason",
+]
+
+
+@dataclass(frozen=True)
+class CoverageParams:
+    rural_max_density: float = 150.0
+    max_km: float = 10.0
+    count_departmental: bool = False
+
+    def __post_init__(self) -> None:
+        if not (self.rural_max_density > 0 and np.isfinite(self.rural_max_density)):
+            raise InvalidInputError(f"rural_max_density must be a positive number, got {self.rural_max_density}")
+        if not (self.max_km >= 0 and np.isfinite(self.max_km)):
+            raise InvalidInputError(f"max_km must be zero or more, got {self.max_km}")
+
+
+def project_scope(levels: list[str]) -> str:
+    if "region" in levels:
+        return "region"
+    if "departement" in levels:
+        return "departement"
+    return "local"
+
+
+class Coverage:
+    """Coverage computations for one data version; results are cached per parameters."""
+
+    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue) -> None:
+        communes = boundaries.level("commune")
+        self.communes = communes
+        self._geometry = communes.geometry
+        self.population = communes["population"].to_numpy(dtype=float)
+        self.area = communes["area_km2"].to_numpy(dtype=float)
+        self.density = np.divide(self.population, self.area, out=np.zeros_like(self.population), where=self.area > 0)
+        index = {code: i for i, code in enumerate(communes["code"])}
+        self.reach = {scope: np.zeros(len(communes), dtype=bool) for scope in SCOPES[:3]}
+        self.local_count = np.zeros(len(communes), dtype=int)
+        self.projects_of: list[list[str]] = [[] for _ in range(len(communes))]
+        self.scope_of_project: dict[str, str] = {}
+        for project in projects.projects.values():
+            scope = project_scope([t.level for t in project.territories])
+            self.scope_of_project[project.id] = scope
+            rows = [index[c] for c in project.communes if c in index]
+            self.reach[scope][rows] = True
+            if scope == "local":
+                self.local_count[rows] += 1
+            for row in rows:
+                self.projects_of[row].append(project.id)
+        self._xy, self._groups = _projected_townhalls(communes)
+        self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
+        self.compute = lru_cache(maxsize=32)(self._compute)
+        self.export = lru_cache(maxsize=64)(self._export)
+        self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
+
+    def _nearest_km(self, reached: np.ndarray) -> np.ndarray:
+        """Distance from each town hall to the nearest reached one, within the same projection zone."""
+        distance = np.full(len(reached), np.nan)
+        distance[reached] = 0.0
+        for rows in self._groups:
+            targets = rows[reached[rows]]
+            sources = rows[~reached[rows]]
+            if len(targets) == 0 or len(sources) == 0:
+                continue
+            tree = shapely.STRtree(shapely.points(self._xy[targets]))
+            _, km = tree.query_nearest(shapely.points(self._xy[sources]), return_distance=True, all_matches=False)
+            distance[sources] = km / 1000.0
+        return distance
+
+    def _compute(self, params: CoverageParams) -> pd.DataFrame:
+        reached = self.reach["local"] | (self.reach["departement"] if params.count_departmental else False)
+        distance = self._nearest_km(reached)
+        rural = self.density < params.rural_max_density
+        far = ~reached & ~(distance <= params.max_km)  # NaN (nothing reached anywhere) counts as far
+        zone_blanche = rural & far
+        best = np.select(
+            [self.reach["local"], self.reach["departement"], self.reach["region"]],
+            ["local", "departement", "region"],
+            default="none",
+        )
+        frame = pd.DataFrame(
+            {
+                "code": self.communes["code"].to_numpy(),
+                "name": self.communes["name"].to_numpy(),
+                "departement": self.communes["departement"].to_numpy(),
+                "epci": self.communes["epci"].to_numpy(),
+                "population": self.population.astype(int),
+                "area_km2": self.area,
+                "density": np.round(self.density, 1),
+                "rural": rural,
+                "projects": self.projects_of,
+                "local_projects": self.local_count,
+                "best_scope": best,
+                "distance_km": np.round(distance, 2),
+                "zone_blanche": zone_blanche,
+            }
+        )
+        frame["reason"] = [
+            _reason(row, params)
+            for row in frame[
+                ["density", "rural", "local_projects", "best_scope", "distance_km", "zone_blanche"]
+            ].itertuples(index=False)
+        ]
+        return frame.set_index(self.communes.index.rename(None))
+
+    def communes_frame(
+        self, params: CoverageParams, departement: str | None = None, epci: str | None = None
+    ) -> pd.DataFrame:
+        frame = self.compute(params)
+        if departement is not None:
+            frame = frame[frame["departement"] == departement]
+        if epci is not None:
+            frame = frame[frame["epci"] == epci]
+        return frame
+
+    def geodataframe(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(frame, geometry=self._geometry.loc[frame.index], crs="EPSG:4326")
+
+    def feature_collection(self, frame: pd.DataFrame) -> dict:
+        records = frame[COLUMNS].to_dict(orient="records")
+        features = []
+        for record, geometry in zip(records, self._geometry.loc[frame.index], strict=True):
+            if isinstance(record["distance_km"], float) and np.isnan(record["distance_km"]):
+                record["distance_km"] = None
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": record["code"],
+                    "properties": record,
+                    "geometry": None if geometry is None else mapping(geometry),
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+    def _export(
+        self, params: CoverageParams, fmt: str, departement: str | None = None, epci: str | None = None
+    ) -> bytes:
+        """The communes as CSV or GeoJSON bytes: one function for the API, the CLI and the exports."""
+        frame = self.communes_frame(params, departement, epci)
+        if fmt == "csv":
+            return to_csv(frame).encode("utf-8")
+        if fmt == "geojson":
+            return _json_bytes(self.feature_collection(frame))
+        raise InvalidInputError(f"format={fmt!r}: expected 'csv' or 'geojson'")
+
+    def _zones_blanches_geojson(self, params: CoverageParams, dissolve: bool) -> bytes:
+        return _json_bytes(self.zones_blanches(params, dissolve))
+
+    def zones_blanches(self, params: CoverageParams, dissolve: bool = False) -> dict:
+        """The zone-blanche communes, or with ``dissolve`` the areas they form together (one feature each)."""
+        frame = self.compute(params)
+        frame = frame[frame["zone_blanche"]]
+        if not dissolve:
+            return self.feature_collection(frame)
+        geometries = self._geometry.loc[frame.index]
+        merged = shapely.union_all(geometries.to_numpy(), grid_size=1e-6)
+        parts = list(getattr(merged, "geoms", [merged])) if not merged.is_empty else []
+        tree = shapely.STRtree(shapely.point_on_surface(geometries.to_numpy()))
+        features = []
+        for number, part in enumerate(sorted(parts, key=lambda p: -p.area), start=1):
+            members = frame.iloc[tree.query(part, predicate="contains")].sort_values("code")
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": number,
+                    "properties": {
+                        "communes": members["code"].tolist(),
+                        "communes_count": len(members),
+                        "population": int(members["population"].sum()),
+                        "departements": sorted(set(members["departement"])),
+                    },
+                    "geometry": mapping(part),
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+    def summary(self, params: CoverageParams, level: str) -> pd.DataFrame:
+        """Per EPCI or département: communes, population, zones blanches, local actions, share of people reached."""
+        if level not in ("epci", "departement"):
+            raise InvalidInputError(f"level={level!r}: expected 'epci' or 'departement'")
+        frame = self.compute(params).copy()
+        frame["reached"] = (frame["best_scope"] == "local") | (
+            params.count_departmental & (frame["best_scope"] == "departement")
+        )
+        names = self._names[level]
+        rows = []
+        for code, group in frame.groupby(level, sort=True):
+            local = {p for ps in group["projects"] for p in ps if self.scope_of_project[p] == "local"}
+            every = {p for ps in group["projects"] for p in ps}
+            population = int(group["population"].sum())
+            reached_population = int(group.loc[group["reached"], "population"].sum())
+            rows.append(
+                {
+                    "code": code,
+                    "name": names[code],
+                    "communes": len(group),
+                    "population": population,
+                    "communes_zone_blanche": int(group["zone_blanche"].sum()),
+                    "population_zone_blanche": int(group.loc[group["zone_blanche"], "population"].sum()),
+                    "local_actions": len(local),
+                    "actions": len(every),
+                    "population_reached": reached_population,
+                    "population_reached_share": round(reached_population / population, 4) if population else 0.0,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _reason(row, params: CoverageParams) -> str:
+    density, rural, local, best, distance, zone_blanche = row
+    threshold = fr_number(params.rural_max_density)
+    kind = (
+        f"commune rurale ({fr_number(density, 1)} hab/km² < {threshold})"
+        if rural
+        else f"commune urbaine ({fr_number(density, 1)} hab/km² ≥ {threshold})"
+    )
+    if local:
+        return f"{kind}, atteinte par {local} action{'s' if local > 1 else ''} locale{'s' if local > 1 else ''}"
+    if best == "departement" and params.count_departmental:
+        return f"{kind}, atteinte par une action départementale (comptée)"
+    reach = {
+        "departement": "atteinte seulement par une action départementale (non comptée)",
+        "region": "atteinte seulement par une action régionale",
+        "none": "aucune action",
+    }[best]
+    if np.isnan(distance):
+        where = "aucune commune atteinte par une action locale"
+    else:
+        where = f"commune atteinte la plus proche à {fr_number(distance, 1)} km"
+    limit = fr_number(params.max_km)
+    verdict = (
+        f" : zone blanche (> {limit} km)"
+        if zone_blanche
+        else ""
+        if not rural
+        else f" : pas zone blanche (≤ {limit} km)"
+    )
+    return f"{kind}, {reach}, {where}{verdict}"
+
+
+def _projected_townhalls(communes: gpd.GeoDataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Town halls in metres, each in its zone's projection, and the row groups sharing a projection."""
+    lonlat = np.array([p if p is not None else (np.nan, np.nan) for p in communes["townhall"]], dtype=float)
+    crs = np.array([OVERSEAS_CRS.get(d, METROPOLE_CRS) for d in communes["departement"]])
+    xy = np.full_like(lonlat, np.nan)
+    groups = []
+    for epsg in sorted(set(crs)):
+        rows = np.flatnonzero((crs == epsg) & ~np.isnan(lonlat[:, 0]))
+        transformer = Transformer.from_crs(4326, int(epsg), always_xy=True)
+        xy[rows, 0], xy[rows, 1] = transformer.transform(lonlat[rows, 0], lonlat[rows, 1])
+        groups.append(rows)
+    return xy, groups
+
+
+def _json_bytes(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """CSV of a communes frame: projects joined by ';', booleans as true/false, decimal point."""
+    out = frame[COLUMNS].copy()
+    out["projects"] = out["projects"].map(";".join)
+    for column in ("rural", "zone_blanche"):
+        out[column] = out[column].map({True: "true", False: "false"})
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()

@@ -1,0 +1,97 @@
+"""GET /api/v1/coverage/*: the same figures in every format, parameters checked."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from geo_service.cli import main
+
+
+def test_communes_geojson(client: TestClient) -> None:
+    response = client.get("/api/v1/coverage/communes")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/geo+json"
+    features = response.json()["features"]
+    assert len(features) == 3782
+    assert {
+        "code",
+        "population",
+        "density",
+        "rural",
+        "projects",
+        "local_projects",
+        "best_scope",
+        "distance_km",
+        "zone_blanche",
+        "reason",
+    } <= set(features[0]["properties"])
+
+
+def test_csv_filters_and_the_cli_writes_the_same_bytes(client: TestClient, tmp_path: Path) -> None:
+    params = {"format": "csv", "epci": "200035442", "max_km": 15, "count_departmental": "true"}
+    response = client.get("/api/v1/coverage/communes", params=params)
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 64 and {r["epci"] for r in rows} == {"200035442"}
+    out = tmp_path / "sud-artois.csv"
+    assert (
+        main(
+            [
+                "coverage",
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+                "--epci",
+                "200035442",
+                "--max-km",
+                "15",
+                "--count-departmental",
+            ]
+        )
+        == 0
+    )
+    assert out.read_bytes() == response.content
+
+
+def test_summary_totals(client: TestClient) -> None:
+    body = client.get("/api/v1/coverage/summary", params={"level": "epci"}).json()
+    assert body["level"] == "epci" and len(body["items"]) == 92
+    assert body["totals"]["communes"] == 3782
+    assert body["totals"]["communes_zone_blanche"] == sum(i["communes_zone_blanche"] for i in body["items"])
+    sud_artois = next(i for i in body["items"] if i["code"] == "200035442")
+    assert sud_artois["name"] == "CC du Sud Artois" and sud_artois["communes_zone_blanche"] == 0
+    assert sud_artois["population_reached_share"] == 1.0
+
+
+def test_zones_blanches_and_their_dissolved_areas_agree(client: TestClient) -> None:
+    single = client.get("/api/v1/coverage/zones-blanches").json()["features"]
+    merged = client.get("/api/v1/coverage/zones-blanches", params={"dissolve": "true"}).json()["features"]
+    assert single and all(f["properties"]["zone_blanche"] for f in single)
+    assert sum(f["properties"]["communes_count"] for f in merged) == len(single)
+    assert len(merged) < len(single)
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"max_km": "-2"}, "max_km"),
+        ({"rural_max_density": "0"}, "rural_max_density"),
+        ({"count_departmental": "peut-être"}, "count_departmental"),
+        ({"format": "xlsx"}, "format"),
+        ({"departement": "75"}, "departement"),
+        ({"epci": "12"}, "12"),
+    ],
+)
+def test_bad_parameters_are_422_and_named(client: TestClient, params: dict, named: str) -> None:
+    response = client.get("/api/v1/coverage/communes", params=params)
+    assert response.status_code == 422 and named in str(response.json()["detail"])
+
+
+def test_summary_level_is_checked(client: TestClient) -> None:
+    response = client.get("/api/v1/coverage/summary", params={"level": "commune"})
+    assert response.status_code == 422 and "level" in str(response.json()["detail"])

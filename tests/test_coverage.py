@@ -1,0 +1,139 @@
+"""Coverage and the zones blanches rule: invariants over parameters and project sets, and the brochure's picture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo_service.coverage import Coverage, CoverageParams, project_scope
+from geo_service.errors import InvalidInputError
+from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.service import ServiceData
+
+params_strategy = st.builds(
+    CoverageParams,
+    rural_max_density=st.floats(min_value=1, max_value=5000),
+    max_km=st.floats(min_value=0, max_value=80),
+    count_departmental=st.booleans(),
+)
+SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _zones(coverage: Coverage, params: CoverageParams) -> set[str]:
+    frame = coverage.compute(params)
+    return set(frame.loc[frame["zone_blanche"], "code"])
+
+
+def _local_communes(catalogue: ProjectCatalogue) -> set[str]:
+    return {
+        c
+        for p in catalogue.projects.values()
+        if project_scope([t.level for t in p.territories]) == "local"
+        for c in p.communes
+    }
+
+
+@SLOW
+@given(params=params_strategy)
+def test_a_commune_reached_by_a_local_action_is_never_a_zone_blanche(service_data: ServiceData, params) -> None:
+    assert not _zones(service_data.coverage, params) & _local_communes(service_data.projects)
+
+
+@SLOW
+@given(params=params_strategy, extra=st.floats(min_value=0, max_value=50))
+def test_raising_max_km_never_adds_zones_blanches(service_data: ServiceData, params, extra: float) -> None:
+    wider = CoverageParams(params.rural_max_density, params.max_km + extra, params.count_departmental)
+    assert _zones(service_data.coverage, wider) <= _zones(service_data.coverage, params)
+
+
+@SLOW
+@given(params=params_strategy, factor=st.floats(min_value=0.01, max_value=1))
+def test_lowering_rural_density_never_adds_zones_blanches(service_data: ServiceData, params, factor: float) -> None:
+    stricter = CoverageParams(params.rural_max_density * factor, params.max_km, params.count_departmental)
+    assert _zones(service_data.coverage, stricter) <= _zones(service_data.coverage, params)
+
+
+@SLOW
+@given(params=params_strategy)
+def test_counting_departmental_actions_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
+    off = CoverageParams(params.rural_max_density, params.max_km, False)
+    on = CoverageParams(params.rural_max_density, params.max_km, True)
+    assert _zones(service_data.coverage, on) <= _zones(service_data.coverage, off)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_invariants_hold_for_any_set_of_projects(service_data: ServiceData, data) -> None:
+    catalogue = service_data.projects
+    ids = data.draw(st.lists(st.sampled_from(sorted(catalogue.projects)), unique=True, max_size=10))
+    subset = ProjectCatalogue(
+        [catalogue.projects[i] for i in ids], {i: catalogue.areas[i] for i in ids}, service_data.boundaries, "test"
+    )
+    coverage = Coverage(service_data.boundaries, subset)
+    params = data.draw(params_strategy)
+    assert not _zones(coverage, params) & _local_communes(subset)
+    more = data.draw(st.sampled_from(sorted(set(catalogue.projects) - set(ids))))
+    bigger = ProjectCatalogue(
+        [*subset.projects.values(), catalogue.projects[more]],
+        {**subset.areas, more: catalogue.areas[more]},
+        service_data.boundaries,
+        "test",
+    )
+    # funding one more project never creates a zone blanche
+    assert _zones(Coverage(service_data.boundaries, bigger), params) <= _zones(coverage, params)
+
+
+@pytest.mark.parametrize("level", ["departement", "epci"])
+@pytest.mark.parametrize("params", [CoverageParams(), CoverageParams(80, 5, True)])
+def test_summary_totals_equal_the_sum_over_communes(service_data: ServiceData, level: str, params) -> None:
+    frame = service_data.coverage.compute(params)
+    summary = service_data.coverage.summary(params, level)
+    assert summary["communes"].sum() == len(frame) == 3782
+    assert summary["population"].sum() == frame["population"].sum()
+    assert summary["communes_zone_blanche"].sum() == frame["zone_blanche"].sum()
+    assert summary["population_zone_blanche"].sum() == frame.loc[frame["zone_blanche"], "population"].sum()
+
+
+def test_the_rule_on_the_brochure_data(service_data: ServiceData) -> None:
+    coverage = service_data.coverage
+    default = coverage.compute(CoverageParams())
+    by_departement = default.groupby("departement")["zone_blanche"].sum()
+    # the Aisne's two projects are département-wide: not counted, its countryside is mostly zone blanche
+    assert by_departement["02"] == by_departement.max()
+    counted = coverage.compute(CoverageParams(count_departmental=True)).groupby("departement")["zone_blanche"].sum()
+    assert counted["02"] == 0 and counted["59"] == 0 and counted["62"] == 0  # VRAC covers the Nord and Pas-de-Calais
+    bapaume = default.loc["62080"]
+    assert bapaume["best_scope"] == "local" and bapaume["distance_km"] == 0 and not bapaume["zone_blanche"]
+
+
+def test_zone_blanche_reason_is_in_french_with_figures(service_data: ServiceData) -> None:
+    frame = service_data.coverage.compute(CoverageParams())
+    row = frame[frame["zone_blanche"]].iloc[0]
+    assert row["reason"].startswith("commune rurale (") and "zone blanche (> 10 km)" in row["reason"]
+    assert "," in row["reason"].split("hab/km²")[0]  # decimal comma
+    assert row["distance_km"] > 10 and row["rural"]
+
+
+def test_distances_are_real_kilometres(service_data: ServiceData) -> None:
+    frame = service_data.coverage.compute(CoverageParams())
+    # Amiens (reached) and Longueau's neighbour: every unreached town hall is within the région's span
+    unreached = frame[frame["distance_km"] > 0]["distance_km"]
+    assert 0 < unreached.min() < 5 and unreached.max() < 120
+    assert np.isfinite(frame["distance_km"]).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [({"max_km": -1}, "max_km"), ({"rural_max_density": 0}, "rural"), ({"max_km": float("nan")}, "max_km")],
+)
+def test_bad_parameters_are_named(kwargs: dict, named: str) -> None:
+    with pytest.raises(InvalidInputError, match=named):
+        CoverageParams(**kwargs)
+
+
+def test_results_are_cached_per_parameters(service_data: ServiceData) -> None:
+    coverage = service_data.coverage
+    assert coverage.compute(CoverageParams(99, 7, False)) is coverage.compute(CoverageParams(99, 7, False))
+    assert coverage.export(CoverageParams(), "csv") is coverage.export(CoverageParams(), "csv")
