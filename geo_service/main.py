@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from geo_service import __version__
-from geo_service.api import coverage, geocode, health, projects, territories
+from geo_service.api import bench, coverage, geocode, health, projects, territories, tiles
 from geo_service.api.errors import add_exception_handlers
+from geo_service.api.middleware import add_middleware
+from geo_service.api.static import mount_vendor
 from geo_service.service import load_service_data
 from geo_service.settings import Settings, get_settings
+from geo_service.tiles.service import TileService
 
 logger = logging.getLogger("geo_service")
 
@@ -25,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         data = load_service_data(settings)
         app.state.data = data
+        app.state.tiles = TileService(data, settings.tile_cache_mb * 2**20)
         counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())
         logger.info(
             "geo-service %s ready: data %s (région %s: %s; %d projects) from %s, store: files",
@@ -50,18 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geocode.router)
     app.include_router(projects.router)
     app.include_router(coverage.router)
+    app.include_router(tiles.router)
 
-    @app.middleware("http")
-    async def log_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        logger.info(
-            "%s %s %d %.1f ms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
+    mount_vendor(app, settings)
+    if settings.benchmark_routes:
+        app.include_router(bench.router)
+    add_middleware(app, settings)
     return app

@@ -6,7 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DATA_DIR = REPO_DIR / "data"
 
 
 class Settings(BaseSettings):
@@ -18,6 +19,16 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "geo-service",
         description="Where the pinned source packages are downloaded for a boundaries build.",
+    )
+    cors_origins: list[str] = Field(default=["*"], description="Origins allowed to read the API (GET only).")
+    cache_control: str = Field(
+        default="no-cache",
+        description="Cache-Control of tiles and layers; ETags follow the data version, so revalidation is cheap.",
+    )
+    tile_cache_mb: int = Field(default=256, ge=0, description="Memory for encoded tiles (LRU).")
+    benchmark_routes: bool = Field(default=False, description="Serve /_bench/fixed/... (fixed bytes) for bench/.")
+    node_modules_dir: Path = Field(
+        default=REPO_DIR / "node_modules", description="Where 'npm ci' installed the front-end libraries."
     )
     host: str = "127.0.0.1"
     port: int = 8000

