@@ -102,6 +102,24 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_tiles(args: argparse.Namespace) -> int:
+    from geo_service.errors import GeoServiceError
+    from geo_service.service import load_service_data
+    from geo_service.tiles.archive import export_tiles
+    from geo_service.tiles.service import TileService
+
+    try:
+        settings = get_settings()
+        service = TileService(load_service_data(settings), settings.tile_cache_mb * 2**20)
+        print(f"exporting {args.layer} z{args.minzoom}-z{args.maxzoom} ({args.format}) to {args.out}")
+        count = export_tiles(service, args.layer, args.out, args.minzoom, args.maxzoom, args.format)
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: {count} tiles, {args.out.stat().st_size:,} bytes")
+    return 0
+
+
 def _project_schema(_: argparse.Namespace) -> int:
     from geo_service.projects.models import ProjectRecord
 
@@ -190,6 +208,20 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--count-departmental", action="store_true", help="département-wide actions reach")
     coverage.add_argument("--departement", help="only this département's communes")
     coverage.add_argument("--epci", help="only this EPCI's communes")
+
+    tiles = _command(
+        commands,
+        "export-tiles",
+        "write a layer's tiles to an MBTiles or PMTiles file for static hosting",
+        _export_tiles,
+        "geo-service export-tiles --layer coverage --minzoom 6 --maxzoom 12 --out couverture.pmtiles",
+        "geo-service export-tiles --layer communes --minzoom 6 --maxzoom 10 --out communes.mbtiles --format png",
+    )
+    tiles.add_argument("--layer", required=True, help="one of the layers of /api/v1/layers")
+    tiles.add_argument("--minzoom", type=int, default=6)
+    tiles.add_argument("--maxzoom", type=int, default=12)
+    tiles.add_argument("--format", choices=["mvt", "png"], default="mvt")
+    tiles.add_argument("--out", type=Path, required=True, help="FILE.mbtiles or FILE.pmtiles")
 
     _command(
         commands,

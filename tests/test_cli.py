@@ -11,7 +11,7 @@ import pytest
 
 from geo_service.cli import build_parser, main
 
-COMMANDS = ["serve", "fetch-sources", "build-boundaries", "geocode", "coverage", "project-schema"]
+COMMANDS = ["serve", "fetch-sources", "build-boundaries", "geocode", "coverage", "export-tiles", "project-schema"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

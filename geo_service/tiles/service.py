@@ -222,12 +222,12 @@ class TileService:
                 )
         keep = properties if properties is not None else available
         geometries = to_lonlat(layer.at_zoom(zoom)[rows])
-        decimals = _decimals(zoom)
         features = []
         for row, geometry in zip(rows, geometries, strict=True):
             if geometry is None or geometry.is_empty:
                 continue
-            rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), decimals))
+            # 6 decimals (0.1 m), the data's own grid: coarser rounding would fold small polygons onto themselves
+            rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), 6))
             features.append(
                 {
                     "type": "Feature",
@@ -249,11 +249,6 @@ class TileService:
                 f"{MAX_BBOX_TILES}); ask a smaller bbox or a lower zoom"
             )
         return zoom
-
-
-def _decimals(z: int) -> int:
-    """Enough decimals of a degree to place a vertex within a tenth of a pixel at zoom ``z``."""
-    return max(3, min(6, math.ceil(math.log10(256 * 2**z / 360)) + 1))
 
 
 ATTRIBUTION = (

@@ -1,0 +1,228 @@
+"""Tiles, TileJSON and layer GeoJSON through the API: what a web map would fetch."""
+
+from __future__ import annotations
+
+import io
+
+import mapbox_vector_tile
+import numpy as np
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from geo_service.main import create_app
+from geo_service.settings import Settings
+
+Z6_REGION = "/tiles/{layer}/6/32/21.{ext}"  # the z6 tile holding nearly all the région
+Z10_CAMBRAI = "/tiles/{layer}/10/521/346.{ext}"
+
+
+def decode(body: bytes) -> dict:
+    return mapbox_vector_tile.decode(body)
+
+
+def test_mvt_decodes_with_the_right_features_and_properties(client: TestClient) -> None:
+    response = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    layer = decode(response.content)["communes"]
+    assert layer["extent"] == 4096
+    features = {f["properties"]["code"]: f for f in layer["features"]}
+    assert "59122" in features  # Cambrai
+    cambrai = features["59122"]
+    assert cambrai["properties"] == {
+        "code": "59122",
+        "name": "Cambrai",
+        "population": cambrai["properties"]["population"],
+        "epci": "200068500",
+    }
+    assert cambrai["id"] == 59122 and cambrai["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    assert all(f["properties"]["code"].startswith(("59", "62", "02")) for f in layer["features"])
+
+
+def test_low_zoom_tiles_carry_only_what_styling_needs(client: TestClient) -> None:
+    communes = decode(client.get(Z6_REGION.format(layer="communes", ext="mvt")).content)["communes"]
+    assert len(communes["features"]) > 3700 and all(f["properties"] == {} for f in communes["features"])
+    coverage = decode(client.get(Z6_REGION.format(layer="coverage", ext="mvt")).content)["coverage"]
+    assert set(coverage["features"][0]["properties"]) == {"best_scope", "local_projects", "zone_blanche"}
+    assert {f["properties"]["best_scope"] for f in coverage["features"]} == {"local", "departement", "region"}
+
+
+def test_projects_and_zones_blanches_layers(client: TestClient) -> None:
+    projects = decode(client.get(Z6_REGION.format(layer="projects", ext="mvt")).content)["projects"]
+    assert len(projects["features"]) == 28
+    assert {"id", "name", "organisation", "axes", "action_types", "mobile"} <= set(
+        projects["features"][0]["properties"]
+    )
+    zones = decode(client.get("/tiles/zones-blanches/9/260/175.mvt").content)["zones-blanches"]  # Château-Thierry
+    assert zones["features"] and all(f["properties"]["zone_blanche"] for f in zones["features"])
+
+
+def _image(body: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGBA"))
+
+
+def test_png_tiles_are_coloured_where_there_is_data_and_transparent_elsewhere(client: TestClient) -> None:
+    pixels = _image(client.get(Z6_REGION.format(layer="coverage", ext="png")).content)
+    assert pixels.shape == (256, 256, 4)
+    alpha = pixels[:, :, 3]
+    assert (alpha > 0).mean() > 0.1  # the région
+    assert alpha[0, 0] == 0 and alpha[-1, 0] == 0  # the sea and Normandy stay transparent
+    red = (pixels[:, :, 0] > 150) & (pixels[:, :, 1] < 90) & (alpha > 0)
+    assert red.sum() > 100  # zones blanches are drawn
+
+
+def test_retina_png_is_512(client: TestClient) -> None:
+    response = client.get("/tiles/departements/8/130/86@2x.png")
+    assert response.headers["content-type"] == "image/png"
+    pixels = _image(response.content)
+    assert pixels.shape == (512, 512, 4) and (pixels[:, :, 3] > 0).any()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/communes/15/16000/11000.mvt",  # beyond maxzoom
+        "/tiles/communes/6/64/0.mvt",  # x outside 0..63
+        "/tiles/communes/6/0/64.png",
+        "/tiles/parcelles/6/32/21.mvt",  # unknown layer
+        "/tiles/communes/6/32/21.jpg",
+        "/tiles/communes/6/32/21@2x.mvt",
+    ],
+)
+def test_outside_the_grid_or_unknown_is_404_with_a_message(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_empty_tile_is_204(client: TestClient) -> None:
+    response = client.get("/tiles/communes/6/0/0.mvt")
+    assert response.status_code == 204 and response.content == b"" and response.headers["etag"]
+
+
+def test_etag_and_304(client: TestClient) -> None:
+    first = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"))
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"), headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get(Z10_CAMBRAI.format(layer="communes", ext="png"))
+    assert other.headers["etag"] != etag
+
+
+def test_gzip_when_accepted(client: TestClient) -> None:
+    raw = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"), headers={"Accept-Encoding": "identity"})
+    zipped = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"), headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == raw.content  # the client unzipped it: same tile
+    assert int(zipped.headers["content-length"]) < len(raw.content)
+    geojson = client.get("/api/v1/layers/departements.geojson", params={"zoom": 8}, headers={"Accept-Encoding": "gzip"})
+    assert geojson.headers["content-encoding"] == "gzip"
+
+
+def test_cors_for_partner_sites(client: TestClient) -> None:
+    response = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"), headers={"Origin": "https://pat.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_cors_origins_are_configurable() -> None:
+    settings = Settings(cors_origins=["https://carte.example"])
+    with TestClient(create_app(settings)) as restricted:
+        allowed = restricted.get("/healthz", headers={"Origin": "https://carte.example"})
+        other = restricted.get("/healthz", headers={"Origin": "https://ailleurs.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://carte.example"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_tilejson(client: TestClient) -> None:
+    document = client.get("/tiles/coverage.json").json()
+    assert document["tilejson"] == "3.0.0" and document["maxzoom"] == 14 and document["minzoom"] == 0
+    west, south, east, north = document["bounds"]
+    assert 1.3 < west < east < 4.3 and 48.8 < south < north < 51.1
+    assert document["tiles"][0].endswith("/tiles/coverage/{z}/{x}/{y}.mvt")
+    assert document["vector_layers"][0]["id"] == "coverage"
+    png = client.get("/tiles/coverage.json", params={"format": "png", "max_km": 15}).json()
+    assert png["tiles"][0].endswith("/tiles/coverage/{z}/{x}/{y}.png?max_km=15")
+    assert client.get("/tiles/nowhere.json").status_code == 404
+
+
+def test_coverage_parameters_change_the_tiles(client: TestClient) -> None:
+    default = client.get("/tiles/zones-blanches/6/32/21.mvt")
+    wider = client.get("/tiles/zones-blanches/6/32/21.mvt", params={"max_km": 25})
+    assert len(decode(wider.content)["zones-blanches"]["features"]) < len(
+        decode(default.content)["zones-blanches"]["features"]
+    )
+    assert client.get("/tiles/zones-blanches/6/32/21.mvt", params={"max_km": -1}).status_code == 422
+
+
+def _holes(features: list[dict]) -> list[float]:
+    polygons = [shapely.geometry.shape(f["geometry"]) for f in features]
+    union = shapely.coverage_union_all(polygons)
+    return sorted(shapely.Polygon(r).area for p in getattr(union, "geoms", [union]) for r in p.interiors)
+
+
+@pytest.mark.parametrize("zoom", [5, 6, 8])
+def test_simplified_geojson_leaves_no_gap_between_neighbours(client: TestClient, zoom: int) -> None:
+    body = client.get("/api/v1/layers/communes.geojson", params={"zoom": zoom, "properties": "code"}).json()
+    assert len(body["features"]) == 3782 and body["zoom"] == zoom
+    polygons = [shapely.geometry.shape(f["geometry"]) for f in body["features"]]
+    assert shapely.coverage_is_valid(polygons)
+    # only the four areas no commune covers (about 1e-3 square degree each) and specks far below a pixel
+    holes = _holes(body["features"])
+    assert len([h for h in holes if h > 1e-4]) == 4 and all(h < 1e-7 for h in holes if h <= 1e-4)
+    full = client.get("/api/v1/layers/communes.geojson", params={"zoom": 14, "properties": "code"}).json()
+    assert len(_holes(full["features"])) >= len(holes)
+
+
+def test_geojson_bbox_zoom_and_properties(client: TestClient) -> None:
+    body = client.get(
+        "/api/v1/layers/communes.geojson", params={"bbox": "2.25,49.85,2.35,49.92", "properties": "code,name"}
+    ).json()
+    codes = {f["properties"]["code"] for f in body["features"]}
+    assert "80021" in codes and len(codes) < 40  # Amiens and neighbours
+    assert all(set(f["properties"]) == {"code", "name"} for f in body["features"])
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"bbox": "3,50,2,51"}, "bbox"),  # inverted
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "-10,40,15,55", "zoom": 12}, "too large"),  # oversize for the zoom
+        ({"zoom": 30}, "zoom"),
+        ({"properties": "code,surface"}, "surface"),
+    ],
+)
+def test_bad_layer_queries_are_422_and_say_why(client: TestClient, params: dict, named: str) -> None:
+    response = client.get("/api/v1/layers/communes.geojson", params=params)
+    assert response.status_code == 422 and named in str(response.json()["detail"])
+
+
+def test_layers_index(client: TestClient) -> None:
+    names = [layer["name"] for layer in client.get("/api/v1/layers").json()["layers"]]
+    assert names == [
+        "communes",
+        "epci",
+        "arrondissements",
+        "departements",
+        "region",
+        "projects",
+        "project-areas",
+        "coverage",
+        "zones-blanches",
+    ]
+
+
+def test_a_data_change_changes_every_etag(client: TestClient, data_copy) -> None:
+    import yaml
+
+    path = data_copy / "projects" / "05-projet-alimentaire-social-et-solidaire.yaml"
+    record = yaml.safe_load(path.read_text("utf-8"))
+    record["duration_years"] = 3
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), "utf-8")
+    url = Z10_CAMBRAI.format(layer="communes", ext="mvt")
+    with TestClient(create_app(Settings(data_dir=data_copy))) as edited:
+        fresh = edited.get(url, headers={"If-None-Match": client.get(url).headers["etag"]})
+    assert fresh.status_code == 200 and fresh.headers["etag"] != client.get(url).headers["etag"]
