@@ -1,12 +1,19 @@
-# The service on its committed Hauts-de-France data: docker build -t geo-service . && docker run -p 8000:8000 geo-service
-FROM python:3.11-slim
+# The service on its committed Hauts-de-France data:
+#   docker build -t geo-service . && docker run -p 8000:8000 geo-service
+# Front-end libraries come from npm at build time (first stage); nothing is fetched at run time.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
 
+FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     GEO_SERVICE_HOST=0.0.0.0 \
     GEO_SERVICE_PORT=8000 \
-    GEO_SERVICE_DATA_DIR=/app/data
+    GEO_SERVICE_DATA_DIR=/app/data \
+    GEO_SERVICE_NODE_MODULES_DIR=/app/node_modules
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -14,6 +21,7 @@ COPY geo_service ./geo_service
 COPY boundaries ./boundaries
 RUN pip install .
 COPY data ./data
+COPY --from=assets /assets/node_modules ./node_modules
 
 RUN useradd --system --no-create-home geo
 USER geo
