@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     node_modules_dir: Path = Field(
         default=REPO_DIR / "node_modules", description="Where 'npm ci' installed the front-end libraries."
     )
+    frame_ancestors: str = Field(
+        default="*",
+        description="Who may show the pages in an <iframe> (CSP frame-ancestors), e.g. 'self' https://pat.fr",
+    )
+    basemap_url: str = Field(
+        default="",
+        description="Opt-in XYZ basemap under the map (e.g. the IGN plan); empty: none, no third-party request.",
+    )
+    basemap_attribution: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

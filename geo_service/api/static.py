@@ -1,8 +1,10 @@
-"""Front-end libraries installed from npm at build time, served under /static/vendor (no third-party host)."""
+"""Static files: front-end libraries installed from npm at build time (/static/vendor), and our own page
+script and style (/static/app). Nothing comes from a third-party host."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -11,7 +13,12 @@ from geo_service.settings import Settings
 
 logger = logging.getLogger("geo_service")
 # URL name -> folder inside node_modules; only these are served, nothing else of node_modules.
-VENDOR = {"leaflet": "leaflet/dist"}
+VENDOR = {
+    "leaflet": "leaflet/dist",
+    "leaflet.markercluster": "leaflet.markercluster/dist",
+    "leaflet.fullscreen": "leaflet.fullscreen",
+}
+APP_STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def mount_vendor(app: FastAPI, settings: Settings) -> None:
@@ -25,3 +32,4 @@ def mount_vendor(app: FastAPI, settings: Settings) -> None:
             )
             continue
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=directory), name=f"vendor-{name}")
+    app.mount("/static/app", StaticFiles(directory=APP_STATIC), name="app-static")

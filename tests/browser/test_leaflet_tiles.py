@@ -16,7 +16,8 @@ PAGE = """<!doctype html>
 <script src="{base}/static/vendor/leaflet/leaflet.js"></script>
 <style>html,body,#map{{margin:0;height:100%;background:#fff}}</style></head>
 <body><div id="map"></div><script>
-  const map = L.map('map', {{zoomControl: false, attributionControl: false}}).setView([49.95, 2.8], 7);
+  const map = L.map('map', {{zoomControl: false, attributionControl: false, fadeAnimation: false}})
+    .setView([49.95, 2.8], 7);
   const layer = L.tileLayer('{base}/tiles/coverage/{{z}}/{{x}}/{{y}}.png', {{maxZoom: 14}}).addTo(map);
   layer.on('load', () => {{ window.tilesLoaded = true; }});
 </script></body></html>"""

@@ -1,0 +1,104 @@
+"""The pages people open: the full map, the embeddable map and a page per territory (French routes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from geo_service.api.deps import DataDep
+from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
+from geo_service.maps.pages import Page, map_page, parse_layers, parse_territory
+from geo_service.settings import Settings
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """Pages load only from this server (the basemap's host too, when one is configured)."""
+    basemap = ""
+    if settings.basemap_url:
+        basemap = " " + "/".join(settings.basemap_url.split("/")[:3])
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; img-src 'self' data:{basemap}; script-src 'self' 'unsafe-inline'; "
+            f"style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors {settings.frame_ancestors}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+def _render(request: Request, build) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    try:
+        page: Page = build(settings)
+        return HTMLResponse(TEMPLATES.get_template("carte.html").render(page=page), headers=security_headers(settings))
+    except GeoServiceError as exc:
+        status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidInputError) else 503
+        body = TEMPLATES.get_template("erreur.html").render(status=status, message=str(exc))
+        return HTMLResponse(body, status_code=status, headers=security_headers(settings))
+
+
+@router.get("/carte", response_class=HTMLResponse)
+def carte(request: Request, data: DataDep, layers: str | None = None) -> HTMLResponse:
+    return _render(
+        request,
+        lambda s: map_page(
+            data,
+            chrome=True,
+            layers=parse_layers(layers),
+            legend=True,
+            territory=None,
+            basemap_url=s.basemap_url,
+            basemap_attribution=s.basemap_attribution,
+            tiles=request.app.state.tiles,
+        ),
+    )
+
+
+@router.get("/embed", response_class=HTMLResponse)
+def embed(
+    request: Request,
+    data: DataDep,
+    territoire: Annotated[str | None, Query(description="niveau:code, ex. epci:200035442")] = None,
+    layers: str | None = None,
+    legend: Annotated[int, Query(ge=0, le=1)] = 1,
+) -> HTMLResponse:
+    return _render(
+        request,
+        lambda s: map_page(
+            data,
+            chrome=False,
+            layers=parse_layers(layers),
+            legend=bool(legend),
+            territory=parse_territory(territoire) if territoire else None,
+            basemap_url=s.basemap_url,
+            basemap_attribution=s.basemap_attribution,
+            tiles=request.app.state.tiles,
+        ),
+    )
+
+
+@router.get("/territoires/{level}/{code}", response_class=HTMLResponse)
+def territoire(request: Request, data: DataDep, level: str, code: str) -> HTMLResponse:
+    return _render(
+        request,
+        lambda s: map_page(
+            data,
+            chrome=True,
+            layers=parse_layers(None),
+            legend=True,
+            territory=parse_territory(f"{level}:{code}"),
+            basemap_url=s.basemap_url,
+            basemap_attribution=s.basemap_attribution,
+            tiles=request.app.state.tiles,
+        ),
+    )
