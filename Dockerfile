@@ -15,6 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GEO_SERVICE_DATA_DIR=/app/data \
     GEO_SERVICE_NODE_MODULES_DIR=/app/node_modules
 
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY geo_service ./geo_service

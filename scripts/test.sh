@@ -4,9 +4,9 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null; then
-  echo "installing Debian's chromium for the browser tests (needs root)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+if ! command -v chromium >/dev/null || [[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]; then
+  echo "installing Debian's chromium (browser tests) and DejaVu fonts (map pictures); needs root" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 GEO_SERVICE_EXTRAS=test source scripts/venv.sh
 npm ci --no-audit --no-fund --silent

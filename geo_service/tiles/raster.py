@@ -67,9 +67,10 @@ def style_class(layer: str, properties: dict[str, Any]) -> tuple[str, Style]:
     return layer, OUTLINES[layer]
 
 
-def _pixels(geometries: np.ndarray, bounds: tuple[float, float, float, float], canvas: int) -> np.ndarray:
-    minx, _miny, maxx, maxy = bounds
-    scale = canvas / (maxx - minx)
+def _pixels(geometries: np.ndarray, bounds: tuple[float, float, float, float], width: int) -> np.ndarray:
+    """Mercator to pixels, the same scale on both axes (``bounds`` has the image's aspect)."""
+    minx, _, maxx, maxy = bounds
+    scale = width / (maxx - minx)
     return shapely.transform(
         geometries, lambda c: np.column_stack([(c[:, 0] - minx) * scale, (maxy - c[:, 1]) * scale])
     )
@@ -79,13 +80,57 @@ def _ring(ring) -> list[tuple[float, float]]:
     return [tuple(p) for p in np.asarray(ring.coords)]
 
 
-def _hatch(size: int, color: RGBA) -> Image.Image:
-    pattern = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+def _hatch(size: tuple[int, int], color: RGBA) -> Image.Image:
+    width, height = size
+    pattern = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(pattern)
     step = 7 * SUPERSAMPLE
-    for offset in range(-size, size, step):
-        draw.line([(offset, size), (offset + size, 0)], fill=color, width=SUPERSAMPLE)
+    for offset in range(-height, width, step):
+        draw.line([(offset, height), (offset + height, 0)], fill=color, width=SUPERSAMPLE)
     return pattern
+
+
+def draw(
+    layer: str,
+    kind: str,
+    geometries: np.ndarray,
+    properties: list[dict[str, Any]],
+    bounds: tuple[float, float, float, float],
+    width: int,
+    height: int,
+    pixel_ratio: float,
+    style: Style | None = None,
+) -> Image.Image:
+    """An RGBA image of the features (Mercator ``bounds`` with the image's aspect), styled as the legend or with
+    ``style``; line widths and points scale with ``pixel_ratio`` (1 for a 256-pixel tile)."""
+    size = (width * SUPERSAMPLE, height * SUPERSAMPLE)
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    pixels = _pixels(geometries, bounds, size[0])
+    groups: dict[str, tuple[Style, list[int]]] = {}
+    for i, props in enumerate(properties):
+        name, chosen = ("custom", style) if style is not None else style_class(layer, props)
+        groups.setdefault(name, (chosen, []))[1].append(i)
+    lines = Image.new("RGBA", size, (0, 0, 0, 0))
+    line_draw = ImageDraw.Draw(lines)
+    for chosen, rows in groups.values():
+        if kind == "point":
+            _points(image, pixels[rows], chosen, pixel_ratio)
+            continue
+        if chosen.fill is not None:
+            mask = _polygon_mask(pixels[rows], size)
+            image.alpha_composite(_tinted(mask, chosen.fill))
+            if chosen.hatch is not None:
+                hatch = _hatch(size, chosen.hatch)
+                hatch.putalpha(ImageChops.multiply(hatch.getchannel("A"), mask))
+                image.alpha_composite(hatch)
+        if chosen.outline is not None:
+            line_width = max(1, round(chosen.width * SUPERSAMPLE * pixel_ratio))
+            for geometry in pixels[rows]:
+                for polygon in getattr(geometry, "geoms", [geometry]):
+                    for ring in [polygon.exterior, *polygon.interiors]:
+                        line_draw.line(_ring(ring), fill=chosen.outline, width=line_width, joint="curve")
+    image.alpha_composite(lines)
+    return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def render(
@@ -97,44 +142,14 @@ def render(
     size: int,
 ) -> bytes:
     """The PNG of a tile ``size`` pixels wide; the caller passes only features that touch it."""
-    canvas = size * SUPERSAMPLE
-    image = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
-    pixels = _pixels(geometries, bounds, canvas)
-    groups: dict[str, tuple[Style, list[int]]] = {}
-    for i, props in enumerate(properties):
-        name, style = style_class(layer, props)
-        groups.setdefault(name, (style, []))[1].append(i)
-    lines = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
-    line_draw = ImageDraw.Draw(lines)
-    for style, rows in groups.values():
-        if kind == "point":
-            _points(image, pixels[rows], style, size)
-            continue
-        if style.fill is not None:
-            mask = _polygon_mask(pixels[rows], canvas)
-            image.alpha_composite(_tinted(mask, style.fill))
-            if style.hatch is not None:
-                hatch = _hatch(canvas, style.hatch)
-                hatch.putalpha(ImageChops.multiply(hatch.getchannel("A"), mask))
-                image.alpha_composite(hatch)
-        if style.outline is not None:
-            for geometry in pixels[rows]:
-                for polygon in getattr(geometry, "geoms", [geometry]):
-                    for ring in [polygon.exterior, *polygon.interiors]:
-                        line_draw.line(
-                            _ring(ring),
-                            fill=style.outline,
-                            width=max(1, round(style.width * SUPERSAMPLE * size / 256)),
-                            joint="curve",
-                        )
-    image.alpha_composite(lines)
+    image = draw(layer, kind, geometries, properties, bounds, size, size, size / 256)
     buffer = io.BytesIO()
-    image.resize((size, size), Image.Resampling.LANCZOS).save(buffer, format="PNG", compress_level=6)
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 
-def _polygon_mask(geometries: np.ndarray, canvas: int) -> Image.Image:
-    mask = Image.new("L", (canvas, canvas), 0)
+def _polygon_mask(geometries: np.ndarray, size: tuple[int, int]) -> Image.Image:
+    mask = Image.new("L", size, 0)
     draw = ImageDraw.Draw(mask)
     for geometry in geometries:
         for polygon in getattr(geometry, "geoms", [geometry]):
@@ -144,7 +159,7 @@ def _polygon_mask(geometries: np.ndarray, canvas: int) -> Image.Image:
                 draw.polygon(_ring(polygon.exterior), fill=255)
                 continue
             # holes: draw this polygon alone, then add it, so a hole never erases a neighbour drawn before
-            own = Image.new("L", (canvas, canvas), 0)
+            own = Image.new("L", size, 0)
             own_draw = ImageDraw.Draw(own)
             own_draw.polygon(_ring(polygon.exterior), fill=255)
             for hole in polygon.interiors:
@@ -160,14 +175,14 @@ def _tinted(mask: Image.Image, color: RGBA) -> Image.Image:
     return layer
 
 
-def _points(image: Image.Image, points: np.ndarray, style: Style, size: int) -> None:
-    draw = ImageDraw.Draw(image)
-    radius = POINT_RADIUS * SUPERSAMPLE * size / 256
+def _points(image: Image.Image, points: np.ndarray, style: Style, pixel_ratio: float) -> None:
+    pen = ImageDraw.Draw(image)
+    radius = POINT_RADIUS * SUPERSAMPLE * pixel_ratio
     for point in points:
         if point is None or point.is_empty:
             continue
         x, y = point.x, point.y
-        draw.ellipse(
+        pen.ellipse(
             [x - radius, y - radius, x + radius, y + radius],
             fill=style.fill,
             outline=style.outline,

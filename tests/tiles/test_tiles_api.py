@@ -226,3 +226,9 @@ def test_a_data_change_changes_every_etag(client: TestClient, data_copy) -> None
     with TestClient(create_app(Settings(data_dir=data_copy))) as edited:
         fresh = edited.get(url, headers={"If-None-Match": client.get(url).headers["etag"]})
     assert fresh.status_code == 200 and fresh.headers["etag"] != client.get(url).headers["etag"]
+
+
+def test_project_points_are_drawn_on_png_tiles(client: TestClient) -> None:
+    pixels = _image(client.get(Z6_REGION.format(layer="projects", ext="png")).content)
+    blue = (pixels[:, :, 2] > 150) & (pixels[:, :, 0] < 80) & (pixels[:, :, 3] > 200)
+    assert blue.sum() > 50  # the project dots
