@@ -120,6 +120,27 @@ def _export_tiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    from geo_service.errors import GeoServiceError
+    from geo_service.export import write_atomically
+    from geo_service.maps.offline import render_offline
+    from geo_service.maps.pages import parse_territory
+    from geo_service.service import load_service_data
+    from geo_service.tiles.service import TileService
+
+    try:
+        settings = get_settings()
+        level, code = parse_territory(args.territoire)
+        data = load_service_data(settings)
+        document = render_offline(data, TileService(data, 0), level, code, settings.node_modules_dir)
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    write_atomically(args.out, lambda path: path.write_text(document, "utf-8"))
+    print(f"wrote {args.out}: {len(document.encode()):,} bytes, self-contained (opens without network)")
+    return 0
+
+
 def _project_schema(_: argparse.Namespace) -> int:
     from geo_service.projects.models import ProjectRecord
 
@@ -222,6 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     tiles.add_argument("--maxzoom", type=int, default=12)
     tiles.add_argument("--format", choices=["mvt", "png"], default="mvt")
     tiles.add_argument("--out", type=Path, required=True, help="FILE.mbtiles or FILE.pmtiles")
+
+    render = _command(
+        commands,
+        "render",
+        "write a self-contained HTML map of a territory (everything inlined, opens offline)",
+        _render,
+        "geo-service render --territoire epci:200035442 --out carte.html",
+        "geo-service render --territoire departement:02 --out aisne.html",
+    )
+    render.add_argument("--territoire", required=True, help="niveau:code, e.g. epci:200035442 or commune:80489")
+    render.add_argument("--out", type=Path, required=True, help="the HTML file to write")
 
     _command(
         commands,

@@ -11,7 +11,16 @@ import pytest
 
 from geo_service.cli import build_parser, main
 
-COMMANDS = ["serve", "fetch-sources", "build-boundaries", "geocode", "coverage", "export-tiles", "project-schema"]
+COMMANDS = [
+    "serve",
+    "fetch-sources",
+    "build-boundaries",
+    "geocode",
+    "coverage",
+    "export-tiles",
+    "render",
+    "project-schema",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

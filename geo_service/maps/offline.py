@@ -1,0 +1,174 @@
+"""A self-contained HTML map of a territory, for a report or a laptop without network.
+
+Everything is inside the file: Leaflet's script and style (read from node_modules, images as data URIs), the
+communes of the territory's surroundings with their coverage (GeoJSON simplified for the map's zoom), the
+territory's outline and its projects with their cards. It opens from disk, with no request at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import folium
+
+from geo_service.coverage import CoverageParams
+from geo_service.errors import DataError
+from geo_service.formatting import fr_number
+from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS
+from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
+from geo_service.projects.derive import ACTION_TYPES
+from geo_service.projects.models import Project
+from geo_service.service import ServiceData
+from geo_service.tiles.raster import COVERAGE_CLASSES
+from geo_service.tiles.service import ATTRIBUTION, TileService
+
+LAYER_OF_LEVEL = {
+    "commune": "communes",
+    "epci": "epci",
+    "arrondissement": "arrondissements",
+    "departement": "departements",
+    "region": "region",
+}
+
+
+def _colour(key: str) -> str:
+    red, green, blue, _ = COVERAGE_CLASSES[key][1].fill or (0, 0, 0, 0)
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def _style(feature: dict) -> dict:
+    props = feature["properties"]
+    if props.get("zone_blanche"):
+        # dashed as well as red: the colour is not the only sign
+        return {
+            "fillColor": _colour("zone_blanche"),
+            "color": "#a01423",
+            "weight": 1.5,
+            "dashArray": "4 3",
+            "fillOpacity": 0.55,
+        }
+    return {
+        "fillColor": _colour(props.get("best_scope", "none")),
+        "color": "#ffffff",
+        "weight": 0.5,
+        "fillOpacity": 0.6,
+    }
+
+
+def _card(project: Project) -> str:
+    def items(values: list[str]) -> str:
+        return "<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in values) + "</ul>" if values else "—"
+
+    types = ", ".join(ACTION_TYPES[t][0] for t in project.action_types) or "—"
+    return (
+        f"<h3>{html.escape(project.name)}</h3><dl><dt>Porteur</dt><dd>{html.escape(project.organisation)}</dd>"
+        f"<dt>Lieu d'intervention</dt><dd>{html.escape(project.place_text)}</dd>"
+        f"<dt>Durée</dt><dd>{project.duration_years} an{'s' if project.duration_years > 1 else ''}</dd>"
+        f"<dt>Actions</dt><dd>{items(project.actions)}</dd><dt>Types</dt><dd>{html.escape(types)}</dd>"
+        f"<dt>Axes</dt><dd>{', '.join(map(str, project.axes))}</dd></dl>"
+    )
+
+
+def _inline_assets(header: str, node_modules: Path) -> str:
+    """Replace the vendor <script src> and <link href> with the files' contents."""
+    for _, url in LEAFLET_JS:
+        path = node_modules / url.removeprefix("/static/vendor/").replace("leaflet/", "leaflet/dist/", 1)
+        header = header.replace(f'<script src="{url}"></script>', f"<script>{_read(path)}</script>")
+    for _, url in LEAFLET_CSS:
+        path = node_modules / url.removeprefix("/static/vendor/").replace("leaflet/", "leaflet/dist/", 1)
+        header = header.replace(f'<link rel="stylesheet" href="{url}"/>', f"<style>{_css_with_images(path)}</style>")
+    return header
+
+
+def _read(path: Path) -> str:
+    if not path.is_file():
+        raise DataError(f"{path} is missing: run 'npm ci' to install the front-end libraries")
+    return path.read_text("utf-8")
+
+
+def _css_with_images(path: Path) -> str:
+    def inline(match: re.Match) -> str:
+        image = path.parent / match.group(1)
+        if not image.is_file():
+            return "none"
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()})"
+
+    return re.sub(r"url\((images/[^)]+\.png)\)", inline, _read(path))
+
+
+def render_offline(data: ServiceData, tiles: TileService, level: str, code: str, node_modules: Path) -> str:
+    territory = data.boundaries.get(level, code)
+    west, south, east, north = territory.bbox
+    pad_x, pad_y = (east - west) * 0.15, (north - south) * 0.15
+    view = (west - pad_x, south - pad_y, east + pad_x, north + pad_y)
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None, control_scale=True)
+    fmap.default_js, fmap.default_css = LEAFLET_JS, LEAFLET_CSS
+    communes = tiles.geojson(
+        "coverage",
+        view,
+        None,
+        ["code", "name", "population", "best_scope", "local_projects", "zone_blanche"],
+        CoverageParams(),
+    )
+    folium.GeoJson(
+        communes,
+        name="Couverture des communes",
+        style_function=_style,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "population", "local_projects"], aliases=["Commune", "Habitants", "Actions locales"]
+        ),
+    ).add_to(fmap)
+    outline = tiles.geojson(LAYER_OF_LEVEL[level], view, None, ["code", "name"], None)
+    outline["features"] = [f for f in outline["features"] if f["properties"]["code"] == code]
+    folium.GeoJson(
+        outline,
+        name=f"Limite : {territory.name}",
+        style_function=lambda _: {"color": "#111111", "weight": 3, "fill": False},
+    ).add_to(fmap)
+    listed = projects_reaching(data, level, code)
+    # Folium's popups need jQuery; a few lines of Leaflet draw the projects without it.
+    projects = folium.FeatureGroup(name="Projets financés").add_to(fmap)
+    markers = [{"lat": p.point.lat, "lon": p.point.lon, "name": p.name, "card": _card(p)} for p in listed]
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.fit_bounds([[view[1], view[0]], [view[3], view[2]]])
+    root = fmap.get_root()
+    root.render()
+    header = re.sub(r'<meta name="viewport"[^>]*>', "", _inline_assets(root.header.render(), node_modules))
+    frame = data.coverage.compute(CoverageParams())
+    inside = frame[frame["code"].isin(data.geocoder.gazetteer.units[level, code].communes)]
+    legend = "".join(
+        f'<li><span class="p" style="background:{_colour(key)}"></span>{html.escape(label)}</li>'
+        for key, (label, _) in COVERAGE_CLASSES.items()
+    )
+    title = f"{LEVEL_LABELS[level]} : {territory.name}"
+    figures = (
+        f"{fr_number(len(listed))} projets l'atteignent · {fr_number(len(inside))} communes, "
+        f"{fr_number(int(inside['population'].sum()))} habitants · "
+        f"{fr_number(int(inside['zone_blanche'].sum()))} communes en zone blanche"
+    )
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} — Mieux manger pour tous</title>{header}
+<style>body{{font-family:system-ui,sans-serif;margin:0}} header{{padding:.5rem 1rem}} h1{{margin:0;font-size:1.3rem}}
+.carte{{height:75vh;position:relative}} .legende{{padding:.5rem 1rem}} .legende ul{{list-style:none;padding:0}}
+.p{{display:inline-block;width:1rem;height:1rem;margin-right:.4rem;border:1px solid #555;vertical-align:middle}}
+footer{{font-size:.8rem;padding:.5rem 1rem}} h3{{font-size:1rem;margin:0}} dt{{font-weight:700}} dd{{margin:0}}</style>
+</head><body><header><h1>{html.escape(title)}</h1><p>{html.escape(figures)}</p></header>
+<main><div class="carte">{root.html.render()}</div>
+<section class="legende"><h2>Légende</h2><ul>{legend}</ul>
+<p>Zone blanche (rouge, contour en tirets) : commune rurale qu'aucune action locale n'atteint, à plus de 10 km
+d'une commune atteinte.</p></section></main>
+<footer>{html.escape(ATTRIBUTION)}. Données {data.version}.</footer>
+<script>{root.script.render()}
+(function () {{
+  const group = window["{projects.get_name()}"];
+  for (const p of {json.dumps(markers, ensure_ascii=False)}) {{
+    L.circleMarker([p.lat, p.lon], {{radius: 8, color: "#ffffff", weight: 2, fillColor: "#1565c0", fillOpacity: 1}})
+      .bindTooltip(p.name).bindPopup(p.card, {{maxWidth: 360}}).addTo(group);
+  }}
+}})();</script></body></html>
+"""
