@@ -112,12 +112,31 @@ def _figures(data: ServiceData, projects: list[Project], communes: set[str] | No
     ]
 
 
+# Marker colour of a project: its first action type (the card and the table give them all). Dark enough for
+# white outlines and AA contrast against the map.
+TYPE_COLOURS = {
+    "epicerie_solidaire": "#1b5e20",
+    "epicerie_mobile": "#00695c",
+    "cheques_bons": "#6a1b9a",
+    "paniers": "#e65100",
+    "ateliers_cuisine_nutrition": "#ad1457",
+    "jardins": "#558b2f",
+    "coordination": "#1565c0",
+    "lieu_alimentation": "#4e342e",
+    "logistique_transformation": "#37474f",
+    "formation": "#283593",
+    "plateforme_numerique": "#00838f",
+}
+
+
 def _legend() -> list[tuple[str, str, str]]:
     items = []
     for key, (label, style) in COVERAGE_CLASSES.items():
         red, green, blue, alpha = style.fill or (0, 0, 0, 0)
         items.append((key, label, f"rgba({red},{green},{blue},{alpha / 255:.2f})"))
-    items.append(("project", "Projet financé (les chiffres regroupent plusieurs projets proches)", "#1565c0"))
+    for slug, colour in TYPE_COLOURS.items():
+        items.append(("project", f"Projet : {ACTION_TYPES[slug][0].lower()}", colour))
+    items.append(("cluster", "Projets proches regroupés (cliquer)", "#9ccc65"))
     return items
 
 
@@ -192,6 +211,7 @@ def map_page(
             "layers": list(layers),
             "territory": None if info is None else f"{info.level}:{info.code}",
             "actionTypes": {slug: label for slug, (label, _) in ACTION_TYPES.items()},
+            "typeColours": TYPE_COLOURS,
             "axes": {str(a): label for a, (label, _) in AXES.items()},
         },
         attribution=f"Sources : INSEE (COG {boundaries.manifest['cog_year']}, populations légales), IGN, BANATIC "

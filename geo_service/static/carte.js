@@ -56,8 +56,10 @@
     for (const feature of shown) {
       const p = feature.properties;
       const [lon, lat] = feature.geometry.coordinates;
+      const colour = config.typeColours[p.action_types[0]] || "#455a64";
       const marker = L.marker([lat, lon], {
-        icon: L.divIcon({className: "marqueur-projet", iconSize: [18, 18]}),
+        icon: L.divIcon({className: "marqueur-projet", iconSize: [18, 18],
+                         html: '<span style="background:' + colour + '"></span>'}),
         title: p.name, alt: "Projet : " + p.name, keyboard: true,
       });
       marker.bindPopup(card(p), {maxWidth: 360, maxHeight: 320});
