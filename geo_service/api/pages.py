@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from geo_service.api.deps import DataDep
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
 from geo_service.maps.pages import Page, map_page, parse_layers, parse_territory
+from geo_service.service import ServiceData
 from geo_service.settings import Settings
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -36,10 +37,22 @@ def security_headers(settings: Settings) -> dict[str, str]:
     }
 
 
-def _render(request: Request, build) -> HTMLResponse:
+def _render(
+    request: Request, data: ServiceData, *, chrome: bool, layers: str | None, legend: bool, territory: str | None
+) -> HTMLResponse:
+    """The map page, or a French error page naming the bad parameter."""
     settings: Settings = request.app.state.settings
     try:
-        page: Page = build(settings)
+        page: Page = map_page(
+            data,
+            chrome=chrome,
+            layers=parse_layers(layers),
+            legend=legend,
+            territory=parse_territory(territory) if territory else None,
+            basemap_url=settings.basemap_url,
+            basemap_attribution=settings.basemap_attribution,
+            tiles=request.app.state.tiles,
+        )
         return HTMLResponse(TEMPLATES.get_template("carte.html").render(page=page), headers=security_headers(settings))
     except GeoServiceError as exc:
         status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidInputError) else 503
@@ -49,19 +62,7 @@ def _render(request: Request, build) -> HTMLResponse:
 
 @router.get("/carte", response_class=HTMLResponse)
 def carte(request: Request, data: DataDep, layers: str | None = None) -> HTMLResponse:
-    return _render(
-        request,
-        lambda s: map_page(
-            data,
-            chrome=True,
-            layers=parse_layers(layers),
-            legend=True,
-            territory=None,
-            basemap_url=s.basemap_url,
-            basemap_attribution=s.basemap_attribution,
-            tiles=request.app.state.tiles,
-        ),
-    )
+    return _render(request, data, chrome=True, layers=layers, legend=True, territory=None)
 
 
 @router.get("/embed", response_class=HTMLResponse)
@@ -72,33 +73,9 @@ def embed(
     layers: str | None = None,
     legend: Annotated[int, Query(ge=0, le=1)] = 1,
 ) -> HTMLResponse:
-    return _render(
-        request,
-        lambda s: map_page(
-            data,
-            chrome=False,
-            layers=parse_layers(layers),
-            legend=bool(legend),
-            territory=parse_territory(territoire) if territoire else None,
-            basemap_url=s.basemap_url,
-            basemap_attribution=s.basemap_attribution,
-            tiles=request.app.state.tiles,
-        ),
-    )
+    return _render(request, data, chrome=False, layers=layers, legend=bool(legend), territory=territoire)
 
 
 @router.get("/territoires/{level}/{code}", response_class=HTMLResponse)
 def territoire(request: Request, data: DataDep, level: str, code: str) -> HTMLResponse:
-    return _render(
-        request,
-        lambda s: map_page(
-            data,
-            chrome=True,
-            layers=parse_layers(None),
-            legend=True,
-            territory=parse_territory(f"{level}:{code}"),
-            basemap_url=s.basemap_url,
-            basemap_attribution=s.basemap_attribution,
-            tiles=request.app.state.tiles,
-        ),
-    )
+    return _render(request, data, chrome=True, layers=None, legend=True, territory=f"{level}:{code}")

@@ -23,16 +23,9 @@ from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
+from geo_service.tiles.layers import LAYER_OF_LEVEL
 from geo_service.tiles.raster import COVERAGE_CLASSES
 from geo_service.tiles.service import ATTRIBUTION, TileService
-
-LAYER_OF_LEVEL = {
-    "commune": "communes",
-    "epci": "epci",
-    "arrondissement": "arrondissements",
-    "departement": "departements",
-    "region": "region",
-}
 
 
 def _colour(key: str) -> str:

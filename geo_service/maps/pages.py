@@ -18,6 +18,7 @@ from geo_service.projects.derive import ACTION_TYPES, AXES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
 from geo_service.territories import LEVELS, Territory, check_code
+from geo_service.tiles.layers import LAYER_OF_LEVEL
 from geo_service.tiles.raster import COVERAGE_CLASSES
 from geo_service.tiles.service import TileService
 
@@ -170,13 +171,7 @@ def map_page(
     )
     outline = None
     if info is not None:
-        layer_name = {
-            "commune": "communes",
-            "epci": "epci",
-            "arrondissement": "arrondissements",
-            "departement": "departements",
-            "region": "region",
-        }[info.level]
+        layer_name = LAYER_OF_LEVEL[info.level]
         outline = tiles.geojson(layer_name, tuple(bounds), None, ["code", "name"], None) if tiles else None
         if outline is not None:
             outline["features"] = [f for f in outline["features"] if f["properties"]["code"] == info.code]

@@ -20,6 +20,7 @@ from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
 from geo_service.service import ServiceData
 from geo_service.tiles import raster
 from geo_service.tiles.grid import lonlat_to_mercator, tile_span
+from geo_service.tiles.layers import LAYER_OF_LEVEL
 from geo_service.tiles.service import TileService
 
 logger = logging.getLogger("geo_service")
@@ -28,13 +29,6 @@ HEADER = 64
 FOOTER = 40
 LEGEND_WIDTH = 290
 TERRITORY = raster.Style(outline=(17, 17, 17, 255), width=2.2)
-LAYER_OF_LEVEL = {
-    "commune": "communes",
-    "epci": "epci",
-    "arrondissement": "arrondissements",
-    "departement": "departements",
-    "region": "region",
-}
 
 
 # DejaVu Sans (Debian's fonts-dejavu-core, installed by the README's commands and the Dockerfile) has every

@@ -75,6 +75,7 @@ BOUNDARY_LEVELS = {
     "departements": "departement",
     "region": "region",
 }
+LAYER_OF_LEVEL = {level: layer for layer, level in BOUNDARY_LEVELS.items()}
 BOUNDARY_PROPERTIES = {
     "communes": ("code", "name", "population", "epci"),
     "epci": ("code", "name", "population", "kind"),
