@@ -15,3 +15,15 @@ class InvalidInputError(GeoServiceError):
 
 class DataError(GeoServiceError):
     """The data on disk is missing, unreadable or inconsistent."""
+
+
+class ConflictError(GeoServiceError):
+    """The write contradicts what is stored (an id already taken, a project not deleted)."""
+
+
+class AuthenticationError(GeoServiceError):
+    """No credentials where a write needs them."""
+
+
+class PermissionDeniedError(GeoServiceError):
+    """Credentials that do not allow this (a wrong token, or writes disabled)."""

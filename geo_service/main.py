@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo_service import __version__
-from geo_service.api import bench, coverage, geocode, health, maps, pages, projects, territories, tiles
+from geo_service.api import bench, coverage, geocode, health, maps, pages, projects, territories, tiles, writes
 from geo_service.api.errors import add_exception_handlers
 from geo_service.api.middleware import add_middleware
 from geo_service.api.static import mount_vendor
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(territories.router)
     app.include_router(geocode.router)
     app.include_router(projects.router)
+    app.include_router(writes.router)
     app.include_router(coverage.router)
     app.include_router(tiles.router)
     app.include_router(maps.router)

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -20,6 +20,15 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "geo-service",
         description="Where the pinned source packages are downloaded for a boundaries build.",
     )
+    database_url: str = Field(
+        default="",
+        description="Project store: sqlite:///PATH (default: DATA_DIR/projects.sqlite3, seeded from projects/).",
+    )
+    admin_token: SecretStr | None = Field(default=None, description="Bearer token allowed to write (named 'admin').")
+    admin_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict, description='Named write tokens, JSON: {"dreets": "...", "ddets80": "..."}.'
+    )
+    max_body_kb: int = Field(default=256, ge=1, description="Largest request body accepted (413 beyond).")
     cors_origins: list[str] = Field(default=["*"], description="Origins allowed to read the API (GET only).")
     cache_control: str = Field(
         default="no-cache",
@@ -46,6 +55,21 @@ class Settings(BaseSettings):
     @property
     def boundaries_dir(self) -> Path:
         return self.data_dir / "boundaries"
+
+    @property
+    def database_path(self) -> Path:
+        if not self.database_url:
+            return self.data_dir / "projects.sqlite3"
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        raise ValueError(f"GEO_SERVICE_DATABASE_URL={self.database_url!r}: only sqlite:///PATH is supported yet")
+
+    def write_tokens(self) -> dict[str, str]:
+        """Token value -> the name recorded in the history."""
+        tokens = {secret.get_secret_value(): name for name, secret in self.admin_tokens.items()}
+        if self.admin_token is not None:
+            tokens[self.admin_token.get_secret_value()] = "admin"
+        return {token: name for token, name in tokens.items() if token}
 
     @property
     def projects_dir(self) -> Path:

@@ -19,8 +19,18 @@ from geo_service.territories import Boundaries
 
 
 @pytest.fixture(scope="session")
-def service_data() -> ServiceData:
-    return load_service_data(Settings(data_dir=REPO_DATA_DIR))
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's project store lives: never in the repository."""
+    return tmp_path_factory.mktemp("store")
+
+
+def settings_for(data_dir: Path, store: Path, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, database_url=f"sqlite:///{store / 'projects.sqlite3'}", **overrides)
+
+
+@pytest.fixture(scope="session")
+def service_data(store_dir: Path) -> ServiceData:
+    return load_service_data(settings_for(REPO_DATA_DIR, store_dir))
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +49,8 @@ def catalogue(service_data: ServiceData) -> ProjectCatalogue:
 
 
 @pytest.fixture(scope="session")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=REPO_DATA_DIR))) as test_client:
+def client(store_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(settings_for(REPO_DATA_DIR, store_dir))) as test_client:
         yield test_client
 
 
@@ -57,5 +67,6 @@ def source_files() -> SourceFiles:
 def data_copy(tmp_path: Path) -> Path:
     """A writable copy of the committed data folder."""
     target = tmp_path / "data"
-    shutil.copytree(REPO_DATA_DIR, target)
+    # a store the developer's own runs left in data/ is not part of the committed data
+    shutil.copytree(REPO_DATA_DIR, target, ignore=shutil.ignore_patterns("*.sqlite3*"))
     return target

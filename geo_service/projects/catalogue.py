@@ -132,50 +132,19 @@ class ProjectCatalogue:
 
     @classmethod
     def load(cls, folder: Path, boundaries: Boundaries, geocoder: Geocoder) -> ProjectCatalogue:
-        records = read_records(folder)
+        return cls.from_records([record for _, record in read_records(folder)], boundaries, geocoder)
+
+    @classmethod
+    def from_records(cls, records: list[ProjectRecord], boundaries: Boundaries, geocoder: Geocoder) -> ProjectCatalogue:
+        """The catalogue of these records; its version hashes their content, so any edit changes it."""
         digest = hashlib.sha256()
         projects, areas = [], {}
-        for path, record in records:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-            project, area = cls._build(record, boundaries, geocoder)
+        for record in records:
+            digest.update(record.model_dump_json().encode() + b"\0")
+            project, area = build_project(record, boundaries, geocoder)
             projects.append(project)
             areas[project.id] = area
         return cls(projects, areas, boundaries, digest.hexdigest()[:16])
-
-    @staticmethod
-    def _build(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
-        context = " ".join([*record.indicators, *record.beneficiaries])
-        territories, geocoding = _territories(record, geocoder, boundaries, context)
-        if not territories:
-            raise DataError(
-                f"project {record.id}: nothing in {record.place_text!r} resolves to a territory and no "
-                "manual territories are given (curation.territories)"
-            )
-        communes: set[str] = set()
-        for territory in territories:
-            communes |= geocoder.gazetteer.units[territory.level, territory.code].communes
-        area = shapely.union_all([boundaries.level(t.level).geometry[t.code] for t in territories], grid_size=GRID)
-        axes, types, mobile, derivation = _derivation(record)
-        return Project(
-            id=record.id,
-            organisation=record.organisation,
-            name=record.name,
-            duration_years=record.duration_years,
-            place_text=record.place_text,
-            actions=record.actions,
-            beneficiaries=record.beneficiaries,
-            indicators=[IndicatorOut(**vars(parse_indicator(text))) for text in record.indicators],
-            partners=record.partners,
-            objectives=record.objectives,
-            axes=axes,
-            action_types=types,
-            mobile=mobile,
-            territories=territories,
-            communes=sorted(communes),
-            point=_point(record, boundaries, area),
-            geocoding=geocoding,
-            derivation=derivation,
-        ), area
 
     def get(self, project_id: str) -> Project:
         project = self.projects.get(project_id)
@@ -206,6 +175,42 @@ class ProjectCatalogue:
             raise InvalidInputError(f"axe={filters.axe}: the programme has axes {', '.join(map(str, AXES))}")
         if filters.type is not None and filters.type not in ACTION_TYPES:
             raise InvalidInputError(f"type={filters.type!r}: expected one of {', '.join(ACTION_TYPES)}")
+
+
+def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
+    """The served project (territories, communes, point, derived fields) and its intervention area."""
+    context = " ".join([*record.indicators, *record.beneficiaries])
+    territories, geocoding = _territories(record, geocoder, boundaries, context)
+    if not territories:
+        raise DataError(
+            f"project {record.id}: nothing in {record.place_text!r} resolves to a territory and no "
+            "manual territories are given (curation.territories)"
+        )
+    communes: set[str] = set()
+    for territory in territories:
+        communes |= geocoder.gazetteer.units[territory.level, territory.code].communes
+    area = shapely.union_all([boundaries.level(t.level).geometry[t.code] for t in territories], grid_size=GRID)
+    axes, types, mobile, derivation = _derivation(record)
+    return Project(
+        id=record.id,
+        organisation=record.organisation,
+        name=record.name,
+        duration_years=record.duration_years,
+        place_text=record.place_text,
+        actions=record.actions,
+        beneficiaries=record.beneficiaries,
+        indicators=[IndicatorOut(**vars(parse_indicator(text))) for text in record.indicators],
+        partners=record.partners,
+        objectives=record.objectives,
+        axes=axes,
+        action_types=types,
+        mobile=mobile,
+        territories=territories,
+        communes=sorted(communes),
+        point=_point(record, boundaries, area),
+        geocoding=geocoding,
+        derivation=derivation,
+    ), area
 
 
 def _point(record: ProjectRecord, boundaries: Boundaries, area: BaseGeometry) -> PointOut:

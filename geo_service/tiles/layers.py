@@ -174,10 +174,17 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, An
 class LayerSet:
     """Every layer, built once per data version; the coverage layers once per parameter set."""
 
-    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage) -> None:
+    def __init__(
+        self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage, reuse: LayerSet | None = None
+    ) -> None:
+        """``reuse``: a layer set on the same boundaries, whose simplified boundary layers are taken as they are
+        (simplifying them is the slow part, and a project write does not change them)."""
         self._coverage = coverage
         self.layers: dict[str, LayerData] = {}
         for name, level in BOUNDARY_LEVELS.items():
+            if reuse is not None:
+                self.layers[name] = reuse.layers[name]
+                continue
             frame = boundaries.level(level)
             geometries = to_mercator(np.asarray(frame.geometry.values, dtype=object))
             self.layers[name] = LayerData(

@@ -98,9 +98,14 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 class TileService:
-    def __init__(self, data: ServiceData, cache_bytes: int) -> None:
+    def __init__(self, data: ServiceData, cache_bytes: int, previous: TileService | None = None) -> None:
+        """``previous``: the service of the data this one replaces after a project write (same boundaries)."""
         self.version = data.version
-        self.layers = LayerSet(data.boundaries, data.projects, data.coverage)
+        same_boundaries = previous is not None and previous.boundaries_version == data.boundaries.version
+        self.boundaries_version = data.boundaries.version
+        self.layers = LayerSet(
+            data.boundaries, data.projects, data.coverage, previous.layers if same_boundaries else None
+        )
         self.cache = TileCache(cache_bytes)
         region = data.boundaries.level("region").total_bounds
         self.bounds = tuple(round(float(v), 6) for v in region)

@@ -14,7 +14,8 @@ import pytest
 import uvicorn
 
 from geo_service.main import create_app
-from geo_service.settings import REPO_DATA_DIR, REPO_DIR, Settings
+from geo_service.settings import REPO_DATA_DIR, REPO_DIR
+from tests.conftest import settings_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_DIR / "test-artifacts"
@@ -37,10 +38,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+def live_server(store_dir: Path) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(Settings(data_dir=REPO_DATA_DIR)), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings_for(REPO_DATA_DIR, store_dir)), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

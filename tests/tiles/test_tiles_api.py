@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from geo_service.main import create_app
-from geo_service.settings import Settings
+from geo_service.settings import REPO_DATA_DIR, Settings
+from tests.conftest import settings_for
 
 Z6_REGION = "/tiles/{layer}/6/32/21.{ext}"  # the z6 tile holding nearly all the région
 Z10_CAMBRAI = "/tiles/{layer}/10/521/346.{ext}"
@@ -126,8 +127,8 @@ def test_cors_for_partner_sites(client: TestClient) -> None:
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_cors_origins_are_configurable() -> None:
-    settings = Settings(cors_origins=["https://carte.example"])
+def test_cors_origins_are_configurable(store_dir) -> None:
+    settings = settings_for(REPO_DATA_DIR, store_dir, cors_origins=["https://carte.example"])
     with TestClient(create_app(settings)) as restricted:
         allowed = restricted.get("/healthz", headers={"Origin": "https://carte.example"})
         other = restricted.get("/healthz", headers={"Origin": "https://ailleurs.example"})

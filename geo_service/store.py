@@ -1,0 +1,183 @@
+"""The embedded project store: SQLite in WAL mode, every write a transaction, every change kept in history.
+
+A write is acknowledged only once SQLite has committed it (``synchronous=FULL``), so a process killed at any
+moment loses nothing it acknowledged and never leaves a half-written project: the previous state stays intact.
+The store is seeded from ``data/projects/*.yaml`` the first time it opens empty.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from geo_service.errors import ConflictError, DataError, NotFoundError
+from geo_service.projects.models import ProjectRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    project_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    record TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT NOT NULL,
+    PRIMARY KEY (project_id, version)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Change:
+    version: int
+    action: str  # create, update, delete, restore, seed
+    record: dict
+    deleted: bool
+    at: str
+    by: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _dump(record: ProjectRecord) -> str:
+    return json.dumps(record.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+
+
+class ProjectStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise DataError(f"cannot open the project store {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def is_empty(self) -> bool:
+        return self._db.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+
+    def seed(self, records: list[ProjectRecord], by: str = "seed") -> None:
+        """All records in one transaction: a failed seed leaves the store empty, to be seeded again."""
+        with self._transaction() as db:
+            for record in records:
+                self._write(db, record.id, record, "seed", by, deleted=False, version=1)
+
+    def records(self) -> list[ProjectRecord]:
+        rows = self._db.execute("SELECT record FROM projects WHERE deleted = 0 ORDER BY rowid").fetchall()
+        return [ProjectRecord.model_validate_json(row[0]) for row in rows]
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def _row(self, db: sqlite3.Connection, project_id: str) -> tuple[str, int, int] | None:
+        return db.execute("SELECT record, deleted, version FROM projects WHERE id = ?", (project_id,)).fetchone()
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        project_id: str,
+        record: ProjectRecord,
+        action: str,
+        by: str,
+        deleted: bool,
+        version: int,
+    ) -> None:
+        at = _now()
+        db.execute(
+            "INSERT INTO projects (id, record, deleted, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET record = excluded.record, deleted = excluded.deleted, "
+            "version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (project_id, _dump(record), int(deleted), version, at, by),
+        )
+        db.execute(
+            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (project_id, version, action, _dump(record), int(deleted), at, by),
+        )
+
+    def create(self, record: ProjectRecord, by: str) -> None:
+        with self._transaction() as db:
+            if self._row(db, record.id) is not None:
+                raise ConflictError(f"id {record.id!r} is already used (a deleted project keeps its id: restore it)")
+            self._write(db, record.id, record, "create", by, deleted=False, version=1)
+
+    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
+        with self._transaction() as db:
+            _, version = self._current(db, project_id)
+            self._write(db, project_id, record, "update", by, deleted=False, version=version + 1)
+
+    def delete(self, project_id: str, by: str) -> None:
+        with self._transaction() as db:
+            record, version = self._current(db, project_id)
+            self._write(db, project_id, record, "delete", by, deleted=True, version=version + 1)
+
+    def restore(self, project_id: str, by: str) -> None:
+        with self._transaction() as db:
+            row = self._row(db, project_id)
+            if row is None:
+                raise NotFoundError(f"no project with id {project_id!r}")
+            if not row[1]:
+                raise ConflictError(f"project {project_id!r} is not deleted")
+            self._write(
+                db,
+                project_id,
+                ProjectRecord.model_validate_json(row[0]),
+                "restore",
+                by,
+                deleted=False,
+                version=row[2] + 1,
+            )
+
+    def current(self, project_id: str) -> ProjectRecord:
+        return self._current(self._db, project_id)[0]
+
+    def _current(self, db: sqlite3.Connection, project_id: str) -> tuple[ProjectRecord, int]:
+        row = self._row(db, project_id)
+        if row is None:
+            raise NotFoundError(f"no project with id {project_id!r}")
+        if row[1]:
+            raise NotFoundError(
+                f"project {project_id!r} is deleted; POST /api/v1/projects/{project_id}/restore brings it back"
+            )
+        return ProjectRecord.model_validate_json(row[0]), row[2]
+
+    def history(self, project_id: str) -> list[Change]:
+        rows = self._db.execute(
+            "SELECT version, action, record, deleted, at, by FROM history WHERE project_id = ? ORDER BY version",
+            (project_id,),
+        ).fetchall()
+        if not rows:
+            raise NotFoundError(f"no project with id {project_id!r}")
+        return [Change(v, a, json.loads(r), bool(d), at, by) for v, a, r, d, at, by in rows]

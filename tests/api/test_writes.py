@@ -1,0 +1,106 @@
+"""Editing projects through the API: who may write, what a write changes (everywhere at once), what a bad write
+does not change, history, soft delete, restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from geo_service.main import create_app
+from geo_service.settings import REPO_DATA_DIR
+from tests.conftest import settings_for
+
+TOKEN = {"Authorization": "Bearer s3cret-dreets"}
+NEW = {
+    "id": "epicerie-mobile-du-vimeu",
+    "organisation": "Association Test Vimeu",
+    "name": "Épicerie mobile du Vimeu",
+    "duration_years": 2,
+    "place_text": "Communauté de communes du Vimeu",
+    "actions": ["Tournée hebdomadaire d'une épicerie solidaire itinérante dans les villages"],
+    "beneficiaries": ["Habitants des communes rurales du Vimeu"],
+    "indicators": ["Taux de pauvreté de 15,2 %"],
+    "partners": ["Banque alimentaire de la Somme"],
+    "objectives": ["Couvrir les zones blanches du Vimeu"],
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("writes")
+
+
+@pytest.fixture(scope="module")
+def writer(store: Path) -> Iterator[TestClient]:
+    settings = settings_for(REPO_DATA_DIR, store, admin_tokens={"dreets": "s3cret-dreets"}, max_body_kb=64)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_no_token_configured_means_no_writes(client: TestClient) -> None:
+    response = client.post("/api/v1/projects", json=NEW, headers=TOKEN)
+    assert response.status_code == 403 and "GEO_SERVICE_ADMIN_TOKEN" in response.json()["detail"]
+
+
+def test_missing_or_wrong_token(writer: TestClient) -> None:
+    missing = writer.post("/api/v1/projects", json=NEW)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert writer.post("/api/v1/projects", json=NEW, headers={"Authorization": "Bearer nope"}).status_code == 403
+
+
+def test_a_bad_write_changes_nothing(writer: TestClient) -> None:
+    version = writer.get("/healthz").json()["data_version"]
+    nowhere = writer.post("/api/v1/projects", json=NEW | {"place_text": "Quelque part"}, headers=TOKEN)
+    assert nowhere.status_code == 422 and "unresolved" in nowhere.json()["detail"]
+    invalid = writer.post("/api/v1/projects", json=NEW | {"duration_years": "deux"}, headers=TOKEN)
+    assert invalid.status_code == 422 and "duration_years" in str(invalid.json()["detail"])
+    huge = writer.post("/api/v1/projects", json=NEW | {"actions": ["x" * 70_000]}, headers=TOKEN)
+    assert huge.status_code == 413
+    assert writer.get("/healthz").json()["data_version"] == version
+    assert len(writer.get("/api/v1/projects").json()["features"]) == 28
+
+
+def test_a_new_project_shows_everywhere_at_once(writer: TestClient) -> None:
+    before = writer.get("/healthz").json()["data_version"]
+    tile = "/tiles/projects/8/128/86.mvt"
+    old_etag = writer.get(tile).headers.get("etag")
+    response = writer.post("/api/v1/projects", json=NEW, headers=TOKEN)
+    assert response.status_code == 201 and response.headers["location"] == f"/api/v1/projects/{NEW['id']}"
+    created = response.json()["properties"]
+    assert [(t["level"], t["code"], t["source"]) for t in created["territories"]] == [("epci", "200070944", "geocoder")]
+    assert writer.get("/healthz").json()["data_version"] != before
+    assert len(writer.get("/api/v1/projects").json()["features"]) == 29
+    # the coverage follows: every commune of the CC du Vimeu is now reached locally
+    rows = writer.get("/api/v1/coverage/communes", params={"format": "csv", "epci": "200070944"}).text.splitlines()
+    assert len(rows) == 26 and all(",local," in row for row in rows[1:])
+    assert writer.get(tile).headers.get("etag") != old_etag
+
+
+def test_duplicate_id_is_a_conflict(writer: TestClient) -> None:
+    assert writer.post("/api/v1/projects", json=NEW, headers=TOKEN).status_code == 409
+
+
+def test_patch_put_delete_restore_and_history(writer: TestClient) -> None:
+    path = f"/api/v1/projects/{NEW['id']}"
+    patched = writer.patch(path, json={"duration_years": 3}, headers=TOKEN)
+    assert patched.status_code == 200 and patched.json()["properties"]["duration_years"] == 3
+    assert writer.put(path, json=NEW | {"id": "autre"}, headers=TOKEN).status_code == 422
+    assert writer.put(path, json=NEW, headers=TOKEN).json()["properties"]["duration_years"] == 2
+    assert writer.delete(path, headers=TOKEN).status_code == 200
+    gone = writer.get(path)
+    assert gone.status_code == 404
+    assert len(writer.get("/api/v1/projects").json()["features"]) == 28
+    assert writer.post(f"{path}/restore", headers=TOKEN).json()["id"] == NEW["id"]
+    versions = writer.get(f"{path}/history").json()["versions"]
+    assert [v["action"] for v in versions] == ["create", "update", "update", "delete", "restore"]
+    assert {v["by"] for v in versions} == {"dreets"} and versions[1]["record"]["duration_years"] == 3
+
+
+def test_a_restart_keeps_every_write(store: Path) -> None:
+    settings = settings_for(REPO_DATA_DIR, store)
+    with TestClient(create_app(settings)) as restarted:
+        project = restarted.get(f"/api/v1/projects/{NEW['id']}")
+    assert project.status_code == 200 and project.json()["properties"]["duration_years"] == 2
