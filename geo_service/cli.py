@@ -141,6 +141,63 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from geo_service.errors import GeoServiceError
+    from geo_service.projects.catalogue import build_project
+    from geo_service.projects.transfer import read_rows, validate_rows
+    from geo_service.service import load_service_data
+
+    try:
+        data = load_service_data(get_settings())
+        records, rejected = validate_rows(read_rows(args.file))
+        for record in records:
+            try:
+                build_project(record, data.boundaries, data.geocoder)
+            except GeoServiceError as exc:
+                rejected.append(f"{record.id}: {exc}")
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if rejected:
+        for line in rejected:
+            print(f"rejected {line}", file=sys.stderr)
+        print(f"nothing imported: {len(rejected)} rejected rows in {args.file}", file=sys.stderr)
+        return 1
+    created, updated = data.store.upsert_many(records, by=args.by)
+    print(
+        f"imported {args.file}: {created} created, {updated} updated (as {args.by!r}); "
+        "a running server shows them after a restart"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from geo_service.export import write_atomically
+    from geo_service.projects.transfer import dump
+    from geo_service.service import load_service_data
+
+    data = load_service_data(get_settings())
+    records = data.store.records()
+    # GeoJSON: the record's own fields as properties (so the file imports back), the map point as geometry
+    points = {p.id: [p.point.lon, p.point.lat] for p in data.projects.projects.values()}
+    features = [
+        {
+            "type": "Feature",
+            "id": r.id,
+            "geometry": {"type": "Point", "coordinates": points[r.id]},
+            "properties": r.model_dump(mode="json"),
+        }
+        for r in records
+    ]
+    text = dump(records, args.format, features)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomically(args.out, lambda path: path.write_text(text, "utf-8"))
+    print(f"wrote {args.out}: {len(records)} projects ({args.format})")
+    return 0
+
+
 def _project_schema(_: argparse.Namespace) -> int:
     from geo_service.projects.models import ProjectRecord
 
@@ -254,6 +311,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--territoire", required=True, help="niveau:code, e.g. epci:200035442 or commune:80489")
     render.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+
+    imports = _command(
+        commands,
+        "import",
+        "add or replace projects from a YAML, JSON, CSV or GeoJSON file: all rows, or none",
+        _import,
+        "geo-service import nouveaux-projets.yaml",
+        "geo-service import appel-2026.csv --by ddets80",
+    )
+    imports.add_argument("file", type=Path, help="records with the fields of the project record schema")
+    imports.add_argument("--by", default="import", help="name recorded in the history (default: import)")
+
+    exports = _command(
+        commands,
+        "export",
+        "write every project of the store as YAML, JSON, CSV or GeoJSON",
+        _export,
+        "geo-service export --format csv --out projets.csv",
+        "geo-service export --format yaml > projets.yaml",
+    )
+    exports.add_argument("--format", choices=["yaml", "json", "csv", "geojson"], required=True)
+    exports.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     _command(
         commands,

@@ -173,6 +173,20 @@ class ProjectStore:
             )
         return ProjectRecord.model_validate_json(row[0]), row[2]
 
+    def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
+        """Create or replace every record in one transaction: all of them, or none. Returns (created, updated)."""
+        created = updated = 0
+        with self._transaction() as db:
+            for record in records:
+                row = self._row(db, record.id)
+                if row is None:
+                    self._write(db, record.id, record, "create", by, deleted=False, version=1)
+                    created += 1
+                else:
+                    self._write(db, record.id, record, "import", by, deleted=False, version=row[2] + 1)
+                    updated += 1
+        return created, updated
+
     def history(self, project_id: str) -> list[Change]:
         rows = self._db.execute(
             "SELECT version, action, record, deleted, at, by FROM history WHERE project_id = ? ORDER BY version",

@@ -28,6 +28,15 @@ def settings_for(data_dir: Path, store: Path, **overrides) -> Settings:
     return Settings(data_dir=data_dir, database_url=f"sqlite:///{store / 'projects.sqlite3'}", **overrides)
 
 
+@pytest.fixture(autouse=True)
+def cli_store(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Commands run in tests (geo-service ...) use the session's store, not one in the repository."""
+    monkeypatch.setenv("GEO_SERVICE_DATABASE_URL", f"sqlite:///{store_dir / 'projects.sqlite3'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def service_data(store_dir: Path) -> ServiceData:
     return load_service_data(settings_for(REPO_DATA_DIR, store_dir))

@@ -112,5 +112,7 @@ def describe_validation_error(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "record"
-        problems.append(f"{where}: {item['msg']} (got {item['input']!r})")
+        received = repr(item["input"])
+        received = received if len(received) <= 80 else received[:77] + "..."
+        problems.append(f"{where}: {item['msg']} (got {received})")
     return "; ".join(problems)

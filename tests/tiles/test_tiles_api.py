@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from geo_service.main import create_app
-from geo_service.settings import REPO_DATA_DIR, Settings
+from geo_service.settings import REPO_DATA_DIR
 from tests.conftest import settings_for
 
 Z6_REGION = "/tiles/{layer}/6/32/21.{ext}"  # the z6 tile holding nearly all the région
@@ -224,7 +224,7 @@ def test_a_data_change_changes_every_etag(client: TestClient, data_copy) -> None
     record["duration_years"] = 3
     path.write_text(yaml.safe_dump(record, allow_unicode=True), "utf-8")
     url = Z10_CAMBRAI.format(layer="communes", ext="mvt")
-    with TestClient(create_app(Settings(data_dir=data_copy))) as edited:
+    with TestClient(create_app(settings_for(data_copy, data_copy))) as edited:
         fresh = edited.get(url, headers={"If-None-Match": client.get(url).headers["etag"]})
     assert fresh.status_code == 200 and fresh.headers["etag"] != client.get(url).headers["etag"]
 
