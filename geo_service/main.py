@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from geo_service import __version__
 from geo_service.api import bench, coverage, geocode, health, maps, pages, projects, territories, tiles, writes
-from geo_service.api.errors import add_exception_handlers
+from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers, document_errors
 from geo_service.api.middleware import add_middleware
 from geo_service.api.static import mount_vendor
 from geo_service.service import load_service_data
@@ -45,9 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Boundaries, funded food-aid projects and their coverage in Hauts-de-France.",
         version=__version__,
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     add_exception_handlers(app)
+    document_errors(app)
     app.include_router(health.router)
     app.include_router(territories.router)
     app.include_router(geocode.router)

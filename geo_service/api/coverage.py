@@ -76,7 +76,12 @@ def summary(data: DataDep, params: ParamsDep, level: Literal["epci", "departemen
     }
 
 
-@router.get("/zones-blanches", summary="Zone-blanche communes (GeoJSON); dissolve=true merges neighbours")
+@router.get(
+    "/zones-blanches",
+    summary="Zone-blanche communes (GeoJSON); dissolve=true merges neighbours",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 def zones_blanches(
     data: DataDep,
     params: ParamsDep,

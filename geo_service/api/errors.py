@@ -1,7 +1,10 @@
 """Map the service's exceptions to HTTP statuses, once, for every router."""
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from geo_service.errors import (
     AuthenticationError,
@@ -31,3 +34,53 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     for error_class in STATUS_BY_ERROR:
         app.add_exception_handler(error_class, handle)
+
+
+class ErrorDetail(BaseModel):
+    """What every refusal answers: a sentence naming what was wrong."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorDetail, "description": text}
+    for status, text in [
+        (400, "a request body that is not JSON"),
+        (401, "a write without a bearer token"),
+        (403, "a token that may not write"),
+        (404, "an unknown level, code, layer, tile or project"),
+        (409, "a write that contradicts the store"),
+        (413, "a request body over the limit"),
+        (503, "data missing or inconsistent on the server"),
+    ]
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Every operation may answer the errors above; a 422 is FastAPI's validation list or our sentence."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        either = {
+            "anyOf": [
+                {"$ref": "#/components/schemas/HTTPValidationError"},
+                {"$ref": "#/components/schemas/ErrorDetail"},
+            ]
+        }
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "HTTPValidationError", {"type": "object", "properties": {"detail": {"type": "array"}}}
+        )
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses["422"] = {
+                    "description": "invalid input, named in the answer",
+                    "content": {"application/json": {"schema": either}},
+                }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -103,7 +103,12 @@ def layers(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/layers/{layer}.geojson", summary="A layer as GeoJSON, simplified for a zoom")
+@router.get(
+    "/api/v1/layers/{layer}.geojson",
+    summary="A layer as GeoJSON, simplified for a zoom",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 def layer_geojson(
     request: Request,
     layer: str,
