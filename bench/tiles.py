@@ -67,10 +67,18 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> tuple[int, int]:
+        return await self.request("GET", path)
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: str = "") -> tuple[int, int]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept-Encoding: identity\r\n\r\n".encode())
+        length = f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n" if body else ""
+        self.writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept-Encoding: identity\r\n"
+            f"{headers}{length}\r\n".encode()
+            + body
+        )
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
@@ -172,8 +180,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "GEO_SERVICE_BENCHMARK_ROUTES": "true"}
+def start_server(port: int, **env_vars: str) -> subprocess.Popen:
+    env = {**os.environ, "GEO_SERVICE_BENCHMARK_ROUTES": "true", **env_vars}
     server = subprocess.Popen(
         [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
         env=env,
