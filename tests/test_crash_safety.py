@@ -1,13 +1,18 @@
-"""A writer killed with SIGKILL at random moments loses nothing it acknowledged, and the store still opens."""
+"""A writer killed with SIGKILL at random moments loses nothing it acknowledged, and the store still opens:
+the store driven directly, then the service itself killed while a client posts projects."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from geo_service.store import ProjectStore
@@ -53,3 +58,76 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
         store.close()
         assert missing == [], f"round {round_number}: acknowledged but lost: {missing[:5]}"
     assert len(acknowledged) > 60  # the writer did get work done between kills
+
+
+def _serve(port: int, store: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "GEO_SERVICE_DATABASE_URL": f"sqlite:///{store}",
+        "GEO_SERVICE_ADMIN_TOKEN": "crash",
+        "GEO_SERVICE_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
+def test_writes_acknowledged_over_http_survive_a_killed_server(tmp_path: Path) -> None:
+    store = tmp_path / "store.sqlite3"
+    acknowledged: list[str] = []
+    rng = random.Random(7)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for round_number in range(3):
+        server = _serve(port, store)
+        stop = threading.Event()
+
+        def post_until_killed(first: int = round_number * 1000, stop: threading.Event = stop) -> None:
+            for n in range(first, first + 1000):
+                if stop.is_set():
+                    return
+                body = json.dumps(
+                    {
+                        "id": f"http-{n}",
+                        "organisation": "Test",
+                        "name": f"Projet {n}",
+                        "duration_years": 1,
+                        "place_text": "Ville de Longueau",
+                    }
+                ).encode()
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/v1/projects",
+                    data=body,
+                    method="POST",
+                    headers={"Authorization": "Bearer crash", "Content-Type": "application/json"},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        if 200 <= response.status < 300:
+                            acknowledged.append(f"http-{n}")
+                except OSError:
+                    return  # the server died mid-request: not acknowledged
+
+        client = threading.Thread(target=post_until_killed)
+        client.start()
+        time.sleep(rng.uniform(2.0, 4.0))
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        stop.set()
+        client.join(timeout=20)
+    reopened = ProjectStore(store)
+    assert reopened.integrity_ok()
+    stored = {record.id for record in reopened.records()}
+    assert acknowledged and [i for i in acknowledged if i not in stored] == []

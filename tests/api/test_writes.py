@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.main import create_app
 from geo_service.settings import REPO_DATA_DIR
+from geo_service.tiles.grid import tile_of
 from tests.conftest import settings_for
 
 TOKEN = {"Authorization": "Bearer s3cret-dreets"}
@@ -65,8 +67,6 @@ def test_a_bad_write_changes_nothing(writer: TestClient) -> None:
 
 def test_a_new_project_shows_everywhere_at_once(writer: TestClient) -> None:
     before = writer.get("/healthz").json()["data_version"]
-    tile = "/tiles/projects/8/128/86.mvt"
-    old_etag = writer.get(tile).headers.get("etag")
     response = writer.post("/api/v1/projects", json=NEW, headers=TOKEN)
     assert response.status_code == 201 and response.headers["location"] == f"/api/v1/projects/{NEW['id']}"
     created = response.json()["properties"]
@@ -76,7 +76,12 @@ def test_a_new_project_shows_everywhere_at_once(writer: TestClient) -> None:
     # the coverage follows: every commune of the CC du Vimeu is now reached locally
     rows = writer.get("/api/v1/coverage/communes", params={"format": "csv", "epci": "200070944"}).text.splitlines()
     assert len(rows) == 26 and all(",local," in row for row in rows[1:])
-    assert writer.get(tile).headers.get("etag") != old_etag
+    lon, lat = response.json()["geometry"]["coordinates"]
+    where = tile_of(lon, lat, 8)
+    fresh = writer.get(f"/tiles/projects/8/{where.x}/{where.y}.mvt")
+    assert fresh.headers["etag"].startswith(f'"{writer.get("/healthz").json()["data_version"]}')
+    ids = {f["properties"]["id"] for f in mapbox_vector_tile.decode(fresh.content)["projects"]["features"]}
+    assert NEW["id"] in ids
 
 
 def test_duplicate_id_is_a_conflict(writer: TestClient) -> None:
