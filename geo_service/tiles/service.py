@@ -80,9 +80,6 @@ class TileCache:
                 _, old = self._items.popitem(last=False)
                 self._bytes -= len(old.body) + len(old.gzipped or b"")
 
-    def __len__(self) -> int:
-        return len(self._items)
-
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
     try:
