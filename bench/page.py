@@ -11,15 +11,11 @@ polygons received and to the projects drawn. Goals: under 500 KB before tiles, f
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 
 from playwright.sync_api import sync_playwright
+from tiles import free_port, start_server
 
 ARGS = [
     "--no-sandbox",
@@ -30,27 +26,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            return server, f"{base}/carte"
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the server did not start")
 
 
 def measure(browser, url: str) -> dict[str, float]:
@@ -92,7 +67,8 @@ def main() -> None:
     server = None
     url = args.url
     if url is None:
-        server, url = start_server()
+        port = free_port()
+        server, url = start_server(port), f"http://127.0.0.1:{port}/carte"
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
