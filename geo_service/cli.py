@@ -166,7 +166,7 @@ def _import(args: argparse.Namespace) -> int:
     created, updated = data.store.upsert_many(records, by=args.by)
     print(
         f"imported {args.file}: {created} created, {updated} updated (as {args.by!r}); "
-        "a running server shows them after a restart"
+        "a running server shows them within a second"
     )
     return 0
 

@@ -64,6 +64,7 @@ class ProjectStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._seen_version: int | None = None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -71,9 +72,20 @@ class ProjectStore:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise DataError(f"cannot open the project store {path}: {exc}") from exc
+        self.changed_elsewhere()  # remember the version we start from
 
     def close(self) -> None:
         self._db.close()
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (``geo-service import``, another process) committed since the last call.
+
+        SQLite's data_version moves only for other connections' commits, so our own writes do not count."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        changed = self._seen_version is not None and version != self._seen_version
+        self._seen_version = version
+        return changed
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

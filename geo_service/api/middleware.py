@@ -6,6 +6,7 @@ import logging
 import time
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,7 +92,29 @@ class _TooLarge(Exception):
     pass
 
 
+class StoreWatcher:
+    """At most once a second, look whether another process committed to the store (an import); if so, rebuild
+    what is served before answering, so that the import shows without a restart."""
+
+    def __init__(self, app: ASGIApp, interval_s: float = 1.0) -> None:
+        self.app = app
+        self.interval_s = interval_s
+        self._next_check = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + self.interval_s
+            application = scope["app"]
+            data = getattr(application.state, "data", None)
+            if data is not None and data.store is not None and data.store.changed_elsewhere():
+                from geo_service.api.writes import publish
+
+                await run_in_threadpool(publish, application)
+        await self.app(scope, receive, send)
+
+
 def add_middleware(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(StoreWatcher)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=ALREADY_COMPRESSED)
     app.add_middleware(

@@ -109,3 +109,20 @@ def test_a_restart_keeps_every_write(store: Path) -> None:
     with TestClient(create_app(settings)) as restarted:
         project = restarted.get(f"/api/v1/projects/{NEW['id']}")
     assert project.status_code == 200 and project.json()["properties"]["duration_years"] == 2
+
+
+def test_an_import_by_another_process_shows_without_restart(tmp_path: Path) -> None:
+    import time
+
+    from geo_service.projects.models import ProjectRecord
+    from geo_service.store import ProjectStore
+
+    settings = settings_for(REPO_DATA_DIR, tmp_path)
+    with TestClient(create_app(settings)) as running:
+        assert len(running.get("/api/v1/projects").json()["features"]) == 28
+        other = ProjectStore(settings.database_path)  # another connection, as `geo-service import` opens
+        other.upsert_many([ProjectRecord.model_validate(NEW | {"id": "importe-ailleurs"})], by="import")
+        other.close()
+        time.sleep(1.1)  # the service looks at most once a second
+        ids = {f["id"] for f in running.get("/api/v1/projects").json()["features"]}
+    assert "importe-ailleurs" in ids and len(ids) == 29
