@@ -207,6 +207,7 @@ def table(results: dict[str, dict], tiles: dict[int, list[tuple[int, int]]]) -> 
     metrics = [
         ("cold mean ms", "cold_mean_ms", "{:.1f}"),
         ("cold p50 ms", "cold_p50_ms", "{:.1f}"),
+        ("cold max ms", "cold_max_ms", "{:.1f}"),
         ("mean bytes", "bytes_mean", "{:,.0f}"),
         ("warm req/s", "rps", "{:,.0f}"),
         ("warm p50 ms", "p50_ms", "{:.1f}"),
