@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from geo_service.api.deps import ProjectsDep
 from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
@@ -15,12 +16,16 @@ router = APIRouter(prefix="/api/v1", tags=["projects"])
 Geometry = Literal["point", "area"]
 
 
-def _feature(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) -> dict[str, Any]:
-    if geometry == "area":
-        shape = mapping(catalogue.areas[project.id])
-    else:
-        shape = {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
+def project_feature(project: Project, area: BaseGeometry | None = None) -> dict[str, Any]:
+    """A project as a GeoJSON Feature: its map point, or its intervention ``area`` when given."""
+    shape = (
+        mapping(area) if area is not None else {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
+    )
     return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump()}
+
+
+def _feature(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) -> dict[str, Any]:
+    return project_feature(project, catalogue.areas[project.id] if geometry == "area" else None)
 
 
 @router.get("/projects", summary="Projects as a GeoJSON FeatureCollection")

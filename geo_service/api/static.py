@@ -9,20 +9,15 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from geo_service.maps.interactive import VENDOR_FOLDERS
 from geo_service.settings import Settings
 
 logger = logging.getLogger("geo_service")
-# URL name -> folder inside node_modules; only these are served, nothing else of node_modules.
-VENDOR = {
-    "leaflet": "leaflet/dist",
-    "leaflet.markercluster": "leaflet.markercluster/dist",
-    "leaflet.fullscreen": "leaflet.fullscreen",
-}
 APP_STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def mount_vendor(app: FastAPI, settings: Settings) -> None:
-    for name, folder in VENDOR.items():
+    for name, folder in VENDOR_FOLDERS.items():
         directory = settings.node_modules_dir / folder
         if not directory.is_dir():
             logger.warning(

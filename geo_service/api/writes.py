@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from geo_service.api.deps import DataDep
-from geo_service.api.projects import _feature
+from geo_service.api.projects import project_feature
 from geo_service.errors import (
     AuthenticationError,
     DataError,
@@ -64,12 +64,7 @@ def _checked(data: ServiceData, record: ProjectRecord) -> dict[str, Any]:
     except DataError as exc:
         answer = data.geocoder.geocode(record.place_text)
         raise InvalidInputError(f"{exc}; unresolved: {answer.unresolved}; notes: {answer.notes}") from exc
-    return {
-        "type": "Feature",
-        "id": project.id,
-        "geometry": {"type": "Point", "coordinates": [project.point.lon, project.point.lat]},
-        "properties": project.model_dump(),
-    }
+    return project_feature(project)
 
 
 def publish(app: FastAPI) -> ServiceData:
@@ -138,7 +133,7 @@ async def delete(request: Request, data: DataDep, who: WriterDep, project_id: st
 @router.post("/{project_id}/restore", summary="Undo a delete")
 async def restore(request: Request, data: DataDep, who: WriterDep, project_id: str) -> dict[str, Any]:
     fresh = await _write(request, _store(data).restore, project_id, who)
-    return _feature(fresh.projects, fresh.projects.get(project_id), "point")
+    return project_feature(fresh.projects.get(project_id))
 
 
 @router.get("/{project_id}/history", summary="Every version of a project: who, when, what")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
 from folium import plugins
@@ -17,6 +18,12 @@ from folium import plugins
 from geo_service.tiles.service import ATTRIBUTION
 
 VENDOR = "/static/vendor"
+# URL name under /static/vendor -> folder inside node_modules; only these are served, nothing else of node_modules.
+VENDOR_FOLDERS = {
+    "leaflet": "leaflet/dist",
+    "leaflet.markercluster": "leaflet.markercluster/dist",
+    "leaflet.fullscreen": "leaflet.fullscreen",
+}
 LEAFLET_JS = [("leaflet", f"{VENDOR}/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{VENDOR}/leaflet/leaflet.css")]
 CLUSTER_JS = [("markerclusterjs", f"{VENDOR}/leaflet.markercluster/leaflet.markercluster.js")]
@@ -38,6 +45,12 @@ OVERLAYS: dict[str, tuple[str, str]] = {
 }
 DEFAULT_LAYERS = ("projects", "coverage", "epci", "departements")
 ALL_LAYERS = ("projects", *OVERLAYS)
+
+
+def vendor_file(url: str, node_modules: Path) -> Path:
+    """Where npm put the file served at ``url`` (/static/vendor/NAME/FILE)."""
+    name, _, rest = url.removeprefix(f"{VENDOR}/").partition("/")
+    return node_modules / VENDOR_FOLDERS[name] / rest
 
 
 @dataclass(frozen=True)

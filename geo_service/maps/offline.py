@@ -18,7 +18,7 @@ import folium
 from geo_service.coverage import CoverageParams
 from geo_service.errors import DataError
 from geo_service.formatting import fr_number
-from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS
+from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS, vendor_file
 from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
@@ -69,11 +69,12 @@ def _card(project: Project) -> str:
 def _inline_assets(header: str, node_modules: Path) -> str:
     """Replace the vendor <script src> and <link href> with the files' contents."""
     for _, url in LEAFLET_JS:
-        path = node_modules / url.removeprefix("/static/vendor/").replace("leaflet/", "leaflet/dist/", 1)
-        header = header.replace(f'<script src="{url}"></script>', f"<script>{_read(path)}</script>")
+        header = header.replace(
+            f'<script src="{url}"></script>', f"<script>{_read(vendor_file(url, node_modules))}</script>"
+        )
     for _, url in LEAFLET_CSS:
-        path = node_modules / url.removeprefix("/static/vendor/").replace("leaflet/", "leaflet/dist/", 1)
-        header = header.replace(f'<link rel="stylesheet" href="{url}"/>', f"<style>{_css_with_images(path)}</style>")
+        css = _css_with_images(vendor_file(url, node_modules))
+        header = header.replace(f'<link rel="stylesheet" href="{url}"/>', f"<style>{css}</style>")
     return header
 
 
