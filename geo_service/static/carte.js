@@ -124,6 +124,15 @@
   document.querySelectorAll(".lien-projet").forEach((button) => {
     button.addEventListener("click", () => openProject(button.dataset.id));
   });
+  // A long card scrolls inside its popup: keyboard users must be able to reach and scroll it.
+  map.on("popupopen", (event) => {
+    const content = event.popup.getElement().querySelector(".leaflet-popup-content");
+    if (content) {
+      content.tabIndex = 0;
+      content.setAttribute("role", "region");
+      content.setAttribute("aria-label", "Fiche du projet");
+    }
+  });
   map.on("moveend", updateSnippet);
   updateSnippet();
   loadProjects().then(() => { window.projectsLoaded = true; });

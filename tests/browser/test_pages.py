@@ -41,9 +41,10 @@ class Visit:
         self.page.add_script_tag(path=str(AXE))
         result = self.page.evaluate(
             "async () => (await axe.run(document)).violations"
-            ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}))"
+            ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length, where: v.nodes[0].target.join(' ')}))"
         )
-        return [f"{v['id']} ({v['impact']}, {v['n']})" for v in result if v["impact"] in ("serious", "critical")]
+        return [f"{v['id']} ({v['impact']}, {v['n']}, e.g. {v['where']})" for v in result
+                if v["impact"] in ("serious", "critical")]
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,9 @@ def test_clicking_a_project_opens_its_card(carte: Visit) -> None:
     card.wait_for(timeout=10_000)
     text = card.inner_text()
     assert "Centre socioculturel APTAHR" in text and "Département de l'Aisne" in text and "Axe 2" in text
+    # a scrolling card is keyboard-reachable (axe: scrollable-region-focusable), whether or not it stays open
+    assert carte.page.locator(".leaflet-popup-content").get_attribute("tabindex") == "0"
+    assert carte.serious_violations() == []
     carte.page.keyboard.press("Escape")
 
 
