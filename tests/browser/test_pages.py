@@ -43,8 +43,11 @@ class Visit:
             "async () => (await axe.run(document)).violations"
             ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length, where: v.nodes[0].target.join(' ')}))"
         )
-        return [f"{v['id']} ({v['impact']}, {v['n']}, e.g. {v['where']})" for v in result
-                if v["impact"] in ("serious", "critical")]
+        return [
+            f"{v['id']} ({v['impact']}, {v['n']}, e.g. {v['where']})"
+            for v in result
+            if v["impact"] in ("serious", "critical")
+        ]
 
 
 @pytest.fixture(scope="module")
