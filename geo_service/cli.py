@@ -21,14 +21,51 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.workers > 1 and settings.database_backend == "sqlite":
+        logging.getLogger("geo_service").warning(
+            "%d workers share the SQLite store: a write through one shows in the others within a second; "
+            "with GEO_SERVICE_DATABASE_URL=postgresql://... it shows at once",
+            args.workers,
+        )
+    # Several workers are separate processes that each build the app from the environment, hence the factory.
+    app = create_app(settings) if args.workers == 1 else "geo_service.main:create_app"
     # Our middleware logs one line per request with its duration, so uvicorn's own access log is off.
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
         access_log=False,
     )
+    return 0
+
+
+def _load_boundaries(args: argparse.Namespace) -> int:
+    from geo_service.errors import GeoServiceError
+    from geo_service.store.postgis import PostgisStore
+
+    settings = get_settings()
+    if settings.database_backend != "postgis":
+        print(
+            "error: load-boundaries fills a PostGIS database: set GEO_SERVICE_DATABASE_URL=postgresql://... "
+            f"(the embedded store reads {settings.boundaries_dir} directly)",
+            file=sys.stderr,
+        )
+        return 2
+    folder = args.source or settings.boundaries_dir
+    try:
+        store = PostgisStore(settings.database_url)
+        try:
+            store.load_boundaries(folder)
+            counts = ", ".join(f"{n} {level}" for level, n in store.boundaries(folder).counts().items())
+        finally:
+            store.close()
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"loaded {folder} into {settings.database_description}: {counts}; running workers switch to it at once")
     return 0
 
 
@@ -166,7 +203,7 @@ def _import(args: argparse.Namespace) -> int:
     created, updated = data.store.upsert_many(records, by=args.by)
     print(
         f"imported {args.file}: {created} created, {updated} updated (as {args.by!r}); "
-        "a running server shows them within a second"
+        "running servers pick them up by themselves"
     )
     return 0
 
@@ -208,6 +245,12 @@ def _project_schema(_: argparse.Namespace) -> int:
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def _command(commands: Any, name: str, help_text: str, handler: Handler, *examples: str) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with its examples."""
     epilog = "Example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {e}" for e in examples)
@@ -235,6 +278,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="interface to bind (default: GEO_SERVICE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: GEO_SERVICE_PORT or 8000)")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes (default 1; several: use PostGIS)"
+    )
+
+    load = _command(
+        commands,
+        "load-boundaries",
+        "load built boundaries into the PostGIS database of GEO_SERVICE_DATABASE_URL (replaces the previous set)",
+        _load_boundaries,
+        "GEO_SERVICE_DATABASE_URL=postgresql://geo@127.0.0.1/geo geo-service load-boundaries",
+        "geo-service build-boundaries --region all --out /tmp/france && geo-service load-boundaries --from /tmp/france",
+    )
+    load.add_argument(
+        "--from", dest="source", type=Path, help="a build-boundaries output (default: GEO_SERVICE_DATA_DIR/boundaries)"
+    )
 
     fetch = _command(
         commands,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,19 +27,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         data = load_service_data(settings)
+        data.store.watch()
         app.state.data = data
         app.state.tiles = TileService(data, settings.tile_cache_mb * 2**20)
         counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())
         logger.info(
-            "geo-service %s ready: data %s (région %s: %s; %d projects) from %s, store: files",
+            "geo-service %s ready (pid %d): data %s (région %s: %s; %d projects), store: %s",
             __version__,
+            os.getpid(),
             data.version,
             data.boundaries.manifest["region"],
             counts,
             len(data.projects.projects),
-            settings.data_dir,
+            settings.database_description,
         )
         yield
+        app.state.data.store.close()
 
     app = FastAPI(
         title="Mieux manger pour tous — carte de l'aide alimentaire",

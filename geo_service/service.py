@@ -1,5 +1,8 @@
 """Everything the service serves, loaded at startup and swapped whole after a write: boundaries, geocoder,
-projects (from the store), coverage, and the data version."""
+projects (from the store), coverage, and the data version.
+
+Boundaries come from ``data/boundaries`` with the embedded store, from the database with PostGIS (loaded there
+from the files the first time the database is empty, or by ``geo-service load-boundaries``)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from geo_service.geocoding import Gazetteer, Geocoder
 from geo_service.projects.catalogue import ProjectCatalogue, read_records
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import Settings
-from geo_service.store import ProjectStore
+from geo_service.store import ProjectStore, open_store
 from geo_service.territories import Boundaries
 
 
@@ -34,24 +37,40 @@ class ServiceData:
         return hashlib.sha256(f"{self.boundaries.version}:{self.projects.version}".encode()).hexdigest()[:16]
 
 
+def refreshed(data: ServiceData, settings: Settings) -> ServiceData:
+    """What the store holds now: its projects, and its boundaries too when someone loaded another set."""
+    store = data.store
+    if store is None:
+        return data
+    if store.boundaries_version() not in (None, data.boundaries.version):
+        boundaries = store.boundaries(settings.boundaries_dir)
+        data = replace(data, boundaries=boundaries, geocoder=load_geocoder(settings, boundaries))
+    return data.with_records(store.records())
+
+
 def load_geocoder(settings: Settings, boundaries: Boundaries) -> Geocoder:
     return Geocoder(Gazetteer.build(boundaries, settings.pays_aliases_path))
 
 
 def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceData:
-    """Boundaries and geocoder from the data folder; projects from the store (seeded from ``projects/`` when it
-    is empty), or straight from ``projects/`` with ``use_store=False`` (benchmarks, exports of the files)."""
-    boundaries = Boundaries.load(settings.boundaries_dir)
-    geocoder = load_geocoder(settings, boundaries)
+    """Boundaries, geocoder and projects from the store (projects seeded from ``projects/`` when it is empty), or
+    everything straight from the data folder with ``use_store=False`` (benchmarks, exports of the files)."""
     if not use_store:
+        boundaries = Boundaries.load(settings.boundaries_dir)
+        geocoder = load_geocoder(settings, boundaries)
         projects = ProjectCatalogue.load(settings.projects_dir, boundaries, geocoder)
         return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects))
-    store = ProjectStore(settings.database_path)
-    if store.is_empty():
-        records = [record for _, record in read_records(settings.projects_dir)]
-        # built (geocoded) before seeding: a bad file leaves the store empty, to be seeded once it is fixed
-        projects = ProjectCatalogue.from_records(records, boundaries, geocoder)
-        store.seed(records)
-    else:
+    store = open_store(settings)
+    try:
+        boundaries = store.boundaries(settings.boundaries_dir)
+        geocoder = load_geocoder(settings, boundaries)
+        if store.is_empty():
+            records = [record for _, record in read_records(settings.projects_dir)]
+            # built (geocoded) before seeding: a bad file leaves the store empty, to be seeded once it is fixed
+            ProjectCatalogue.from_records(records, boundaries, geocoder)
+            store.seed(records)
         projects = ProjectCatalogue.from_records(store.records(), boundaries, geocoder)
+    except BaseException:
+        store.close()
+        raise
     return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects), store)

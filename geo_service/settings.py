@@ -2,12 +2,22 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 REPO_DATA_DIR = REPO_DIR / "data"
+
+
+def without_password(url: str) -> str:
+    """A database URL as logs and error messages may show it."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
 class Settings(BaseSettings):
@@ -22,7 +32,8 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         default="",
-        description="Project store: sqlite:///PATH (default: DATA_DIR/projects.sqlite3, seeded from projects/).",
+        description="Where projects (and, with PostGIS, boundaries) live: sqlite:///PATH (default: "
+        "DATA_DIR/projects.sqlite3, seeded from projects/) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE.",
     )
     admin_token: SecretStr | None = Field(default=None, description="Bearer token allowed to write (named 'admin').")
     admin_tokens: dict[str, SecretStr] = Field(
@@ -56,13 +67,31 @@ class Settings(BaseSettings):
     def boundaries_dir(self) -> Path:
         return self.data_dir / "boundaries"
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            scheme = url.split(":", 1)[0]
+            raise ValueError(f"scheme {scheme!r} is not supported: use sqlite:///PATH or postgresql://...")
+        return url
+
+    @property
+    def database_backend(self) -> Literal["sqlite", "postgis"]:
+        return "postgis" if self.database_url.startswith(("postgresql://", "postgres://")) else "sqlite"
+
+    @property
+    def database_description(self) -> str:
+        """The store as logs may show it (no password)."""
+        if self.database_backend == "sqlite":
+            return f"SQLite {self.database_path}"
+        return f"PostGIS {without_password(self.database_url)}"
+
     @property
     def database_path(self) -> Path:
+        """The SQLite file (the embedded backend only)."""
         if not self.database_url:
             return self.data_dir / "projects.sqlite3"
-        if self.database_url.startswith("sqlite:///"):
-            return Path(self.database_url.removeprefix("sqlite:///"))
-        raise ValueError(f"GEO_SERVICE_DATABASE_URL={self.database_url!r}: only sqlite:///PATH is supported yet")
+        return Path(self.database_url.removeprefix("sqlite:///"))
 
     def write_tokens(self) -> dict[str, str]:
         """Token value -> the name recorded in the history."""

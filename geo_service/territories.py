@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from geo_service.errors import DataError, InvalidInputError, NotFoundError
 
@@ -80,14 +82,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_level(folder: Path, level: str, entry: dict) -> gpd.GeoDataFrame:
+def read_level_features(folder: Path, level: str, manifest: dict) -> list[dict]:
+    """A level's GeoJSON features, once the file is checked against the manifest."""
+    entry = manifest["files"][level]
     path = folder / entry["path"]
     if not path.is_file():
         raise DataError(f"{path} is listed in the manifest but missing; rebuild with 'geo-service build-boundaries'")
     if _sha256(path) != entry["sha256"]:
         raise DataError(f"{path} does not match the checksum in {folder / 'manifest.json'}; rebuild the boundaries")
-    features = json.loads(path.read_text("utf-8"))["features"]
+    return json.loads(path.read_text("utf-8"))["features"]
+
+
+def _frame(features: list[dict], geometries: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """A level's frame, indexed by code; ``geometries`` (in feature order) replace the features' own."""
     frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    if geometries is not None:
+        frame["geometry"] = gpd.GeoSeries(geometries, index=frame.index, crs="EPSG:4326")
     return frame.set_index("code", drop=False).sort_index()
 
 
@@ -112,8 +122,19 @@ class Boundaries:
             raise DataError(f"no boundaries in {folder}: {manifest_path.name} is missing")
         raw = manifest_path.read_bytes()
         manifest = json.loads(raw)
-        frames = {level: _read_level(folder, level, manifest["files"][level]) for level in LEVELS}
+        frames = {level: _frame(read_level_features(folder, level, manifest)) for level in LEVELS}
         return cls(frames, manifest, hashlib.sha256(raw).hexdigest()[:16])
+
+    @classmethod
+    def from_rows(cls, manifest: bytes, rows: list[tuple[str, str, bytes | None]]) -> Boundaries:
+        """The same data from a database: the manifest's bytes, then (level, properties JSON, WKB) rows."""
+        features: dict[str, list[dict]] = {level: [] for level in LEVELS}
+        wkbs: dict[str, list[bytes | None]] = {level: [] for level in LEVELS}
+        for level, properties, wkb in rows:
+            features[level].append({"type": "Feature", "properties": json.loads(properties), "geometry": None})
+            wkbs[level].append(wkb)
+        frames = {level: _frame(features[level], shapely.from_wkb(wkbs[level])) for level in LEVELS}
+        return cls(frames, json.loads(manifest), hashlib.sha256(manifest).hexdigest()[:16])
 
     def counts(self) -> dict[str, int]:
         return {level: len(frame) for level, frame in self.frames.items()}

@@ -15,15 +15,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-from geo_service.store import ProjectStore
+from geo_service.store import SqliteStore
 
 WRITER = r"""
 import sys
 from pathlib import Path
 from geo_service.projects.models import ProjectRecord
-from geo_service.store import ProjectStore
+from geo_service.store import SqliteStore
 
-store = ProjectStore(Path(sys.argv[1]))
+store = SqliteStore(Path(sys.argv[1]))
 start = int(sys.argv[2])
 for n in range(start, start + 100000):
     record = ProjectRecord(id=f"ecriture-{n}", organisation="Test", name=f"Écriture {n}", duration_years=1,
@@ -51,7 +51,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
         writer.send_signal(signal.SIGKILL)
         out, _ = writer.communicate()
         acknowledged.extend(line for line in out.splitlines() if line.startswith("ecriture-"))
-        store = ProjectStore(path)  # reopens after a crash: WAL recovery
+        store = SqliteStore(path)  # reopens after a crash: WAL recovery
         assert store.integrity_ok()
         stored = {record.id for record in store.records()}
         missing = [project_id for project_id in acknowledged if project_id not in stored]
@@ -127,7 +127,7 @@ def test_writes_acknowledged_over_http_survive_a_killed_server(tmp_path: Path) -
         server.wait()
         stop.set()
         client.join(timeout=20)
-    reopened = ProjectStore(store)
+    reopened = SqliteStore(store)
     assert reopened.integrity_ok()
     stored = {record.id for record in reopened.records()}
     assert acknowledged and [i for i in acknowledged if i not in stored] == []

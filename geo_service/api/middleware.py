@@ -93,23 +93,25 @@ class _TooLarge(Exception):
 
 
 class StoreWatcher:
-    """At most once a second, look whether another process committed to the store (an import); if so, rebuild
-    what is served before answering, so that the import shows without a restart."""
+    """Before answering, look whether the store moved because of another process (a write through another
+    worker, an import, a boundaries load); if so, rebuild what is served first, so that every worker answers
+    with the data a client was just told about. How often to look is the store's call: PostGIS workers hear
+    notifications and look on every request, SQLite is asked at most once a second."""
 
-    def __init__(self, app: ASGIApp, interval_s: float = 1.0) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.interval_s = interval_s
         self._next_check = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and time.monotonic() >= self._next_check:
-            self._next_check = time.monotonic() + self.interval_s
+        if scope["type"] == "http":
             application = scope["app"]
             data = getattr(application.state, "data", None)
-            if data is not None and data.store is not None and data.store.changed_elsewhere():
-                from geo_service.api.writes import publish
+            if data is not None and data.store is not None and time.monotonic() >= self._next_check:
+                self._next_check = time.monotonic() + data.store.watch_interval_s
+                if data.store.changed_elsewhere():
+                    from geo_service.api.writes import publish
 
-                await run_in_threadpool(publish, application)
+                    await run_in_threadpool(publish, application, only_if_changed_elsewhere=True)
         await self.app(scope, receive, send)
 
 

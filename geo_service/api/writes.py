@@ -24,7 +24,7 @@ from geo_service.errors import (
 )
 from geo_service.projects.catalogue import build_project
 from geo_service.projects.models import ProjectRecord, describe_validation_error
-from geo_service.service import ServiceData
+from geo_service.service import ServiceData, refreshed
 from geo_service.settings import Settings
 from geo_service.store import ProjectStore
 from geo_service.tiles.service import TileService
@@ -67,11 +67,14 @@ def _checked(data: ServiceData, record: ProjectRecord) -> dict[str, Any]:
     return project_feature(project)
 
 
-def publish(app: FastAPI) -> ServiceData:
-    """Rebuild what is served from the store's committed state and swap it in (one writer at a time)."""
+def publish(app: FastAPI, *, only_if_changed_elsewhere: bool = False) -> ServiceData:
+    """Rebuild what is served from the store's committed state and swap it in (one rebuild at a time). With
+    ``only_if_changed_elsewhere``, requests that queued behind a rebuild find it done and do not repeat it."""
     with _publish_lock:
         current: ServiceData = app.state.data
-        fresh = current.with_records(_store(current).records())
+        if only_if_changed_elsewhere and not _store(current).changed_elsewhere():
+            return current
+        fresh = refreshed(current, app.state.settings)
         tiles = TileService(fresh, app.state.settings.tile_cache_mb * 2**20, previous=app.state.tiles)
         app.state.data, app.state.tiles = fresh, tiles
         return fresh

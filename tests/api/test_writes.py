@@ -115,12 +115,12 @@ def test_an_import_by_another_process_shows_without_restart(tmp_path: Path) -> N
     import time
 
     from geo_service.projects.models import ProjectRecord
-    from geo_service.store import ProjectStore
+    from geo_service.store import SqliteStore
 
     settings = settings_for(REPO_DATA_DIR, tmp_path)
     with TestClient(create_app(settings)) as running:
         assert len(running.get("/api/v1/projects").json()["features"]) == 28
-        other = ProjectStore(settings.database_path)  # another connection, as `geo-service import` opens
+        other = SqliteStore(settings.database_path)  # another connection, as `geo-service import` opens
         other.upsert_many([ProjectRecord.model_validate(NEW | {"id": "importe-ailleurs"})], by="import")
         other.close()
         time.sleep(1.1)  # the service looks at most once a second

@@ -9,7 +9,7 @@ import yaml
 
 from geo_service.cli import main
 from geo_service.settings import get_settings
-from geo_service.store import ProjectStore
+from geo_service.store import SqliteStore
 
 NEW = {
     "id": "paniers-du-ternois",
@@ -37,7 +37,7 @@ def test_export_then_import_round_trips(fresh_store: Path, tmp_path: Path, fmt: 
     out = tmp_path / f"projets.{fmt}"
     assert main(["export", "--format", fmt, "--out", str(out)]) == 0
     assert main(["import", str(out), "--by", "test"]) == 0
-    store = ProjectStore(fresh_store)
+    store = SqliteStore(fresh_store)
     records = store.records()
     assert len(records) == 28
     nutri = next(r for r in records if r.id == "nutri-cheques")
@@ -52,11 +52,11 @@ def test_one_bad_row_imports_nothing(fresh_store: Path, tmp_path: Path, capsys: 
     assert main(["import", str(path)]) == 1
     err = capsys.readouterr().err
     assert "sans-lieu" in err and "row 3 (x): duration_years" in err and "nothing imported: 2 rejected" in err
-    assert len(ProjectStore(fresh_store).records()) == 28
+    assert len(SqliteStore(fresh_store).records()) == 28
     path.write_text(yaml.safe_dump([NEW], allow_unicode=True), "utf-8")
     assert main(["import", str(path)]) == 0
     assert "1 created, 0 updated" in capsys.readouterr().out
-    assert len(ProjectStore(fresh_store).records()) == 29
+    assert len(SqliteStore(fresh_store).records()) == 29
 
 
 def test_unreadable_files_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,8 @@
 
 A write is acknowledged only once SQLite has committed it (``synchronous=FULL``), so a process killed at any
 moment loses nothing it acknowledged and never leaves a half-written project: the previous state stays intact.
-The store is seeded from ``data/projects/*.yaml`` the first time it opens empty.
+Boundaries stay in ``data/boundaries`` (files); several processes may share the file, and see each other's
+commits within ``watch_interval_s``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from geo_service.errors import ConflictError, DataError, NotFoundError
+from geo_service.errors import DataError
 from geo_service.projects.models import ProjectRecord
+from geo_service.store.base import Change, already_used, is_deleted, no_such_project, not_deleted, now
+from geo_service.territories import Boundaries
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -41,30 +42,22 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
-@dataclass(frozen=True)
-class Change:
-    version: int
-    action: str  # create, update, delete, restore, seed
-    record: dict
-    deleted: bool
-    at: str
-    by: str
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _dump(record: ProjectRecord) -> str:
     return json.dumps(record.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
 
 
-class ProjectStore:
+class SqliteStore:
+    """Projects and their history in one SQLite file (boundaries stay in files)."""
+
+    # PRAGMA data_version takes the connection's lock, which a write may hold through an fsync: checked at most once
+    # a second so that the event loop never waits on it.
+    watch_interval_s = 1.0
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._seen_version: int | None = None
+        self._served_version: int | None = None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -72,20 +65,28 @@ class ProjectStore:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise DataError(f"cannot open the project store {path}: {exc}") from exc
-        self.changed_elsewhere()  # remember the version we start from
 
     def close(self) -> None:
         self._db.close()
 
-    def changed_elsewhere(self) -> bool:
-        """Whether another connection (``geo-service import``, another process) committed since the last call.
+    def watch(self) -> None:
+        """Nothing to start: ``changed_elsewhere()`` asks SQLite directly."""
 
-        SQLite's data_version moves only for other connections' commits, so our own writes do not count."""
+    def boundaries(self, seed_folder: Path) -> Boundaries:
+        return Boundaries.load(seed_folder)
+
+    def boundaries_version(self) -> None:
+        return None
+
+    def _data_version(self) -> int:
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (``geo-service import``, another process) committed since ``records()`` was
+        last read. SQLite's data_version moves only for other connections' commits: our own writes do not count,
+        and are published by the request that made them."""
         with self._lock:
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        changed = self._seen_version is not None and version != self._seen_version
-        self._seen_version = version
-        return changed
+            return self._served_version is not None and self._data_version() != self._served_version
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -101,14 +102,21 @@ class ProjectStore:
     def is_empty(self) -> bool:
         return self._db.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
 
-    def seed(self, records: list[ProjectRecord], by: str = "seed") -> None:
-        """All records in one transaction: a failed seed leaves the store empty, to be seeded again."""
+    def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool:
+        """All records in one transaction, only if the store is still empty (another process may have seeded it
+        meanwhile). A failed seed leaves the store empty, to be seeded again. Returns whether it seeded."""
         with self._transaction() as db:
+            if db.execute("SELECT count(*) FROM projects").fetchone()[0]:
+                return False
             for record in records:
                 self._write(db, record.id, record, "seed", by, deleted=False, version=1)
+        return True
 
     def records(self) -> list[ProjectRecord]:
-        rows = self._db.execute("SELECT record FROM projects WHERE deleted = 0 ORDER BY rowid").fetchall()
+        """The live records, in the order they were first written; what is served is built from them."""
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM projects WHERE deleted = 0 ORDER BY rowid").fetchall()
+            self._served_version = self._data_version()
         return [ProjectRecord.model_validate_json(row[0]) for row in rows]
 
     def integrity_ok(self) -> bool:
@@ -127,7 +135,7 @@ class ProjectStore:
         deleted: bool,
         version: int,
     ) -> None:
-        at = _now()
+        at = now()
         db.execute(
             "INSERT INTO projects (id, record, deleted, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET record = excluded.record, deleted = excluded.deleted, "
@@ -142,7 +150,7 @@ class ProjectStore:
     def create(self, record: ProjectRecord, by: str) -> None:
         with self._transaction() as db:
             if self._row(db, record.id) is not None:
-                raise ConflictError(f"id {record.id!r} is already used (a deleted project keeps its id: restore it)")
+                raise already_used(record.id)
             self._write(db, record.id, record, "create", by, deleted=False, version=1)
 
     def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
@@ -159,9 +167,9 @@ class ProjectStore:
         with self._transaction() as db:
             row = self._row(db, project_id)
             if row is None:
-                raise NotFoundError(f"no project with id {project_id!r}")
+                raise no_such_project(project_id)
             if not row[1]:
-                raise ConflictError(f"project {project_id!r} is not deleted")
+                raise not_deleted(project_id)
             self._write(
                 db,
                 project_id,
@@ -178,11 +186,9 @@ class ProjectStore:
     def _current(self, db: sqlite3.Connection, project_id: str) -> tuple[ProjectRecord, int]:
         row = self._row(db, project_id)
         if row is None:
-            raise NotFoundError(f"no project with id {project_id!r}")
+            raise no_such_project(project_id)
         if row[1]:
-            raise NotFoundError(
-                f"project {project_id!r} is deleted; POST /api/v1/projects/{project_id}/restore brings it back"
-            )
+            raise is_deleted(project_id)
         return ProjectRecord.model_validate_json(row[0]), row[2]
 
     def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
@@ -205,5 +211,5 @@ class ProjectStore:
             (project_id,),
         ).fetchall()
         if not rows:
-            raise NotFoundError(f"no project with id {project_id!r}")
+            raise no_such_project(project_id)
         return [Change(v, a, json.loads(r), bool(d), at, by) for v, a, r, d, at, by in rows]

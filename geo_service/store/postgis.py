@@ -1,0 +1,357 @@
+"""The shared store: projects, their history and the boundaries in PostgreSQL + PostGIS, for several workers.
+
+Every worker keeps what it serves in memory (geocoder, coverage, tiles) and rebuilds it when the data revision
+in the database moves. Each write bumps that revision in its own transaction and announces it with NOTIFY; one
+listening connection per worker hears it and ``changed_elsewhere()`` is then a comparison of two integers, cheap
+enough to ask on every request (a SELECT per request would cost a round trip to PostgreSQL on every tile).
+The schema is created or migrated on start, under an advisory lock, so workers starting together agree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import shapely
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from geo_service.errors import ConflictError, DataError
+from geo_service.projects.models import ProjectRecord
+from geo_service.settings import without_password
+from geo_service.store.base import Change, already_used, is_deleted, no_such_project, not_deleted
+from geo_service.territories import LEVELS, Boundaries, read_level_features
+
+logger = logging.getLogger("geo_service")
+
+CHANNEL = "geo_service_revision"
+# Any fixed number: the advisory lock that serialises schema migrations and first-start seeding between workers.
+SETUP_LOCK = 0x6D6D7074
+# Each migration runs once, in order, in one transaction; append, never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE EXTENSION IF NOT EXISTS postgis;
+    CREATE TABLE data_revision (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        revision bigint NOT NULL
+    );
+    INSERT INTO data_revision VALUES (true, 0);
+    CREATE TABLE projects (
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        id text PRIMARY KEY,
+        record jsonb NOT NULL,
+        deleted boolean NOT NULL DEFAULT false,
+        version integer NOT NULL,
+        updated_at timestamptz NOT NULL,
+        updated_by text NOT NULL
+    );
+    CREATE TABLE project_history (
+        project_id text NOT NULL,
+        version integer NOT NULL,
+        action text NOT NULL,
+        record jsonb NOT NULL,
+        deleted boolean NOT NULL,
+        at timestamptz NOT NULL,
+        by text NOT NULL,
+        PRIMARY KEY (project_id, version)
+    );
+    CREATE TABLE boundary_set (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        manifest text NOT NULL,
+        version text NOT NULL,
+        loaded_at timestamptz NOT NULL DEFAULT now()
+    );
+    -- properties are json, not jsonb: json keeps the key order, so a level reads back exactly as its file
+    CREATE TABLE boundaries (
+        level text NOT NULL,
+        code text NOT NULL,
+        name text NOT NULL,
+        properties json NOT NULL,
+        geom geometry(Geometry, 4326),
+        PRIMARY KEY (level, code)
+    );
+    CREATE INDEX boundaries_geom ON boundaries USING gist (geom);
+    """,
+)
+
+
+def _iso(moment) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+class PostgisStore:
+    """Projects, history, boundaries and the data revision in one PostgreSQL database with PostGIS."""
+
+    watch_interval_s = 0.0  # changed_elsewhere() reads memory only
+
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+        self.url = url
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            check=ConnectionPool.check_connection,  # a restarted PostgreSQL costs one retry, not an error
+            kwargs={"connect_timeout": 10, "application_name": "geo-service"},
+        )
+        try:
+            self._pool.open(wait=True, timeout=15)
+        except PoolTimeout as exc:
+            where = without_password(url)
+            raise DataError(f"cannot connect to PostgreSQL at {where} (GEO_SERVICE_DATABASE_URL)") from exc
+        self._migrate()
+        self._served_revision: int | None = None
+        self._latest_revision = self.revision()
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
+
+    def watch(self) -> None:
+        if self._listener is None:
+            self._listener = threading.Thread(target=self._listen, name="geo-service-listen", daemon=True)
+            self._listener.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._listener is not None:
+            self._listener.join(timeout=5)
+        self._pool.close()
+
+    # -- schema ---------------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            done = row[0] or 0
+            if done > len(MIGRATIONS):
+                raise DataError(
+                    f"the database schema is at version {done}, newer than this geo-service ({len(MIGRATIONS)})"
+                )
+            for number, sql in enumerate(MIGRATIONS[done:], start=done + 1):
+                logger.info("migrating the database schema to version %d", number)
+                conn.execute(sql)
+                conn.execute("INSERT INTO schema_version VALUES (%s)", (number,))
+
+    def schema_version(self) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+    # -- the data revision ----------------------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("SELECT revision FROM data_revision").fetchone()[0]
+
+    def _heard(self, revision: int) -> None:
+        self._latest_revision = max(self._latest_revision, revision)
+
+    def _listen(self) -> None:
+        """One connection per worker LISTENs; on reconnect the revision is read again, so a missed notification
+        (PostgreSQL restarted) is caught up at once."""
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._heard(conn.execute("SELECT revision FROM data_revision").fetchone()[0])
+                    while not self._stop.is_set():
+                        for notice in conn.notifies(timeout=1.0):
+                            self._heard(int(notice.payload))
+            except psycopg.Error as exc:
+                logger.warning("lost the PostgreSQL notification channel (%s); reconnecting", exc)
+                self._stop.wait(1.0)
+
+    def changed_elsewhere(self) -> bool:
+        """Whether the database moved past what ``records()`` last read (a write through another worker, an import,
+        a boundaries load)."""
+        return self._served_revision is not None and self._latest_revision > self._served_revision
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection]:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.errors.UniqueViolation as exc:  # only a concurrent write of the same project gets here
+            constraint = exc.diag.constraint_name
+            raise ConflictError(f"the project changed during this write, try again ({constraint})") from exc
+
+    def _bump(self, conn: psycopg.Connection) -> None:
+        """Every write starts here: updating the one revision row also puts all writes, from any worker, in one
+        line; the notification leaves when the transaction commits, never before."""
+        revision = conn.execute("UPDATE data_revision SET revision = revision + 1 RETURNING revision").fetchone()[0]
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(revision)))
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[psycopg.Connection]:
+        with self._transaction() as conn:
+            self._bump(conn)
+            yield conn
+
+    # -- projects -------------------------------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        with self._pool.connection() as conn:
+            return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM projects)").fetchone()[0]
+
+    def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool:
+        with self._transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            if conn.execute("SELECT EXISTS (SELECT 1 FROM projects)").fetchone()[0]:
+                return False
+            self._bump(conn)
+            for record in records:
+                self._write(conn, record.id, record, "seed", by, deleted=False, version=1)
+        return True
+
+    def records(self) -> list[ProjectRecord]:
+        # one snapshot for the rows and the revision, so that what is served is labelled with what it holds
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            revision = conn.execute("SELECT revision FROM data_revision").fetchone()[0]
+            rows = conn.execute("SELECT record FROM projects WHERE NOT deleted ORDER BY seq").fetchall()
+        self._served_revision = revision
+        self._heard(revision)
+        return [ProjectRecord.model_validate(row[0]) for row in rows]
+
+    def _row(self, conn: psycopg.Connection, project_id: str, lock: bool = False) -> tuple[dict, bool, int] | None:
+        sql = "SELECT record, deleted, version FROM projects WHERE id = %s" + (" FOR UPDATE" if lock else "")
+        return conn.execute(sql, (project_id,)).fetchone()
+
+    def _write(
+        self,
+        conn: psycopg.Connection,
+        project_id: str,
+        record: ProjectRecord,
+        action: str,
+        by: str,
+        deleted: bool,
+        version: int,
+    ) -> None:
+        document = Jsonb(record.model_dump(mode="json"))
+        conn.execute(
+            "INSERT INTO projects (id, record, deleted, version, updated_at, updated_by) "
+            "VALUES (%s, %s, %s, %s, now(), %s) "
+            "ON CONFLICT (id) DO UPDATE SET record = excluded.record, deleted = excluded.deleted, "
+            "version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (project_id, document, deleted, version, by),
+        )
+        conn.execute(
+            "INSERT INTO project_history VALUES (%s, %s, %s, %s, %s, now(), %s)",
+            (project_id, version, action, document, deleted, by),
+        )
+
+    def _current(self, conn: psycopg.Connection, project_id: str, lock: bool) -> tuple[ProjectRecord, int]:
+        row = self._row(conn, project_id, lock)
+        if row is None:
+            raise no_such_project(project_id)
+        if row[1]:
+            raise is_deleted(project_id)
+        return ProjectRecord.model_validate(row[0]), row[2]
+
+    def current(self, project_id: str) -> ProjectRecord:
+        with self._pool.connection() as conn:
+            return self._current(conn, project_id, lock=False)[0]
+
+    def create(self, record: ProjectRecord, by: str) -> None:
+        with self._write_transaction() as conn:
+            if self._row(conn, record.id) is not None:
+                raise already_used(record.id)
+            self._write(conn, record.id, record, "create", by, deleted=False, version=1)
+
+    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
+        with self._write_transaction() as conn:
+            _, version = self._current(conn, project_id, lock=True)
+            self._write(conn, project_id, record, "update", by, deleted=False, version=version + 1)
+
+    def delete(self, project_id: str, by: str) -> None:
+        with self._write_transaction() as conn:
+            record, version = self._current(conn, project_id, lock=True)
+            self._write(conn, project_id, record, "delete", by, deleted=True, version=version + 1)
+
+    def restore(self, project_id: str, by: str) -> None:
+        with self._write_transaction() as conn:
+            row = self._row(conn, project_id, lock=True)
+            if row is None:
+                raise no_such_project(project_id)
+            if not row[1]:
+                raise not_deleted(project_id)
+            record = ProjectRecord.model_validate(row[0])
+            self._write(conn, project_id, record, "restore", by, deleted=False, version=row[2] + 1)
+
+    def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
+        created = updated = 0
+        with self._write_transaction() as conn:
+            for record in records:
+                row = self._row(conn, record.id, lock=True)
+                if row is None:
+                    self._write(conn, record.id, record, "create", by, deleted=False, version=1)
+                    created += 1
+                else:
+                    self._write(conn, record.id, record, "import", by, deleted=False, version=row[2] + 1)
+                    updated += 1
+        return created, updated
+
+    def history(self, project_id: str) -> list[Change]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT version, action, record, deleted, at, by FROM project_history "
+                "WHERE project_id = %s ORDER BY version",
+                (project_id,),
+            ).fetchall()
+        if not rows:
+            raise no_such_project(project_id)
+        return [Change(v, a, r, d, _iso(at), by) for v, a, r, d, at, by in rows]
+
+    # -- boundaries -----------------------------------------------------------------------------------------------
+
+    def boundaries_version(self) -> str | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT version FROM boundary_set").fetchone()
+        return None if row is None else row[0]
+
+    def load_boundaries(self, folder: Path, *, only_if_empty: bool = False) -> bool:
+        """Replace the boundaries with a built folder (checked against its manifest first), in one transaction:
+        workers keep serving the previous set until it commits, then rebuild. Returns whether it loaded."""
+        if only_if_empty and self.boundaries_version() is not None:
+            return False
+        boundaries = Boundaries.load(folder)
+        manifest = (folder / "manifest.json").read_text("utf-8")
+        with self._transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            if only_if_empty and conn.execute("SELECT EXISTS (SELECT 1 FROM boundary_set)").fetchone()[0]:
+                return False
+            self._bump(conn)
+            conn.execute("DELETE FROM boundaries")
+            conn.execute("DELETE FROM boundary_set")
+            with conn.cursor().copy("COPY boundaries (level, code, name, properties, geom) FROM STDIN") as copy:
+                for level in LEVELS:
+                    # the properties exactly as the file has them; the geometries as already parsed, in EWKB
+                    frame = boundaries.level(level)
+                    ewkb = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True, include_srid=True)
+                    ewkb_of = dict(zip(frame.index, ewkb, strict=True))
+                    for feature in read_level_features(folder, level, boundaries.manifest):
+                        props = feature["properties"]
+                        text = json.dumps(props, ensure_ascii=False)
+                        copy.write_row((level, props["code"], props["name"], text, ewkb_of[props["code"]]))
+            conn.execute("INSERT INTO boundary_set (manifest, version) VALUES (%s, %s)", (manifest, boundaries.version))
+        return True
+
+    def boundaries(self, seed_folder: Path) -> Boundaries:
+        """The stored boundaries; a database without any gets the embedded build first (workers starting together
+        load it once: the load takes the setup lock and looks again)."""
+        self.load_boundaries(seed_folder, only_if_empty=True)
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = conn.execute("SELECT manifest FROM boundary_set").fetchone()
+            if row is None:
+                where = without_password(self.url)
+                raise DataError(f"no boundaries in {where}: load them with 'geo-service load-boundaries'")
+            rows = conn.execute(
+                "SELECT level, properties::text, ST_AsBinary(geom) FROM boundaries ORDER BY level, code"
+            ).fetchall()
+        return Boundaries.from_rows(row[0].encode("utf-8"), rows)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A local PostgreSQL + PostGIS cluster for the tests and the benchmarks: Debian's packages (installed if missing),
+# data under $GEO_SERVICE_PG_DIR (default /tmp/geo-service-pg), listening on 127.0.0.1:$GEO_SERVICE_PG_PORT only,
+# trust authentication (loopback, throwaway data: never a production set-up). Idempotent: reuses a running cluster.
+# Prints the connection URL on its last line. Usage: ./scripts/postgres.sh [stop]
+set -euo pipefail
+pg_dir="${GEO_SERVICE_PG_DIR:-/tmp/geo-service-pg}"
+pg_port="${GEO_SERVICE_PG_PORT:-55433}"
+log() { echo "[postgres] $*" >&2; }
+
+if ! compgen -G "/usr/lib/postgresql/*/lib/postgis-3.so" >/dev/null; then
+  log "installing Debian's postgresql and postgis (needs root)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql postgis >/dev/null
+fi
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+
+# PostgreSQL refuses to run as root: the cluster belongs to the 'postgres' user the package created.
+as_pg() {
+  if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+mkdir -p "$pg_dir"
+[[ "$(id -u)" == 0 ]] && chown postgres:postgres "$pg_dir"
+
+if [[ "${1:-}" == stop ]]; then
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop || true
+  exit 0
+fi
+if [[ ! -f "$pg_dir/data/PG_VERSION" ]]; then
+  log "initdb $pg_dir/data"
+  as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+fi
+if ! as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
+  log "starting PostgreSQL on 127.0.0.1:$pg_port"
+  # fsync stays on: the crash-safety promise is tested against this cluster too.
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
+    -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_dir -c max_connections=200" \
+    start >/dev/null
+fi
+echo "postgresql://postgres@127.0.0.1:$pg_port/postgres"
