@@ -1,9 +1,13 @@
-"""Shared fixtures: the committed boundaries, an app client on them, and the cached source packages."""
+"""Shared fixtures: the committed boundaries, an app client on them, the cached source packages, and the two
+store backends the API suite runs on (SQLite files, and PostGIS databases on the cluster of scripts/postgres.sh)."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,22 +28,99 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store")
 
 
-def settings_for(data_dir: Path, store: Path, **overrides) -> Settings:
-    return Settings(data_dir=data_dir, database_url=f"sqlite:///{store / 'projects.sqlite3'}", **overrides)
+def sqlite_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'projects.sqlite3'}"
+
+
+def settings_for(data_dir: Path, database_url: str, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, **overrides)
 
 
 @pytest.fixture(autouse=True)
 def cli_store(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Commands run in tests (geo-service ...) use the session's store, not one in the repository."""
-    monkeypatch.setenv("GEO_SERVICE_DATABASE_URL", f"sqlite:///{store_dir / 'projects.sqlite3'}")
+    monkeypatch.setenv("GEO_SERVICE_DATABASE_URL", sqlite_url(store_dir))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
 
 
+POSTGRES_ENV = "GEO_SERVICE_TEST_POSTGRES_URL"
+
+
+class PostgresDatabases:
+    """Throwaway databases on the test cluster, each a copy of a template that already holds the schema and the
+    committed boundaries (copying a template takes a fraction of a second, loading the boundaries longer)."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self.admin_url = admin_url
+        self.prefix = f"geo_test_{os.getpid()}"
+        self._numbers = itertools.count()
+        self.template = self._create(f"{self.prefix}_template")
+        from geo_service.store.postgis import PostgisStore
+
+        store = PostgisStore(self.url_of(self.template))
+        store.load_boundaries(REPO_DATA_DIR / "boundaries")
+        store.close()
+
+    def url_of(self, name: str) -> str:
+        return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        sql = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+        for attempt in range(50):
+            try:
+                with self._psycopg.connect(self.admin_url, autocommit=True) as conn:
+                    conn.execute(sql)
+                return name
+            except self._psycopg.errors.ObjectInUse:  # the template's last connection is still closing
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    def new_url(self) -> str:
+        return self.url_of(self._create(f"{self.prefix}_{next(self._numbers)}", template=self.template))
+
+    def drop_all(self) -> None:
+        with self._psycopg.connect(self.admin_url, autocommit=True) as conn:
+            names = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{self.prefix}_%",))
+            for (name,) in names.fetchall():
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.fail(f"{POSTGRES_ENV} is not set: ./scripts/test.sh starts a local PostGIS (scripts/postgres.sh)")
+    databases = PostgresDatabases(url)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store backend the API suite runs on: every test that depends on it runs once per backend."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def new_store(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[], str]:
+    """Each call: the URL of another empty store on the backend under test."""
+    if backend == "postgis":
+        return request.getfixturevalue("postgres").new_url
+    return lambda: sqlite_url(tmp_path_factory.mktemp("store"))
+
+
 @pytest.fixture(scope="session")
 def service_data(store_dir: Path) -> ServiceData:
-    return load_service_data(settings_for(REPO_DATA_DIR, store_dir))
+    return load_service_data(settings_for(REPO_DATA_DIR, sqlite_url(store_dir)))
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +139,9 @@ def catalogue(service_data: ServiceData) -> ProjectCatalogue:
 
 
 @pytest.fixture(scope="session")
-def client(store_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(REPO_DATA_DIR, store_dir))) as test_client:
+def client(new_store: Callable[[], str]) -> Iterator[TestClient]:
+    """The app on the committed data, once per backend."""
+    with TestClient(create_app(settings_for(REPO_DATA_DIR, new_store()))) as test_client:
         yield test_client
 
 

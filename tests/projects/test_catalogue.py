@@ -14,7 +14,7 @@ from geo_service.projects.models import ProjectRecord
 from geo_service.service import load_service_data
 from geo_service.settings import REPO_DATA_DIR
 from geo_service.territories import Boundaries
-from tests.conftest import settings_for
+from tests.conftest import settings_for, sqlite_url
 
 BROCHURE_FIELDS = (
     "organisation",
@@ -143,25 +143,25 @@ def _edit(data_copy: Path, filename: str, change) -> None:
 def test_a_broken_record_stops_the_load_naming_file_and_field(data_copy: Path) -> None:
     _edit(data_copy, "01-nutri-cheques.yaml", lambda r: r.update(duration_years="trois"))
     with pytest.raises(DataError, match=r"01-nutri-cheques\.yaml.*duration_years"):
-        load_service_data(settings_for(data_copy, data_copy))
+        load_service_data(settings_for(data_copy, sqlite_url(data_copy)))
 
 
 def test_a_place_nobody_can_resolve_is_refused(data_copy: Path) -> None:
     _edit(data_copy, "01-nutri-cheques.yaml", lambda r: r.update(place_text="Quelque part"))
     with pytest.raises(DataError, match="nutri-cheques: nothing in 'Quelque part' resolves"):
-        load_service_data(settings_for(data_copy, data_copy))
+        load_service_data(settings_for(data_copy, sqlite_url(data_copy)))
 
 
 def test_an_unknown_manual_territory_is_refused(data_copy: Path) -> None:
     manual = {"territories": [{"level": "epci", "code": "200000000", "note": "test"}]}
     _edit(data_copy, "01-nutri-cheques.yaml", lambda r: r.update(curation=manual))
     with pytest.raises(DataError, match="no epci '200000000'"):
-        load_service_data(settings_for(data_copy, data_copy))
+        load_service_data(settings_for(data_copy, sqlite_url(data_copy)))
 
 
 def test_editing_a_project_changes_the_data_version(data_copy: Path, service_data) -> None:
     _edit(data_copy, "05-projet-alimentaire-social-et-solidaire.yaml", lambda r: r.update(duration_years=3))
-    edited = load_service_data(settings_for(data_copy, data_copy))
+    edited = load_service_data(settings_for(data_copy, sqlite_url(data_copy)))
     assert edited.version != service_data.version
     assert edited.projects.get("projet-alimentaire-social-et-solidaire").duration_years == 3
 

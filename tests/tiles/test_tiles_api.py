@@ -127,8 +127,8 @@ def test_cors_for_partner_sites(client: TestClient) -> None:
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_cors_origins_are_configurable(store_dir) -> None:
-    settings = settings_for(REPO_DATA_DIR, store_dir, cors_origins=["https://carte.example"])
+def test_cors_origins_are_configurable(new_store) -> None:
+    settings = settings_for(REPO_DATA_DIR, new_store(), cors_origins=["https://carte.example"])
     with TestClient(create_app(settings)) as restricted:
         allowed = restricted.get("/healthz", headers={"Origin": "https://carte.example"})
         other = restricted.get("/healthz", headers={"Origin": "https://ailleurs.example"})
@@ -216,7 +216,7 @@ def test_layers_index(client: TestClient) -> None:
     ]
 
 
-def test_a_data_change_changes_every_etag(client: TestClient, data_copy) -> None:
+def test_a_data_change_changes_every_etag(client: TestClient, data_copy, new_store) -> None:
     import yaml
 
     path = data_copy / "projects" / "05-projet-alimentaire-social-et-solidaire.yaml"
@@ -224,7 +224,7 @@ def test_a_data_change_changes_every_etag(client: TestClient, data_copy) -> None
     record["duration_years"] = 3
     path.write_text(yaml.safe_dump(record, allow_unicode=True), "utf-8")
     url = Z10_CAMBRAI.format(layer="communes", ext="mvt")
-    with TestClient(create_app(settings_for(data_copy, data_copy))) as edited:
+    with TestClient(create_app(settings_for(data_copy, new_store()))) as edited:
         fresh = edited.get(url, headers={"If-None-Match": client.get(url).headers["etag"]})
     assert fresh.status_code == 200 and fresh.headers["etag"] != client.get(url).headers["etag"]
 
