@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.config
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +21,8 @@ def _serve(args: argparse.Namespace) -> int:
     from geo_service.main import create_app
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_config = _log_config(settings.log_level)
+    logging.config.dictConfig(log_config)
     if args.workers > 1 and settings.database_backend == "sqlite":
         logging.getLogger("geo_service").warning(
             "%d workers share the SQLite store: a write through one shows in the others within a second; "
@@ -36,10 +38,24 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        log_level=settings.log_level,
+        log_config=log_config,  # uvicorn applies it in each worker process too
         access_log=False,
     )
     return 0
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """One format for us, uvicorn and libraries; the process id tells workers apart."""
+    handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": handler},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        # uvicorn's own loggers carry handlers of their own by default: route them to ours, once
+        "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error")},
+    }
 
 
 def _load_boundaries(args: argparse.Namespace) -> int:

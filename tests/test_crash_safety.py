@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from geo_service.store import SqliteStore
+from tests.servers import free_port, serve
 
 WRITER = r"""
 import sys
@@ -60,38 +60,14 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     assert len(acknowledged) > 60  # the writer did get work done between kills
 
 
-def _serve(port: int, store: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "GEO_SERVICE_DATABASE_URL": f"sqlite:///{store}",
-        "GEO_SERVICE_ADMIN_TOKEN": "crash",
-        "GEO_SERVICE_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server did not start")
-
-
 def test_writes_acknowledged_over_http_survive_a_killed_server(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite3"
     acknowledged: list[str] = []
     rng = random.Random(7)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
+    env = {"GEO_SERVICE_DATABASE_URL": f"sqlite:///{store}", "GEO_SERVICE_ADMIN_TOKEN": "crash"}
     for round_number in range(3):
-        server = _serve(port, store)
+        server = serve(port, env)
         stop = threading.Event()
 
         def post_until_killed(first: int = round_number * 1000, stop: threading.Event = stop) -> None:

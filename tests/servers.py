@@ -1,0 +1,68 @@
+"""Real `geo-service serve` processes for the tests that need them (killed servers, several workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(port: int, env: dict[str, str], *args: str, log: Path | None = None) -> subprocess.Popen:
+    """Start the service on 127.0.0.1:PORT with these GEO_SERVICE_* variables; returns once it answers."""
+    output = subprocess.DEVNULL if log is None else log.open("ab")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), *args],
+        env={**os.environ, "GEO_SERVICE_LOG_LEVEL": "warning", **env},
+        stdout=output,
+        stderr=output,
+    )
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"the server on port {port} did not start" + (f"; see {log}" if log else ""))
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def call(
+    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One request on a new connection: (status, headers, body), errors included."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
