@@ -1,0 +1,131 @@
+"""The PostGIS store on its own: boundaries read back exactly as the files, schema migrations, the revision that
+workers follow, and the command that loads boundaries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from geopandas.testing import assert_geodataframe_equal
+
+from geo_service.cli import main
+from geo_service.errors import DataError
+from geo_service.main import create_app
+from geo_service.projects.models import ProjectRecord
+from geo_service.settings import REPO_DATA_DIR
+from geo_service.store.postgis import MIGRATIONS, PostgisStore
+from geo_service.territories import LEVELS, Boundaries
+from tests.conftest import PostgresDatabases, settings_for
+
+RECORD = ProjectRecord(id="test-revision", organisation="Test", name="Test", duration_years=1, place_text="Amiens")
+
+
+@pytest.fixture
+def store(postgres: PostgresDatabases):
+    opened = PostgisStore(postgres.new_url())
+    yield opened
+    opened.close()
+
+
+def test_boundaries_read_back_exactly_as_the_files(store: PostgisStore) -> None:
+    files = Boundaries.load(REPO_DATA_DIR / "boundaries")
+    stored = store.boundaries(REPO_DATA_DIR / "boundaries")
+    assert stored.version == files.version  # so the data version, and every ETag, is the same on both backends
+    for level in LEVELS:
+        assert_geodataframe_equal(stored.level(level), files.level(level), check_less_precise=False)
+
+
+def test_geometries_are_indexed_for_spatial_queries(store: PostgisStore) -> None:
+    with psycopg.connect(store.url) as conn:
+        index = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'boundaries'").fetchall()
+        found = conn.execute(
+            "SELECT code FROM boundaries WHERE level = 'commune' "
+            "AND ST_Contains(geom, ST_SetSRID(ST_MakePoint(2.2957, 49.8942), 4326))"
+        ).fetchall()
+    assert any("USING gist (geom)" in row[0] for row in index)
+    assert found == [("80021",)]  # Amiens' town hall lies in Amiens
+
+
+def test_every_write_moves_the_revision_and_is_heard_by_other_workers(postgres: PostgresDatabases) -> None:
+    url = postgres.new_url()
+    worker, other = PostgisStore(url), PostgisStore(url)
+    try:
+        worker.watch()
+        worker.records()  # what this worker serves now
+        before = worker.revision()
+        other.create(RECORD, "test")
+        assert other.revision() == before + 1
+        for _ in range(100):  # the notification arrives in milliseconds
+            if worker.changed_elsewhere():
+                break
+            time.sleep(0.01)
+        assert worker.changed_elsewhere()
+        assert RECORD.id in {record.id for record in worker.records()}
+        assert not worker.changed_elsewhere()  # served again: nothing more to do
+    finally:
+        worker.close()
+        other.close()
+
+
+def test_migrations_run_once_and_a_newer_schema_is_refused(postgres: PostgresDatabases) -> None:
+    url = postgres.new_url()
+    PostgisStore(url).close()
+    reopened = PostgisStore(url)
+    assert reopened.schema_version() == len(MIGRATIONS)
+    reopened.close()
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS) + 1,))
+    with pytest.raises(DataError, match="newer than this geo-service"):
+        PostgisStore(url)
+
+
+def test_an_unreachable_database_is_named_without_its_password() -> None:
+    with pytest.raises(DataError, match=r"cannot connect to PostgreSQL at postgresql://geo:\*\*\*@127.0.0.1:9/geo"):
+        PostgisStore("postgresql://geo:secret@127.0.0.1:9/geo?connect_timeout=1")
+
+
+def test_load_boundaries_command(postgres: PostgresDatabases, monkeypatch, capsys) -> None:
+    url = postgres.new_url()
+    with psycopg.connect(url) as conn:  # the template's set, gone: as in a brand-new database
+        conn.execute("DELETE FROM boundaries")
+        conn.execute("DELETE FROM boundary_set")
+    monkeypatch.setenv("GEO_SERVICE_DATABASE_URL", url)
+    from geo_service.settings import get_settings
+
+    get_settings.cache_clear()
+    assert main(["load-boundaries"]) == 0
+    assert "3782 commune, 92 epci" in capsys.readouterr().out
+    store = PostgisStore(url)
+    assert store.boundaries_version() == Boundaries.load(REPO_DATA_DIR / "boundaries").version
+    store.close()
+
+
+def test_load_boundaries_needs_postgis(capsys) -> None:
+    assert main(["load-boundaries"]) == 2  # the session's store is SQLite
+    assert "GEO_SERVICE_DATABASE_URL=postgresql://" in capsys.readouterr().err
+
+
+def test_a_running_service_switches_to_newly_loaded_boundaries(postgres: PostgresDatabases, data_copy) -> None:
+    folder = data_copy / "boundaries"
+    communes = folder / "commune.geojson"
+    text = communes.read_text("utf-8")
+    assert text.count('"name":"Amiens"') == 1
+    communes.write_text(text.replace('"name":"Amiens"', '"name":"Amiens (essai)"'), "utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    manifest["files"]["commune"]["sha256"] = hashlib.sha256(communes.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+
+    url = postgres.new_url()
+    with TestClient(create_app(settings_for(REPO_DATA_DIR, url))) as running:
+        version = running.get("/healthz").json()["data_version"]
+        assert running.get("/api/v1/territories/commune/80021").json()["name"] == "Amiens"
+        loader = PostgisStore(url)
+        loader.load_boundaries(folder)
+        loader.close()
+        time.sleep(0.05)  # the notification's trip
+        assert running.get("/api/v1/territories/commune/80021").json()["name"] == "Amiens (essai)"
+        assert running.get("/healthz").json()["data_version"] != version
