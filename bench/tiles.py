@@ -40,10 +40,10 @@ ZOOMS = (6, 8, 10, 12)
 CAP = 200
 
 
-def tile_list() -> dict[int, list[tuple[int, int]]]:
+def tile_list(bbox: tuple[float, float, float, float] = BBOX) -> dict[int, list[tuple[int, int]]]:
     out = {}
     for z in ZOOMS:
-        tiles = sorted((t.x, t.y) for t in tiles_covering(*BBOX, z))
+        tiles = sorted((t.x, t.y) for t in tiles_covering(*bbox, z))
         if len(tiles) > CAP:
             tiles = [tiles[(i * len(tiles)) // CAP] for i in range(CAP)]
         out[z] = tiles
@@ -180,15 +180,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, **env_vars: str) -> subprocess.Popen:
+def start_server(port: int, *args: str, **env_vars: str) -> subprocess.Popen:
     env = {**os.environ, "GEO_SERVICE_BENCHMARK_ROUTES": "true", **env_vars}
     server = subprocess.Popen(
-        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(300):
+    for _ in range(1200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return server

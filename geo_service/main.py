@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         data = load_service_data(settings)
-        data.store.watch()
+        data.store.watch(on_change=lambda: writes.publish(app, only_if_changed_elsewhere=True))
         app.state.data = data
         app.state.tiles = TileService(data, settings.tile_cache_mb * 2**20)
         counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())

@@ -25,11 +25,12 @@ class ServiceData:
     projects: ProjectCatalogue
     coverage: Coverage
     store: ProjectStore | None = None
+    revision: int = 0  # the store's revision the projects were read at (see ProjectStore.changed_since)
 
-    def with_records(self, records: list[ProjectRecord]) -> ServiceData:
+    def with_records(self, records: list[ProjectRecord], revision: int) -> ServiceData:
         """The same boundaries with these projects: what a write swaps in once the store has committed."""
         projects = ProjectCatalogue.from_records(records, self.boundaries, self.geocoder)
-        return replace(self, projects=projects, coverage=Coverage(self.boundaries, projects))
+        return replace(self, projects=projects, coverage=Coverage(self.boundaries, projects), revision=revision)
 
     @property
     def version(self) -> str:
@@ -45,7 +46,7 @@ def refreshed(data: ServiceData, settings: Settings) -> ServiceData:
     if store.boundaries_version() not in (None, data.boundaries.version):
         boundaries = store.boundaries(settings.boundaries_dir)
         data = replace(data, boundaries=boundaries, geocoder=load_geocoder(settings, boundaries))
-    return data.with_records(store.records())
+    return data.with_records(*store.snapshot())
 
 
 def load_geocoder(settings: Settings, boundaries: Boundaries) -> Geocoder:
@@ -69,8 +70,9 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
             # built (geocoded) before seeding: a bad file leaves the store empty, to be seeded once it is fixed
             ProjectCatalogue.from_records(records, boundaries, geocoder)
             store.seed(records)
-        projects = ProjectCatalogue.from_records(store.records(), boundaries, geocoder)
+        records, revision = store.snapshot()
+        projects = ProjectCatalogue.from_records(records, boundaries, geocoder)
     except BaseException:
         store.close()
         raise
-    return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects), store)
+    return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects), store, revision)

@@ -108,7 +108,7 @@ class StoreWatcher:
             data = getattr(application.state, "data", None)
             if data is not None and data.store is not None and time.monotonic() >= self._next_check:
                 self._next_check = time.monotonic() + data.store.watch_interval_s
-                if data.store.changed_elsewhere():
+                if data.store.changed_since(data.revision):
                     from geo_service.api.writes import publish
 
                     await run_in_threadpool(publish, application, only_if_changed_elsewhere=True)

@@ -72,7 +72,7 @@ def publish(app: FastAPI, *, only_if_changed_elsewhere: bool = False) -> Service
     ``only_if_changed_elsewhere``, requests that queued behind a rebuild find it done and do not repeat it."""
     with _publish_lock:
         current: ServiceData = app.state.data
-        if only_if_changed_elsewhere and not _store(current).changed_elsewhere():
+        if only_if_changed_elsewhere and not _store(current).changed_since(current.revision):
             return current
         fresh = refreshed(current, app.state.settings)
         tiles = TileService(fresh, app.state.settings.tile_cache_mb * 2**20, previous=app.state.tiles)

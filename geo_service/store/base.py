@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,14 +26,17 @@ class Change:
 class ProjectStore(Protocol):
     """Projects with their history; every write is one transaction, acknowledged once committed."""
 
-    # How often the served data asks ``changed_elsewhere()`` (0: on every request).
+    # How often the served data asks ``changed_since()`` (0: on every request).
     watch_interval_s: float
 
     def close(self) -> None: ...
-    def watch(self) -> None:
-        """Start following other processes' commits (a serving process calls it once)."""
+    def watch(self, on_change: Callable[[], object] | None = None) -> None:
+        """Start following other processes' commits (a serving process calls it once); ``on_change``, if the
+        store can tell by itself, is called when they happen."""
 
-    def changed_elsewhere(self) -> bool: ...
+    def changed_since(self, revision: int) -> bool:
+        """Whether another process committed since the ``snapshot()`` that gave ``revision``."""
+
     def boundaries(self, seed_folder: Path) -> Boundaries:
         """The boundaries to serve; ``seed_folder`` is where the embedded build lives."""
 
@@ -42,6 +46,9 @@ class ProjectStore(Protocol):
     def is_empty(self) -> bool: ...
     def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool: ...
     def records(self) -> list[ProjectRecord]: ...
+    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+        """The live records and the revision they are at, read together."""
+
     def current(self, project_id: str) -> ProjectRecord: ...
     def create(self, record: ProjectRecord, by: str) -> None: ...
     def replace(self, project_id: str, record: ProjectRecord, by: str) -> None: ...

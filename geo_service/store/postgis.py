@@ -2,7 +2,7 @@
 
 Every worker keeps what it serves in memory (geocoder, coverage, tiles) and rebuilds it when the data revision
 in the database moves. Each write bumps that revision in its own transaction and announces it with NOTIFY; one
-listening connection per worker hears it and ``changed_elsewhere()`` is then a comparison of two integers, cheap
+listening connection per worker hears it and ``changed_since()`` is then a comparison of two integers, cheap
 enough to ask on every request (a SELECT per request would cost a round trip to PostgreSQL on every tile).
 The schema is created or migrated on start, under an advisory lock, so workers starting together agree.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,7 +87,7 @@ def _iso(moment) -> str:
 class PostgisStore:
     """Projects, history, boundaries and the data revision in one PostgreSQL database with PostGIS."""
 
-    watch_interval_s = 0.0  # changed_elsewhere() reads memory only
+    watch_interval_s = 0.0  # changed_since() reads memory only
 
     def __init__(self, url: str, *, pool_size: int = 4) -> None:
         self.url = url
@@ -105,13 +105,14 @@ class PostgisStore:
             where = without_password(url)
             raise DataError(f"cannot connect to PostgreSQL at {where} (GEO_SERVICE_DATABASE_URL)") from exc
         self._migrate()
-        self._served_revision: int | None = None
         self._latest_revision = self.revision()
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
+        self._on_change: Callable[[], object] | None = None
 
-    def watch(self) -> None:
+    def watch(self, on_change: Callable[[], object] | None = None) -> None:
         if self._listener is None:
+            self._on_change = on_change
             self._listener = threading.Thread(target=self._listen, name="geo-service-listen", daemon=True)
             self._listener.start()
 
@@ -159,17 +160,31 @@ class PostgisStore:
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._heard(conn.execute("SELECT revision FROM data_revision").fetchone()[0])
+                    announced = self._latest_revision
                     while not self._stop.is_set():
-                        for notice in conn.notifies(timeout=1.0):
+                        for notice in conn.notifies(timeout=1.0, stop_after=1):
                             self._heard(int(notice.payload))
+                        if self._latest_revision > announced:
+                            announced = self._latest_revision
+                            self._announce()
             except psycopg.Error as exc:
                 logger.warning("lost the PostgreSQL notification channel (%s); reconnecting", exc)
                 self._stop.wait(1.0)
 
-    def changed_elsewhere(self) -> bool:
-        """Whether the database moved past what ``records()`` last read (a write through another worker, an import,
-        a boundaries load)."""
-        return self._served_revision is not None and self._latest_revision > self._served_revision
+    def _announce(self) -> None:
+        """Let the worker rebuild as soon as a commit is heard, so that the next request rarely has to wait for it
+        (a request that comes during the rebuild waits for it: never an answer from before the write)."""
+        if self._on_change is None:
+            return
+        try:
+            self._on_change()
+        except Exception:  # the request path rebuilds and reports on its own; the listener must live on
+            logger.exception("rebuilding after another worker's write failed")
+
+    def changed_since(self, revision: int) -> bool:
+        """Whether the database moved past the snapshot that gave ``revision`` (a write through any worker, an
+        import, a boundaries load)."""
+        return self._latest_revision > revision
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
@@ -209,14 +224,16 @@ class PostgisStore:
         return True
 
     def records(self) -> list[ProjectRecord]:
-        # one snapshot for the rows and the revision, so that what is served is labelled with what it holds
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+        # one transaction for the rows and the revision, so that what is served is labelled with what it holds
         with self._pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             revision = conn.execute("SELECT revision FROM data_revision").fetchone()[0]
             rows = conn.execute("SELECT record FROM projects WHERE NOT deleted ORDER BY seq").fetchall()
-        self._served_revision = revision
         self._heard(revision)
-        return [ProjectRecord.model_validate(row[0]) for row in rows]
+        return [ProjectRecord.model_validate(row[0]) for row in rows], revision
 
     def _row(self, conn: psycopg.Connection, project_id: str, lock: bool = False) -> tuple[dict, bool, int] | None:
         sql = "SELECT record, deleted, version FROM projects WHERE id = %s" + (" FOR UPDATE" if lock else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,7 +57,6 @@ class SqliteStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._served_version: int | None = None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -69,8 +68,8 @@ class SqliteStore:
     def close(self) -> None:
         self._db.close()
 
-    def watch(self) -> None:
-        """Nothing to start: ``changed_elsewhere()`` asks SQLite directly."""
+    def watch(self, on_change: Callable[[], object] | None = None) -> None:
+        """Nothing to start: SQLite cannot tell by itself; ``changed_since()`` asks it directly."""
 
     def boundaries(self, seed_folder: Path) -> Boundaries:
         return Boundaries.load(seed_folder)
@@ -81,12 +80,12 @@ class SqliteStore:
     def _data_version(self) -> int:
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
-    def changed_elsewhere(self) -> bool:
-        """Whether another connection (``geo-service import``, another process) committed since ``records()`` was
-        last read. SQLite's data_version moves only for other connections' commits: our own writes do not count,
-        and are published by the request that made them."""
+    def changed_since(self, revision: int) -> bool:
+        """Whether another connection (``geo-service import``, another process) committed since the snapshot
+        that gave ``revision``. SQLite's data_version moves only for other connections' commits: our own writes
+        do not count, and are published by the request that made them."""
         with self._lock:
-            return self._served_version is not None and self._data_version() != self._served_version
+            return self._data_version() != revision
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -113,11 +112,14 @@ class SqliteStore:
         return True
 
     def records(self) -> list[ProjectRecord]:
-        """The live records, in the order they were first written; what is served is built from them."""
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+        """The live records, in the order they were first written, and the revision they are at."""
         with self._lock:
             rows = self._db.execute("SELECT record FROM projects WHERE deleted = 0 ORDER BY rowid").fetchall()
-            self._served_version = self._data_version()
-        return [ProjectRecord.model_validate_json(row[0]) for row in rows]
+            revision = self._data_version()
+        return [ProjectRecord.model_validate_json(row[0]) for row in rows], revision
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 
 import psycopg
@@ -54,18 +55,16 @@ def test_every_write_moves_the_revision_and_is_heard_by_other_workers(postgres: 
     url = postgres.new_url()
     worker, other = PostgisStore(url), PostgisStore(url)
     try:
-        worker.watch()
-        worker.records()  # what this worker serves now
-        before = worker.revision()
+        heard = threading.Event()
+        worker.watch(on_change=heard.set)
+        _, served = worker.snapshot()  # what this worker serves now
         other.create(RECORD, "test")
-        assert other.revision() == before + 1
-        for _ in range(100):  # the notification arrives in milliseconds
-            if worker.changed_elsewhere():
-                break
-            time.sleep(0.01)
-        assert worker.changed_elsewhere()
-        assert RECORD.id in {record.id for record in worker.records()}
-        assert not worker.changed_elsewhere()  # served again: nothing more to do
+        assert other.revision() == served + 1
+        assert heard.wait(2)  # the notification arrives in milliseconds
+        assert worker.changed_since(served)
+        records, fresh = worker.snapshot()
+        assert RECORD.id in {record.id for record in records}
+        assert not worker.changed_since(fresh)  # served again: nothing more to do
     finally:
         worker.close()
         other.close()
