@@ -198,7 +198,7 @@ def main() -> None:
             scratch = Path(tempfile.mkdtemp(prefix="bench-store-"))
             url = databases.new()
             load_s = load_boundaries(url, data_dir / "boundaries")
-            base = {"GEO_SERVICE_DATA_DIR": str(data_dir), "GEO_SERVICE_LOG_LEVEL": "warning"}
+            base = {"GEO_SERVICE_BOUNDARIES_DIR": str(data_dir / "boundaries"), "GEO_SERVICE_LOG_LEVEL": "warning"}
             embedded = base | {"GEO_SERVICE_DATABASE_URL": f"sqlite:///{scratch / 'projects.sqlite3'}"}
             postgis = base | {"GEO_SERVICE_DATABASE_URL": url}
             results = {

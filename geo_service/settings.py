@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default=REPO_DATA_DIR, description="Folder holding boundaries/, projects/ and geocoder/.")
+    boundaries_dir: Path = Field(
+        default_factory=lambda fields: fields["data_dir"] / "boundaries",
+        description="Built boundaries (default: DATA_DIR/boundaries), e.g. a national build-boundaries output.",
+    )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "geo-service",
         description="Where the pinned source packages are downloaded for a boundaries build.",
@@ -62,10 +66,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
-
-    @property
-    def boundaries_dir(self) -> Path:
-        return self.data_dir / "boundaries"
 
     @field_validator("database_url")
     @classmethod
