@@ -1,5 +1,8 @@
 # The service on its committed Hauts-de-France data:
 #   docker build -t geo-service . && docker run -p 8000:8000 geo-service
+# On PostGIS with several workers (the database is created/migrated on start):
+#   docker run -p 8000:8000 -e GEO_SERVICE_DATABASE_URL=postgresql://geo:secret@db:5432/geo \
+#     geo-service geo-service serve --workers 4
 # Front-end libraries come from npm at build time (first stage); nothing is fetched at run time.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /assets

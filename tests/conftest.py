@@ -82,8 +82,10 @@ class PostgresDatabases:
                 time.sleep(0.1)
         raise AssertionError("unreachable")
 
-    def new_url(self) -> str:
-        return self.url_of(self._create(f"{self.prefix}_{next(self._numbers)}", template=self.template))
+    def new_url(self, *, empty: bool = False) -> str:
+        """A copy of the template, or with ``empty`` a database without even the schema (as a first start sees)."""
+        name = f"{self.prefix}_{next(self._numbers)}"
+        return self.url_of(self._create(name, template="template0" if empty else self.template))
 
     def drop_all(self) -> None:
         with self._psycopg.connect(self.admin_url, autocommit=True) as conn:

@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from geo_service.errors import DataError
 from geo_service.settings import Settings
 
 logger = logging.getLogger("geo_service")
@@ -111,7 +112,10 @@ class StoreWatcher:
                 if data.store.changed_since(data.revision):
                     from geo_service.api.writes import publish
 
-                    await run_in_threadpool(publish, application, only_if_changed_elsewhere=True)
+                    try:
+                        await run_in_threadpool(publish, application, only_if_changed_elsewhere=True)
+                    except DataError as exc:  # the database is out of reach: answer with what is loaded
+                        logger.warning("could not rebuild after another process's write: %s", exc)
         await self.app(scope, receive, send)
 
 

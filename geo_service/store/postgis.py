@@ -30,6 +30,7 @@ from geo_service.territories import LEVELS, Boundaries, read_level_features
 logger = logging.getLogger("geo_service")
 
 CHANNEL = "geo_service_revision"
+POOL_TIMEOUT_S = 5.0  # a request waits this long for a connection before a 503
 # Any fixed number: the advisory lock that serialises schema migrations and first-start seeding between workers.
 SETUP_LOCK = 0x6D6D7074
 # Each migration runs once, in order, in one transaction; append, never edit a released one.
@@ -97,6 +98,7 @@ class PostgisStore:
             max_size=pool_size,
             open=False,
             check=ConnectionPool.check_connection,  # a restarted PostgreSQL costs one retry, not an error
+            timeout=POOL_TIMEOUT_S,
             kwargs={"connect_timeout": 10, "application_name": "geo-service"},
         )
         try:
@@ -122,10 +124,19 @@ class PostgisStore:
             self._listener.join(timeout=5)
         self._pool.close()
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection; PostgreSQL out of reach is a 503 naming the database, not a 500."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise DataError(f"the database {without_password(self.url)} is out of reach or failed: {exc}") from exc
+
     # -- schema ---------------------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
             row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -140,13 +151,13 @@ class PostgisStore:
                 conn.execute("INSERT INTO schema_version VALUES (%s)", (number,))
 
     def schema_version(self) -> int:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
 
     # -- the data revision ----------------------------------------------------------------------------------------
 
     def revision(self) -> int:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute("SELECT revision FROM data_revision").fetchone()[0]
 
     def _heard(self, revision: int) -> None:
@@ -189,7 +200,7 @@ class PostgisStore:
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._connection() as conn, conn.transaction():
                 yield conn
         except psycopg.errors.UniqueViolation as exc:  # only a concurrent write of the same project gets here
             constraint = exc.diag.constraint_name
@@ -210,7 +221,7 @@ class PostgisStore:
     # -- projects -------------------------------------------------------------------------------------------------
 
     def is_empty(self) -> bool:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM projects)").fetchone()[0]
 
     def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool:
@@ -228,7 +239,7 @@ class PostgisStore:
 
     def snapshot(self) -> tuple[list[ProjectRecord], int]:
         # one transaction for the rows and the revision, so that what is served is labelled with what it holds
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             revision = conn.execute("SELECT revision FROM data_revision").fetchone()[0]
             rows = conn.execute("SELECT record FROM projects WHERE NOT deleted ORDER BY seq").fetchall()
@@ -271,7 +282,7 @@ class PostgisStore:
         return ProjectRecord.model_validate(row[0]), row[2]
 
     def current(self, project_id: str) -> ProjectRecord:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return self._current(conn, project_id, lock=False)[0]
 
     def create(self, record: ProjectRecord, by: str) -> None:
@@ -314,7 +325,7 @@ class PostgisStore:
         return created, updated
 
     def history(self, project_id: str) -> list[Change]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 "SELECT version, action, record, deleted, at, by FROM project_history "
                 "WHERE project_id = %s ORDER BY version",
@@ -327,7 +338,7 @@ class PostgisStore:
     # -- boundaries -----------------------------------------------------------------------------------------------
 
     def boundaries_version(self) -> str | None:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute("SELECT version FROM boundary_set").fetchone()
         return None if row is None else row[0]
 
@@ -362,7 +373,7 @@ class PostgisStore:
         """The stored boundaries; a database without any gets the embedded build first (workers starting together
         load it once: the load takes the setup lock and looks again)."""
         self.load_boundaries(seed_folder, only_if_empty=True)
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             row = conn.execute("SELECT manifest FROM boundary_set").fetchone()
             if row is None:

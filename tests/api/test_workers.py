@@ -98,7 +98,10 @@ def test_a_duplicate_create_on_two_workers_is_refused_by_the_second(two_servers:
 def test_serve_with_two_workers(postgres: PostgresDatabases, tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     port = free_port()
-    server = serve(port, _env(postgres.new_url()) | {"GEO_SERVICE_LOG_LEVEL": "info"}, "--workers", "2", log=log)
+    # an empty database: both workers start together, and must agree on who creates the schema, loads the
+    # boundaries and seeds the projects (advisory locks), or one of them would fail to start
+    env = _env(postgres.new_url(empty=True)) | {"GEO_SERVICE_LOG_LEVEL": "info"}
+    server = serve(port, env, "--workers", "2", log=log)
     try:
         assert call(port, "POST", "/api/v1/projects", NEW, TOKEN)[0] == 201
         # each call opens a new connection, which the kernel hands to either worker
@@ -109,5 +112,6 @@ def test_serve_with_two_workers(postgres: PostgresDatabases, tmp_path: Path) -> 
     ready = set(re.findall(r"\[(\d+)\] INFO geo_service: geo-service \S+ ready", text))
     answering = set(re.findall(r"\[(\d+)\] INFO geo_service: GET /api/v1/projects 200", text))
     assert len(ready) == 2, text[-2000:]
+    assert "Traceback" not in text and text.count("migrating the database schema to version 1") == 1
     assert all(seen)
     assert answering == ready  # both workers answered, and every answer had the write

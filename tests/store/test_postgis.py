@@ -128,3 +128,13 @@ def test_a_running_service_switches_to_newly_loaded_boundaries(postgres: Postgre
         time.sleep(0.05)  # the notification's trip
         assert running.get("/api/v1/territories/commune/80021").json()["name"] == "Amiens (essai)"
         assert running.get("/healthz").json()["data_version"] != version
+
+
+def test_a_lost_database_is_a_503_and_what_is_loaded_is_still_served(postgres: PostgresDatabases) -> None:
+    url = postgres.new_url()
+    with TestClient(create_app(settings_for(REPO_DATA_DIR, url))) as running:
+        with psycopg.connect(postgres.admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)")
+        history = running.get("/api/v1/projects/nutri-cheques/history")
+        assert history.status_code == 503 and "is out of reach" in history.json()["detail"]
+        assert len(running.get("/api/v1/projects").json()["features"]) == 28
