@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 import urllib.request
@@ -15,7 +14,8 @@ import uvicorn
 
 from geo_service.main import create_app
 from geo_service.settings import REPO_DATA_DIR, REPO_DIR
-from tests.conftest import settings_for
+from tests.conftest import settings_for, sqlite_url
+from tests.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_DIR / "test-artifacts"
@@ -31,18 +31,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(store_dir: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings_for(REPO_DATA_DIR, store_dir)), host="127.0.0.1", port=port, log_level="warning"
+            create_app(settings_for(REPO_DATA_DIR, sqlite_url(store_dir))),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
