@@ -27,9 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         data = load_service_data(settings)
-        data.store.watch(on_change=lambda: writes.publish(app, only_if_changed_elsewhere=True))
         app.state.data = data
         app.state.tiles = TileService(data, settings.tile_cache_mb * 2**20)
+        # only now: a commit heard from another worker rebuilds what is served, which must exist first
+        data.store.watch(on_change=lambda: writes.publish(app, only_if_changed_elsewhere=True))
         counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())
         logger.info(
             "geo-service %s ready (pid %d): data %s (région %s: %s; %d projects), store: %s",

@@ -1,12 +1,15 @@
-"""What every project store provides (SQLite embedded, PostGIS shared), and the errors they share word for word."""
+"""What every project store does (SQLite embedded, PostGIS shared): the rules of a write live here, once; a
+backend brings its transactions, its rows and its way of following other processes' commits."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, NamedTuple
 
 from geo_service.errors import ConflictError, NotFoundError
 from geo_service.projects.models import ProjectRecord
@@ -23,57 +26,133 @@ class Change:
     by: str
 
 
-class ProjectStore(Protocol):
-    """Projects with their history; every write is one transaction, acknowledged once committed."""
-
-    # How often the served data asks ``changed_since()`` (0: on every request).
-    watch_interval_s: float
-
-    def close(self) -> None: ...
-    def watch(self, on_change: Callable[[], object] | None = None) -> None:
-        """Start following other processes' commits (a serving process calls it once); ``on_change``, if the
-        store can tell by itself, is called when they happen."""
-
-    def changed_since(self, revision: int) -> bool:
-        """Whether another process committed since the ``snapshot()`` that gave ``revision``."""
-
-    def boundaries(self, seed_folder: Path) -> Boundaries:
-        """The boundaries to serve; ``seed_folder`` is where the embedded build lives."""
-
-    def boundaries_version(self) -> str | None:
-        """The version of the stored boundaries, or None when they are files that do not change under a server."""
-
-    def is_empty(self) -> bool: ...
-    def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool: ...
-    def records(self) -> list[ProjectRecord]: ...
-    def snapshot(self) -> tuple[list[ProjectRecord], int]:
-        """The live records and the revision they are at, read together."""
-
-    def current(self, project_id: str) -> ProjectRecord: ...
-    def create(self, record: ProjectRecord, by: str) -> None: ...
-    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None: ...
-    def delete(self, project_id: str, by: str) -> None: ...
-    def restore(self, project_id: str, by: str) -> None: ...
-    def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]: ...
-    def history(self, project_id: str) -> list[Change]: ...
+class StoredRow(NamedTuple):
+    record: ProjectRecord
+    deleted: bool
+    version: int
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class ProjectStore(ABC):
+    """Projects with their history; every write is one transaction, acknowledged once committed."""
+
+    # How often the served data asks ``changed_since()`` (0: on every request).
+    watch_interval_s: float
+
+    # -- what a backend provides ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _write_transaction(self) -> AbstractContextManager[Any]:
+        """A transaction that no other write can interleave with; yields the connection."""
+
+    @abstractmethod
+    def _read_connection(self) -> AbstractContextManager[Any]: ...
+
+    @abstractmethod
+    def _row(self, conn: Any, project_id: str) -> StoredRow | None:
+        """The project's row, locked until the transaction ends where the backend locks rows."""
+
+    @abstractmethod
+    def _write(
+        self, conn: Any, project_id: str, record: ProjectRecord, action: str, by: str, deleted: bool, version: int
+    ) -> None:
+        """Upsert the project's row and append the version to its history."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def watch(self, on_change: Callable[[], object] | None = None) -> None:
+        """Start following other processes' commits (a serving process calls it once); ``on_change``, if the
+        store can tell by itself, is called when they happen."""
+
+    @abstractmethod
+    def changed_since(self, revision: int) -> bool:
+        """Whether another process committed since the ``snapshot()`` that gave ``revision``."""
+
+    @abstractmethod
+    def boundaries(self, seed_folder: Path) -> Boundaries:
+        """The boundaries to serve; ``seed_folder`` is where the embedded build lives."""
+
+    @abstractmethod
+    def boundaries_version(self) -> str | None:
+        """The version of the stored boundaries, or None when they are files that do not change under a server."""
+
+    @abstractmethod
+    def is_empty(self) -> bool: ...
+
+    @abstractmethod
+    def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool:
+        """All records in one transaction, only if the store is still empty (another process may have seeded it
+        meanwhile). A failed seed leaves the store empty, to be seeded again. Returns whether it seeded."""
+
+    @abstractmethod
+    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+        """The live records, in the order they were first written, and the revision they are at, read together."""
+
+    @abstractmethod
+    def history(self, project_id: str) -> list[Change]: ...
+
+    # -- the rules, the same on every backend ---------------------------------------------------------------------
+
+    def records(self) -> list[ProjectRecord]:
+        return self.snapshot()[0]
+
+    def _current(self, conn: Any, project_id: str) -> StoredRow:
+        row = self._row(conn, project_id)
+        if row is None:
+            raise no_such_project(project_id)
+        if row.deleted:
+            restore = f"POST /api/v1/projects/{project_id}/restore"
+            raise NotFoundError(f"project {project_id!r} is deleted; {restore} brings it back")
+        return row
+
+    def current(self, project_id: str) -> ProjectRecord:
+        with self._read_connection() as conn:
+            return self._current(conn, project_id).record
+
+    def create(self, record: ProjectRecord, by: str) -> None:
+        with self._write_transaction() as conn:
+            if self._row(conn, record.id) is not None:
+                raise ConflictError(f"id {record.id!r} is already used (a deleted project keeps its id: restore it)")
+            self._write(conn, record.id, record, "create", by, deleted=False, version=1)
+
+    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
+        with self._write_transaction() as conn:
+            version = self._current(conn, project_id).version
+            self._write(conn, project_id, record, "update", by, deleted=False, version=version + 1)
+
+    def delete(self, project_id: str, by: str) -> None:
+        with self._write_transaction() as conn:
+            row = self._current(conn, project_id)
+            self._write(conn, project_id, row.record, "delete", by, deleted=True, version=row.version + 1)
+
+    def restore(self, project_id: str, by: str) -> None:
+        with self._write_transaction() as conn:
+            row = self._row(conn, project_id)
+            if row is None:
+                raise no_such_project(project_id)
+            if not row.deleted:
+                raise ConflictError(f"project {project_id!r} is not deleted")
+            self._write(conn, project_id, row.record, "restore", by, deleted=False, version=row.version + 1)
+
+    def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
+        """Create or replace every record in one transaction: all of them, or none. Returns (created, updated)."""
+        created = updated = 0
+        with self._write_transaction() as conn:
+            for record in records:
+                row = self._row(conn, record.id)
+                if row is None:
+                    self._write(conn, record.id, record, "create", by, deleted=False, version=1)
+                    created += 1
+                else:
+                    self._write(conn, record.id, record, "import", by, deleted=False, version=row.version + 1)
+                    updated += 1
+        return created, updated
+
+
 def no_such_project(project_id: str) -> NotFoundError:
     return NotFoundError(f"no project with id {project_id!r}")
-
-
-def is_deleted(project_id: str) -> NotFoundError:
-    restore = f"POST /api/v1/projects/{project_id}/restore"
-    return NotFoundError(f"project {project_id!r} is deleted; {restore} brings it back")
-
-
-def already_used(project_id: str) -> ConflictError:
-    return ConflictError(f"id {project_id!r} is already used (a deleted project keeps its id: restore it)")
-
-
-def not_deleted(project_id: str) -> ConflictError:
-    return ConflictError(f"project {project_id!r} is not deleted")

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from geo_service.errors import ConflictError, DataError
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import without_password
-from geo_service.store.base import Change, already_used, is_deleted, no_such_project, not_deleted
+from geo_service.store.base import Change, ProjectStore, StoredRow, no_such_project
 from geo_service.territories import LEVELS, Boundaries, read_level_features
 
 logger = logging.getLogger("geo_service")
@@ -85,7 +85,7 @@ def _iso(moment) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-class PostgisStore:
+class PostgisStore(ProjectStore):
     """Projects, history, boundaries and the data revision in one PostgreSQL database with PostGIS."""
 
     watch_interval_s = 0.0  # changed_since() reads memory only
@@ -234,9 +234,6 @@ class PostgisStore:
                 self._write(conn, record.id, record, "seed", by, deleted=False, version=1)
         return True
 
-    def records(self) -> list[ProjectRecord]:
-        return self.snapshot()[0]
-
     def snapshot(self) -> tuple[list[ProjectRecord], int]:
         # one transaction for the rows and the revision, so that what is served is labelled with what it holds
         with self._connection() as conn, conn.transaction():
@@ -246,9 +243,14 @@ class PostgisStore:
         self._heard(revision)
         return [ProjectRecord.model_validate(row[0]) for row in rows], revision
 
-    def _row(self, conn: psycopg.Connection, project_id: str, lock: bool = False) -> tuple[dict, bool, int] | None:
-        sql = "SELECT record, deleted, version FROM projects WHERE id = %s" + (" FOR UPDATE" if lock else "")
-        return conn.execute(sql, (project_id,)).fetchone()
+    def _read_connection(self) -> AbstractContextManager[psycopg.Connection]:
+        return self._connection()
+
+    def _row(self, conn: psycopg.Connection, project_id: str) -> StoredRow | None:
+        # FOR UPDATE: in a write the row stays ours until it commits; a plain read waits for a write in progress
+        sql = "SELECT record, deleted, version FROM projects WHERE id = %s FOR UPDATE"
+        row = conn.execute(sql, (project_id,)).fetchone()
+        return None if row is None else StoredRow(ProjectRecord.model_validate(row[0]), row[1], row[2])
 
     def _write(
         self,
@@ -272,57 +274,6 @@ class PostgisStore:
             "INSERT INTO project_history VALUES (%s, %s, %s, %s, %s, now(), %s)",
             (project_id, version, action, document, deleted, by),
         )
-
-    def _current(self, conn: psycopg.Connection, project_id: str, lock: bool) -> tuple[ProjectRecord, int]:
-        row = self._row(conn, project_id, lock)
-        if row is None:
-            raise no_such_project(project_id)
-        if row[1]:
-            raise is_deleted(project_id)
-        return ProjectRecord.model_validate(row[0]), row[2]
-
-    def current(self, project_id: str) -> ProjectRecord:
-        with self._connection() as conn:
-            return self._current(conn, project_id, lock=False)[0]
-
-    def create(self, record: ProjectRecord, by: str) -> None:
-        with self._write_transaction() as conn:
-            if self._row(conn, record.id) is not None:
-                raise already_used(record.id)
-            self._write(conn, record.id, record, "create", by, deleted=False, version=1)
-
-    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
-        with self._write_transaction() as conn:
-            _, version = self._current(conn, project_id, lock=True)
-            self._write(conn, project_id, record, "update", by, deleted=False, version=version + 1)
-
-    def delete(self, project_id: str, by: str) -> None:
-        with self._write_transaction() as conn:
-            record, version = self._current(conn, project_id, lock=True)
-            self._write(conn, project_id, record, "delete", by, deleted=True, version=version + 1)
-
-    def restore(self, project_id: str, by: str) -> None:
-        with self._write_transaction() as conn:
-            row = self._row(conn, project_id, lock=True)
-            if row is None:
-                raise no_such_project(project_id)
-            if not row[1]:
-                raise not_deleted(project_id)
-            record = ProjectRecord.model_validate(row[0])
-            self._write(conn, project_id, record, "restore", by, deleted=False, version=row[2] + 1)
-
-    def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
-        created = updated = 0
-        with self._write_transaction() as conn:
-            for record in records:
-                row = self._row(conn, record.id, lock=True)
-                if row is None:
-                    self._write(conn, record.id, record, "create", by, deleted=False, version=1)
-                    created += 1
-                else:
-                    self._write(conn, record.id, record, "import", by, deleted=False, version=row[2] + 1)
-                    updated += 1
-        return created, updated
 
     def history(self, project_id: str) -> list[Change]:
         with self._connection() as conn:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from geo_service.errors import DataError
 from geo_service.projects.models import ProjectRecord
-from geo_service.store.base import Change, already_used, is_deleted, no_such_project, not_deleted, now
+from geo_service.store.base import Change, ProjectStore, StoredRow, no_such_project, now
 from geo_service.territories import Boundaries
 
 SCHEMA = """
@@ -46,7 +46,7 @@ def _dump(record: ProjectRecord) -> str:
     return json.dumps(record.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
 
 
-class SqliteStore:
+class SqliteStore(ProjectStore):
     """Projects and their history in one SQLite file (boundaries stay in files)."""
 
     # PRAGMA data_version takes the connection's lock, which a write may hold through an fsync: checked at most once
@@ -88,7 +88,8 @@ class SqliteStore:
             return self._data_version() != revision
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes SQLite's write lock at once: no other process can write in between
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -101,21 +102,19 @@ class SqliteStore:
     def is_empty(self) -> bool:
         return self._db.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
 
+    @contextmanager
+    def _read_connection(self) -> Iterator[sqlite3.Connection]:
+        yield self._db
+
     def seed(self, records: list[ProjectRecord], by: str = "seed") -> bool:
-        """All records in one transaction, only if the store is still empty (another process may have seeded it
-        meanwhile). A failed seed leaves the store empty, to be seeded again. Returns whether it seeded."""
-        with self._transaction() as db:
+        with self._write_transaction() as db:
             if db.execute("SELECT count(*) FROM projects").fetchone()[0]:
                 return False
             for record in records:
                 self._write(db, record.id, record, "seed", by, deleted=False, version=1)
         return True
 
-    def records(self) -> list[ProjectRecord]:
-        return self.snapshot()[0]
-
     def snapshot(self) -> tuple[list[ProjectRecord], int]:
-        """The live records, in the order they were first written, and the revision they are at."""
         with self._lock:
             rows = self._db.execute("SELECT record FROM projects WHERE deleted = 0 ORDER BY rowid").fetchall()
             revision = self._data_version()
@@ -124,8 +123,9 @@ class SqliteStore:
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-    def _row(self, db: sqlite3.Connection, project_id: str) -> tuple[str, int, int] | None:
-        return db.execute("SELECT record, deleted, version FROM projects WHERE id = ?", (project_id,)).fetchone()
+    def _row(self, db: sqlite3.Connection, project_id: str) -> StoredRow | None:
+        row = db.execute("SELECT record, deleted, version FROM projects WHERE id = ?", (project_id,)).fetchone()
+        return None if row is None else StoredRow(ProjectRecord.model_validate_json(row[0]), bool(row[1]), row[2])
 
     def _write(
         self,
@@ -148,64 +148,6 @@ class SqliteStore:
             "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
             (project_id, version, action, _dump(record), int(deleted), at, by),
         )
-
-    def create(self, record: ProjectRecord, by: str) -> None:
-        with self._transaction() as db:
-            if self._row(db, record.id) is not None:
-                raise already_used(record.id)
-            self._write(db, record.id, record, "create", by, deleted=False, version=1)
-
-    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
-        with self._transaction() as db:
-            _, version = self._current(db, project_id)
-            self._write(db, project_id, record, "update", by, deleted=False, version=version + 1)
-
-    def delete(self, project_id: str, by: str) -> None:
-        with self._transaction() as db:
-            record, version = self._current(db, project_id)
-            self._write(db, project_id, record, "delete", by, deleted=True, version=version + 1)
-
-    def restore(self, project_id: str, by: str) -> None:
-        with self._transaction() as db:
-            row = self._row(db, project_id)
-            if row is None:
-                raise no_such_project(project_id)
-            if not row[1]:
-                raise not_deleted(project_id)
-            self._write(
-                db,
-                project_id,
-                ProjectRecord.model_validate_json(row[0]),
-                "restore",
-                by,
-                deleted=False,
-                version=row[2] + 1,
-            )
-
-    def current(self, project_id: str) -> ProjectRecord:
-        return self._current(self._db, project_id)[0]
-
-    def _current(self, db: sqlite3.Connection, project_id: str) -> tuple[ProjectRecord, int]:
-        row = self._row(db, project_id)
-        if row is None:
-            raise no_such_project(project_id)
-        if row[1]:
-            raise is_deleted(project_id)
-        return ProjectRecord.model_validate_json(row[0]), row[2]
-
-    def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
-        """Create or replace every record in one transaction: all of them, or none. Returns (created, updated)."""
-        created = updated = 0
-        with self._transaction() as db:
-            for record in records:
-                row = self._row(db, record.id)
-                if row is None:
-                    self._write(db, record.id, record, "create", by, deleted=False, version=1)
-                    created += 1
-                else:
-                    self._write(db, record.id, record, "import", by, deleted=False, version=row[2] + 1)
-                    updated += 1
-        return created, updated
 
     def history(self, project_id: str) -> list[Change]:
         rows = self._db.execute(
