@@ -288,9 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = _command(
         commands,
         "serve",
-        "run the HTTP API on the data in GEO_SERVICE_DATA_DIR",
+        "run the HTTP API and the pages on the store of GEO_SERVICE_DATABASE_URL",
         _serve,
-        "geo-service serve --host 127.0.0.1 --port 8000   # then open http://127.0.0.1:8000/docs",
+        "geo-service serve --host 127.0.0.1 --port 8000   # then open http://127.0.0.1:8000/carte",
+        "geo-service serve --workers 4                    # several processes: use PostGIS",
     )
     serve.add_argument("--host", help="interface to bind (default: GEO_SERVICE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: GEO_SERVICE_PORT or 8000)")

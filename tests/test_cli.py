@@ -13,6 +13,7 @@ from geo_service.cli import build_parser, main
 
 COMMANDS = [
     "serve",
+    "load-boundaries",
     "fetch-sources",
     "build-boundaries",
     "geocode",
@@ -30,6 +31,14 @@ def test_every_command_has_help_with_an_example(command: str, capsys: pytest.Cap
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "Example" in out and f"geo-service {command}" in out
+
+
+def test_workers_must_be_a_whole_number(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["serve", "--workers", "0"])
+    assert exit_info.value.code == 2 and "--workers: expected a whole number of at least 1, got '0'" in (
+        capsys.readouterr().err
+    )
 
 
 def test_console_script_is_installed() -> None:

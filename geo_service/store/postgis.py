@@ -106,8 +106,12 @@ class PostgisStore(ProjectStore):
         except PoolTimeout as exc:
             where = without_password(url)
             raise DataError(f"cannot connect to PostgreSQL at {where} (GEO_SERVICE_DATABASE_URL)") from exc
-        self._migrate()
-        self._latest_revision = self.revision()
+        try:
+            self._migrate()
+            self._latest_revision = self.revision()
+        except BaseException:
+            self._pool.close()
+            raise
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         self._on_change: Callable[[], object] | None = None
