@@ -9,9 +9,12 @@ pg_port="${GEO_SERVICE_PG_PORT:-55433}"
 log() { echo "[postgres] $*" >&2; }
 
 if ! compgen -G "/usr/lib/postgresql/*/lib/postgis-3.so" >/dev/null; then
-  log "installing Debian's postgresql and postgis (needs root)"
+  log "installing Debian's postgresql and its postgis extension (needs root)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql postgis >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  # the extension's package is named after the server's major version (postgresql-15-postgis-3 on Debian 12)
+  major="$(ls /usr/lib/postgresql | sort -V | tail -1)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "postgresql-$major-postgis-3" >/dev/null
 fi
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 
