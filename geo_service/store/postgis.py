@@ -173,15 +173,17 @@ class PostgisStore(ProjectStore):
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                    # what was known before listening: a commit made while the channel was not yet (or no longer)
+                    # open is announced too, once the revision is read below
+                    announced = self._latest_revision
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._heard(conn.execute("SELECT revision FROM data_revision").fetchone()[0])
-                    announced = self._latest_revision
                     while not self._stop.is_set():
-                        for notice in conn.notifies(timeout=1.0, stop_after=1):
-                            self._heard(int(notice.payload))
                         if self._latest_revision > announced:
                             announced = self._latest_revision
                             self._announce()
+                        for notice in conn.notifies(timeout=1.0, stop_after=1):
+                            self._heard(int(notice.payload))
             except psycopg.Error as exc:
                 logger.warning("lost the PostgreSQL notification channel (%s); reconnecting", exc)
                 self._stop.wait(1.0)
