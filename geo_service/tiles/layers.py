@@ -9,7 +9,6 @@ each other, so each is simplified on its own.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -151,16 +150,12 @@ class LayerData:
 
 def simplify_coverage(geometries: np.ndarray) -> list[np.ndarray]:
     present = np.array([g is not None for g in geometries])
-
-    def at_zoom(z: int) -> np.ndarray:
+    levels = []
+    for z in range(SIMPLIFY_MAX_ZOOM + 1):
         simplified = geometries.copy()
         simplified[present] = shapely.coverage_simplify(geometries[present], tolerance_m(z))
-        return simplified
-
-    # the slow part of a start (26 s for the communes of France on one core); GEOS releases the GIL and the zooms
-    # are independent, so threads divide it by the cores
-    with ThreadPoolExecutor() as pool:
-        return list(pool.map(at_zoom, range(SIMPLIFY_MAX_ZOOM + 1)))
+        levels.append(simplified)
+    return levels
 
 
 def simplify_each(geometries: np.ndarray) -> list[np.ndarray]:
