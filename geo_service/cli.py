@@ -74,13 +74,13 @@ def _load_boundaries(args: argparse.Namespace) -> int:
     try:
         store = PostgisStore(settings.database_url)
         try:
-            store.load_boundaries(folder)
-            counts = ", ".join(f"{n} {level}" for level, n in store.boundaries(folder).counts().items())
+            loaded = store.load_boundaries(folder)
         finally:
             store.close()
     except GeoServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    counts = ", ".join(f"{n} {level}" for level, n in loaded.counts().items())
     print(f"loaded {folder} into {settings.database_description}: {counts}; running workers switch to it at once")
     return 0
 

@@ -93,6 +93,16 @@ def read_level_features(folder: Path, level: str, manifest: dict) -> list[dict]:
     return json.loads(path.read_text("utf-8"))["features"]
 
 
+def read_build(folder: Path) -> tuple[bytes, dict[str, list[dict]]]:
+    """A build-boundaries output: its manifest's bytes and every level's features, checked against it."""
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise DataError(f"no boundaries in {folder}: {manifest_path.name} is missing")
+    raw = manifest_path.read_bytes()
+    manifest = json.loads(raw)
+    return raw, {level: read_level_features(folder, level, manifest) for level in LEVELS}
+
+
 def _frame(features: list[dict], geometries: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """A level's frame, indexed by code; ``geometries`` (in feature order) replace the features' own."""
     frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
@@ -117,13 +127,15 @@ class Boundaries:
 
     @classmethod
     def load(cls, folder: Path) -> Boundaries:
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.is_file():
-            raise DataError(f"no boundaries in {folder}: {manifest_path.name} is missing")
-        raw = manifest_path.read_bytes()
-        manifest = json.loads(raw)
-        frames = {level: _frame(read_level_features(folder, level, manifest)) for level in LEVELS}
-        return cls(frames, manifest, hashlib.sha256(raw).hexdigest()[:16])
+        return cls.from_features(*read_build(folder))
+
+    @classmethod
+    def from_features(
+        cls, manifest: bytes, features: dict[str, list[dict]], geometries: dict[str, np.ndarray] | None = None
+    ) -> Boundaries:
+        """From the manifest's bytes (the data version is their hash) and each level's features."""
+        frames = {level: _frame(features[level], None if geometries is None else geometries[level]) for level in LEVELS}
+        return cls(frames, json.loads(manifest), hashlib.sha256(manifest).hexdigest()[:16])
 
     @classmethod
     def from_rows(cls, manifest: bytes, rows: list[tuple[str, str, bytes | None]]) -> Boundaries:
@@ -133,8 +145,7 @@ class Boundaries:
         for level, properties, wkb in rows:
             features[level].append({"type": "Feature", "properties": json.loads(properties), "geometry": None})
             wkbs[level].append(wkb)
-        frames = {level: _frame(features[level], shapely.from_wkb(wkbs[level])) for level in LEVELS}
-        return cls(frames, json.loads(manifest), hashlib.sha256(manifest).hexdigest()[:16])
+        return cls.from_features(manifest, features, {level: shapely.from_wkb(wkbs[level]) for level in LEVELS})
 
     def counts(self) -> dict[str, int]:
         return {level: len(frame) for level, frame in self.frames.items()}

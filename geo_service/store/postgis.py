@@ -25,7 +25,7 @@ from geo_service.errors import ConflictError, DataError
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import without_password
 from geo_service.store.base import Change, ProjectStore, StoredRow, no_such_project
-from geo_service.territories import LEVELS, Boundaries, read_level_features
+from geo_service.territories import LEVELS, Boundaries, read_build
 
 logger = logging.getLogger("geo_service")
 
@@ -299,17 +299,17 @@ class PostgisStore(ProjectStore):
             row = conn.execute("SELECT version FROM boundary_set").fetchone()
         return None if row is None else row[0]
 
-    def load_boundaries(self, folder: Path, *, only_if_empty: bool = False) -> bool:
+    def load_boundaries(self, folder: Path, *, only_if_empty: bool = False) -> Boundaries | None:
         """Replace the boundaries with a built folder (checked against its manifest first), in one transaction:
-        workers keep serving the previous set until it commits, then rebuild. Returns whether it loaded."""
+        workers keep serving the previous set until it commits, then rebuild. Returns what it loaded, if it did."""
         if only_if_empty and self.boundaries_version() is not None:
-            return False
-        boundaries = Boundaries.load(folder)
-        manifest = (folder / "manifest.json").read_text("utf-8")
+            return None
+        manifest, features = read_build(folder)  # read once: the frames and the rows both come from it
+        boundaries = Boundaries.from_features(manifest, features)
         with self._transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             if only_if_empty and conn.execute("SELECT EXISTS (SELECT 1 FROM boundary_set)").fetchone()[0]:
-                return False
+                return None
             self._bump(conn)
             conn.execute("DELETE FROM boundaries")
             conn.execute("DELETE FROM boundary_set")
@@ -319,12 +319,15 @@ class PostgisStore(ProjectStore):
                     frame = boundaries.level(level)
                     ewkb = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True, include_srid=True)
                     ewkb_of = dict(zip(frame.index, ewkb, strict=True))
-                    for feature in read_level_features(folder, level, boundaries.manifest):
+                    for feature in features[level]:
                         props = feature["properties"]
                         text = json.dumps(props, ensure_ascii=False)
                         copy.write_row((level, props["code"], props["name"], text, ewkb_of[props["code"]]))
-            conn.execute("INSERT INTO boundary_set (manifest, version) VALUES (%s, %s)", (manifest, boundaries.version))
-        return True
+            conn.execute(
+                "INSERT INTO boundary_set (manifest, version) VALUES (%s, %s)",
+                (manifest.decode("utf-8"), boundaries.version),
+            )
+        return boundaries
 
     def boundaries(self, seed_folder: Path) -> Boundaries:
         """The stored boundaries; a database without any gets the embedded build first (workers starting together
