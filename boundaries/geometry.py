@@ -50,7 +50,7 @@ def on_grid(geometries):
     return shapely.set_precision(shapely.set_precision(geometries, 0), GRID)
 
 
-def _finish(geometry: BaseGeometry) -> MultiPolygon:
+def finish(geometry: BaseGeometry) -> MultiPolygon:
     """Valid, polygonal, counter-clockwise exteriors as RFC 7946 asks."""
     if not geometry.is_valid:
         geometry = on_grid(shapely.make_valid(geometry))
@@ -60,9 +60,9 @@ def _finish(geometry: BaseGeometry) -> MultiPolygon:
 def clean_communes(wkb_hex: list[str]) -> np.ndarray:
     """Parse commune polygons (hex EWKB, SRID 4326) and make them a clean coverage on the grid."""
     geometries = shapely.set_precision(shapely.from_wkb(np.array(wkb_hex, dtype=object)), GRID)
-    valid = np.array([_finish(g) for g in geometries], dtype=object)
+    valid = np.array([finish(g) for g in geometries], dtype=object)
     cleaned = shapely.coverage_clean(valid, gap_width=GAP_MAX_WIDTH_DEG)
-    return np.array([_finish(g) for g in on_grid(cleaned)], dtype=object)
+    return np.array([finish(g) for g in on_grid(cleaned)], dtype=object)
 
 
 def _without_sliver_holes(geometry: MultiPolygon) -> MultiPolygon:
@@ -79,7 +79,7 @@ def dissolve(geometries: list[BaseGeometry]) -> MultiPolygon:
     The cleaning leaves two gaps of 2 to 3 m² where three communes meet (the coverage stays valid); a dissolved
     unit does not keep such holes.
     """
-    return _finish(_without_sliver_holes(_polygonal(shapely.coverage_union_all(geometries))))
+    return finish(_without_sliver_holes(_polygonal(shapely.coverage_union_all(geometries))))
 
 
 def townhall_is_plausible(point: tuple[float, float], commune: BaseGeometry) -> bool:

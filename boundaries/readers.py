@@ -44,6 +44,10 @@ class CogCommune:
     departement: str
     region: str | None
     postal_codes: tuple[str, ...]
+    # Codes of the communes it absorbed (COG 'anciensCodes', and its communes déléguées or associées).
+    former: tuple[str, ...] = ()
+    # SIRENE number: a commune nouvelle is a new legal person with a new number; an old commune keeps '21…'.
+    siren: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Cog:
     arrondissements: dict[str, CogUnit]
     departements: dict[str, CogUnit]
     regions: dict[str, CogUnit]
+    # every former commune's name (communes déléguées and associées), to name what a gap was
+    former_names: dict[str, str] = field(default_factory=dict)
 
 
 def _value(raw: str) -> str | None:
@@ -122,6 +128,12 @@ def read_cog(tarball_path: Path) -> Cog:
         arrondissement_rows = _read_json_member(archive, "arrondissements")
         departement_rows = _read_json_member(archive, "departements")
         region_rows = _read_json_member(archive, "regions")
+    former: dict[str, set[str]] = {}
+    for row in commune_rows:
+        if row["type"] == "commune-actuelle":
+            former.setdefault(row["code"], set()).update(row.get("anciensCodes", ()))
+        elif row["type"] in ("commune-deleguee", "commune-associee") and row.get("chefLieu") != row["code"]:
+            former.setdefault(row["chefLieu"], set()).add(row["code"])
     communes = {
         row["code"]: CogCommune(
             code=row["code"],
@@ -131,6 +143,8 @@ def read_cog(tarball_path: Path) -> Cog:
             departement=row["departement"],
             region=row.get("region"),
             postal_codes=tuple(row.get("codesPostaux", ())),
+            former=tuple(sorted(former.get(row["code"], ()))),
+            siren=row.get("siren"),
         )
         for row in commune_rows
         if row["type"] == "commune-actuelle"
@@ -147,6 +161,11 @@ def read_cog(tarball_path: Path) -> Cog:
     }
     return Cog(
         communes=communes,
+        former_names={
+            row["code"]: row["nom"]
+            for row in commune_rows
+            if row["type"] in ("commune-deleguee", "commune-associee") and row.get("chefLieu") != row["code"]
+        },
         epci=epci,
         arrondissements={
             row["code"]: CogUnit(row["code"], row["nom"], departement=row["departement"], region=row["region"])

@@ -42,6 +42,8 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     missing_geometry: list[str] = field(default_factory=list)
+    # land between communes given back to the commune nouvelle it belongs to (boundaries/gaps.py)
+    filled_gaps: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -53,6 +55,7 @@ class Report:
             "errors": self.errors,
             "warnings": self.warnings,
             "missing_geometry": self.missing_geometry,
+            "filled_gaps": self.filled_gaps,
         }
 
 

@@ -104,7 +104,7 @@ def _build_boundaries(args: argparse.Namespace) -> int:
     out = args.out or settings.boundaries_dir
     try:
         sources = ensure_sources(args.cache_dir or settings.cache_dir, offline=args.offline)
-        build_boundaries(sources, out, region=args.region)
+        build_boundaries(sources, out, region=args.region, keep_gaps=args.keep_gaps)
     except (BuildError, SourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -327,12 +327,18 @@ def build_parser() -> argparse.ArgumentParser:
         _build_boundaries,
         "geo-service build-boundaries --region 32",
         "geo-service build-boundaries --region 11 --out /tmp/idf",
-        "geo-service build-boundaries --region all --out /tmp/france",
+        "geo-service build-boundaries --region all --keep-gaps --out /tmp/france",
     )
     build.add_argument("--region", default="32", help="INSEE région code, or 'all' (default: 32)")
     build.add_argument("--out", type=Path, help="output folder (default: GEO_SERVICE_DATA_DIR/boundaries)")
     build.add_argument("--cache-dir", type=Path, help="source package cache (default: GEO_SERVICE_CACHE_DIR)")
     build.add_argument("--offline", action="store_true", help="never download; fail if a source is not cached")
+    build.add_argument(
+        "--keep-gaps",
+        action="store_true",
+        help="keep as holes the gaps between communes the COG cannot give to one commune nouvelle (listed in the "
+        "manifest) instead of failing; a national build needs it",
+    )
 
     geocode = _command(
         commands,

@@ -74,15 +74,6 @@ def test_each_level_is_a_clean_coverage(boundaries: Boundaries, level: str) -> N
     assert shapely.coverage_is_valid(boundaries.level(level).geometry.values)
 
 
-def test_no_sliver_gap_between_communes(boundaries: Boundaries) -> None:
-    union = shapely.coverage_union_all(boundaries.level("commune").geometry.values)
-    holes = sorted(geodesic_area_m2(shapely.Polygon(ring)) for polygon in union.geoms for ring in polygon.interiors)
-    # the four areas no commune covers (listed in the README), and at most two specks of a few m² where three
-    # communes meet, which the coverage cleaning leaves and no map can show
-    assert len([h for h in holes if h > 1e6]) == 4
-    assert all(h < 10 for h in holes if h <= 1e6) and len(holes) <= 6
-
-
 @pytest.mark.parametrize("level", ["commune", "epci", "arrondissement", "departement"])
 def test_units_tile_the_region(boundaries: Boundaries, level: str) -> None:
     units = shapely.union_all(boundaries.level(level).geometry.values, grid_size=GRID)

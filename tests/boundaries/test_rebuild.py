@@ -57,3 +57,17 @@ def test_unknown_region_is_refused_by_name(source_files: SourceFiles) -> None:
     with pytest.raises(BuildError, match=r"unknown région code '99'.*32.*'all'"):
         select_communes(cog, "99")
     assert len(select_communes(cog, "all")) > 34_000
+
+
+def test_national_build_fills_the_gaps_it_can_and_names_the_others(source_files: SourceFiles, tmp_path: Path) -> None:
+    manifest = build_boundaries(source_files, tmp_path, region="all", progress=lambda _: None, keep_gaps=True)
+    filled = manifest["reconciliation"]["filled_gaps"]
+    kept = [line for line in manifest["reconciliation"]["warnings"] if line.endswith("kept as a hole")]
+    # the four communes nouvelles of Hauts-de-France, as in the région build, among the others filled
+    for code in ("62447", "80155", "02589", "59006"):
+        assert any(f"given to {code} " in line for line in filled), code
+    assert len(filled) > 4 and all("no single commune nouvelle" in line for line in kept)
+    communes = {f["properties"]["code"]: f["properties"] for f in _features(tmp_path / "commune.geojson")}
+    # published areas (km²) of the communes nouvelles: the sum of their former communes'
+    for code, area in {"62447": 21.26, "80155": 15.19, "02589": 9.79, "59006": 6.83}.items():
+        assert communes[code]["area_km2"] == pytest.approx(area, rel=0.05), code
