@@ -25,7 +25,11 @@ COMMUNES_NOUVELLES = {
 
 
 def _interior_rings_m2(geometry) -> list[float]:
-    return [geodesic_area_m2(shapely.Polygon(ring)) for polygon in getattr(geometry, "geoms", [geometry]) for ring in polygon.interiors]
+    return [
+        geodesic_area_m2(shapely.Polygon(ring))
+        for polygon in getattr(geometry, "geoms", [geometry])
+        for ring in polygon.interiors
+    ]
 
 
 def test_the_region_has_no_hole_and_a_departement_only_enclaves(boundaries: Boundaries) -> None:
