@@ -131,7 +131,9 @@ def _coverage(args: argparse.Namespace) -> int:
     from geo_service.service import load_service_data
 
     try:
-        params = CoverageParams(args.rural_max_density, args.max_km, args.count_departmental)
+        params = CoverageParams(
+            args.rural_max_density, args.max_km, args.count_departmental, args.reach, args.distance_to
+        )
         data = load_service_data(get_settings())
         for level in ("departement", "epci"):
             if getattr(args, level) is not None:
@@ -150,7 +152,9 @@ def _coverage(args: argparse.Namespace) -> int:
     print(
         f"wrote {args.out}: {len(frame)} communes, {int(frame['zone_blanche'].sum())} zones blanches "
         f"(rural below {params.rural_max_density:g} hab/km², farther than {params.max_km:g} km, "
-        f"département-wide actions {'counted' if params.count_departmental else 'not counted'})"
+        f"département-wide actions {'counted' if params.count_departmental else 'not counted'}, "
+        f"{'direct-access actions only' if params.reach == 'direct' else 'every action'}, "
+        f"distance to the nearest reached {'town hall' if params.distance_to == 'townhall' else 'outline'})"
     )
     return 0
 
@@ -359,12 +363,25 @@ def build_parser() -> argparse.ArgumentParser:
         "geo-service coverage --format csv --out couverture.csv",
         "geo-service coverage --format gpkg --out couverture.gpkg --max-km 15 --count-departmental",
         "geo-service coverage --format geojson --out sud-artois.geojson --epci 200035442",
+        "geo-service coverage --format csv --out tout.csv --reach all --distance-to territory",
     )
     coverage.add_argument("--format", choices=["csv", "geojson", "gpkg"], required=True)
     coverage.add_argument("--out", type=Path, required=True, help="file to write (replaced only once complete)")
     coverage.add_argument("--rural-max-density", type=float, default=150.0, help="rural below this (hab/km², 150)")
     coverage.add_argument("--max-km", type=float, default=10.0, help="zone blanche beyond this distance (km, 10)")
     coverage.add_argument("--count-departmental", action="store_true", help="département-wide actions reach")
+    coverage.add_argument(
+        "--reach",
+        choices=("direct", "all"),
+        default="direct",
+        help="which actions reach their communes: direct food access only (default), or all (support too)",
+    )
+    coverage.add_argument(
+        "--distance-to",
+        choices=("townhall", "territory"),
+        default="townhall",
+        help="measure to the nearest reached commune's town hall (default) or to its outline",
+    )
     coverage.add_argument("--departement", help="only this département's communes")
     coverage.add_argument("--epci", help="only this EPCI's communes")
 

@@ -12,16 +12,22 @@ The rule, the same for the map, the API and the exports:
 * a commune is **rural** when its density (population / area) is below ``rural_max_density`` inhabitants per km².
   Default 150: here, 78 % of the région's communes and 22 % of its people fall under it. It is a commune-average
   density, simpler than INSEE's 1 km²-cell density grid, and a parameter so it can be set to match another reading;
-* a commune is **reached** when a local project reaches it, or, with ``count_departmental=true``, a
-  département-wide project too (region-wide projects never count: they reach everywhere on paper);
-* ``distance_km``: from the commune's town hall to the nearest town hall of a reached commune, in Lambert-93
-  (EPSG:2154; the overseas départements use their own UTM projection), 0 when reached, null when nothing is reached;
+* a project's **reach** is ``direct`` when people get food, vouchers or a shop/van stop there, ``support`` when it
+  helps other actors (``geo_service.projects.derive``). With ``reach=direct`` (the default) only direct projects
+  count as reaching their communes; ``reach=all`` counts every project, as the map did before reach existed;
+* a commune is **reached** when a counted local project reaches it, or, with ``count_departmental=true``, a
+  département-wide one too (region-wide projects never count: they reach everywhere on paper);
+* ``distance_km``: from the commune's town hall to the nearest reached commune, in Lambert-93 (EPSG:2154; the
+  overseas départements use their own UTM projection), 0 when reached, null when nothing is reached. "Nearest
+  reached commune" means its town hall with ``distance_to=townhall`` (the default: where a service usually is, in
+  the bourg) or the nearest point of its outline with ``distance_to=territory`` (a lower bound: the action may be
+  anywhere in that commune). The README compares both;
 * a **zone blanche** is a rural commune, not reached, farther than ``max_km`` from a reached commune. Default
   10 km: about a quarter of an hour by car, beyond walking or cycling for most, which is the point of the axis 4
   of the programme (people without a car).
 
-Raising ``max_km``, lowering ``rural_max_density`` or counting département-wide actions can only remove zones
-blanches, never add one; the tests check it.
+Raising ``max_km``, lowering ``rural_max_density``, counting département-wide actions, counting every reach or
+measuring to the territory can only remove zones blanches, never add one; the tests check it.
 """
 
 from __future__ import annotations
@@ -41,9 +47,12 @@ from shapely.geometry import mapping
 from geo_service.errors import InvalidInputError
 from geo_service.formatting import fr_number
 from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.projects.derive import DIRECT_ACTIONS
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
+REACH_MODES = ("direct", "all")
+DISTANCE_TARGETS = ("townhall", "territory")
 LOCAL_LEVELS = frozenset({"commune", "epci", "arrondissement"})
 METROPOLE_CRS = 2154
 OVERSEAS_CRS = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
@@ -59,6 +68,7 @@ COLUMNS = [
     "projects",
     "local_projects",
     "best_scope",
+    "support_projects",
     "distance_km",
     "zone_blanche",
     "reason",
@@ -70,8 +80,16 @@ class CoverageParams:
     rural_max_density: float = 150.0
     max_km: float = 10.0
     count_departmental: bool = False
+    reach: str = "direct"
+    distance_to: str = "townhall"
 
     def __post_init__(self) -> None:
+        if self.reach not in REACH_MODES:
+            raise InvalidInputError(f"reach must be one of {', '.join(REACH_MODES)}, got {self.reach!r}")
+        if self.distance_to not in DISTANCE_TARGETS:
+            raise InvalidInputError(
+                f"distance_to must be one of {', '.join(DISTANCE_TARGETS)}, got {self.distance_to!r}"
+            )
         if not (self.rural_max_density > 0 and np.isfinite(self.rural_max_density)):
             raise InvalidInputError(f"rural_max_density must be a positive number, got {self.rural_max_density}")
         if not (self.max_km >= 0 and np.isfinite(self.max_km)):
@@ -97,50 +115,83 @@ class Coverage:
         self.area = communes["area_km2"].to_numpy(dtype=float)
         self.density = np.divide(self.population, self.area, out=np.zeros_like(self.population), where=self.area > 0)
         index = {code: i for i, code in enumerate(communes["code"])}
-        self.reach = {scope: np.zeros(len(communes), dtype=bool) for scope in SCOPES[:3]}
-        self.local_count = np.zeros(len(communes), dtype=int)
+        # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
+        self.reach = {
+            mode: {scope: np.zeros(len(communes), dtype=bool) for scope in SCOPES[:3]} for mode in REACH_MODES
+        }
+        self.local_count = {mode: np.zeros(len(communes), dtype=int) for mode in REACH_MODES}
+        self.support_local = np.zeros(len(communes), dtype=int)
         self.projects_of: list[list[str]] = [[] for _ in range(len(communes))]
         self.scope_of_project: dict[str, str] = {}
+        self.direct_projects = {p.id for p in projects.projects.values() if p.reach == "direct"}
+        self.kinds_of_project = {
+            p.id: [kind for kind in DIRECT_ACTIONS if any(w.startswith(kind + " (") for w in p.derivation["reach"])]
+            for p in projects.projects.values()
+        }
         for project in projects.projects.values():
             scope = project_scope([t.level for t in project.territories])
             self.scope_of_project[project.id] = scope
             rows = [index[c] for c in project.communes if c in index]
-            self.reach[scope][rows] = True
-            if scope == "local":
-                self.local_count[rows] += 1
+            for mode in REACH_MODES:
+                if mode == "all" or project.reach == "direct":
+                    self.reach[mode][scope][rows] = True
+                    if scope == "local":
+                        self.local_count[mode][rows] += 1
+            if scope == "local" and project.reach != "direct":
+                self.support_local[rows] += 1
             for row in rows:
                 self.projects_of[row].append(project.id)
         self._xy, self._groups = _projected_townhalls(communes)
+        self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
         self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
         self.compute = lru_cache(maxsize=32)(self._compute)
         self.export = lru_cache(maxsize=64)(self._export)
         self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
 
-    def _nearest_km(self, reached: np.ndarray) -> np.ndarray:
-        """Distance from each town hall to the nearest reached one, within the same projection zone."""
+    def counted(self, project_id: str, params: CoverageParams) -> bool:
+        """Whether the project counts as reaching its communes under these parameters' reach mode."""
+        return params.reach == "all" or project_id in self.direct_projects
+
+    def _nearest_km(self, reached: np.ndarray, distance_to: str) -> np.ndarray:
+        """Distance from each town hall to the nearest reached town hall (or outline), within one projection zone."""
         distance = np.full(len(reached), np.nan)
         distance[reached] = 0.0
+        outlines = self._projected_outlines() if distance_to == "territory" else None
         for rows in self._groups:
             targets = rows[reached[rows]]
             sources = rows[~reached[rows]]
             if len(targets) == 0 or len(sources) == 0:
                 continue
-            tree = shapely.STRtree(shapely.points(self._xy[targets]))
+            target_geometries = outlines[targets] if outlines is not None else shapely.points(self._xy[targets])
+            tree = shapely.STRtree(target_geometries)
             _, km = tree.query_nearest(shapely.points(self._xy[sources]), return_distance=True, all_matches=False)
             distance[sources] = km / 1000.0
         return distance
 
+    def _projected_outlines(self) -> np.ndarray:
+        """The communes' outlines in metres, in the projection of their town hall's zone (see _projected_townhalls)."""
+        if self._outlines is None:
+            outlines = np.empty(len(self.communes), dtype=object)
+            crs = np.array([OVERSEAS_CRS.get(d, METROPOLE_CRS) for d in self.communes["departement"]])
+            for epsg in sorted(set(crs)):
+                rows = np.flatnonzero(crs == epsg)
+                outlines[rows] = self._geometry.iloc[rows].to_crs(int(epsg)).to_numpy()
+            self._outlines = outlines
+        return self._outlines
+
     def _compute(self, params: CoverageParams) -> pd.DataFrame:
-        reached = self.reach["local"] | (self.reach["departement"] if params.count_departmental else False)
-        distance = self._nearest_km(reached)
+        reach = self.reach[params.reach]
+        reached = reach["local"] | (reach["departement"] if params.count_departmental else False)
+        distance = self._nearest_km(reached, params.distance_to)
         rural = self.density < params.rural_max_density
         far = ~reached & ~(distance <= params.max_km)  # NaN (nothing reached anywhere) counts as far
         zone_blanche = rural & far
         best = np.select(
-            [self.reach["local"], self.reach["departement"], self.reach["region"]],
+            [reach["local"], reach["departement"], reach["region"]],
             ["local", "departement", "region"],
             default="none",
         )
+        local_count = self.local_count[params.reach]
         frame = pd.DataFrame(
             {
                 "code": self.communes["code"].to_numpy(),
@@ -152,19 +203,42 @@ class Coverage:
                 "density": np.round(self.density, 1),
                 "rural": rural,
                 "projects": self.projects_of,
-                "local_projects": self.local_count,
+                "local_projects": local_count,
                 "best_scope": best,
+                "support_projects": self.support_local if params.reach == "direct" else np.zeros_like(local_count),
                 "distance_km": np.round(distance, 2),
                 "zone_blanche": zone_blanche,
             }
         )
         frame["reason"] = [
-            _reason(row, params)
-            for row in frame[
-                ["density", "rural", "local_projects", "best_scope", "distance_km", "zone_blanche"]
-            ].itertuples(index=False)
+            _reason(row, params, self._kinds(projects, params))
+            for row, projects in zip(
+                frame[
+                    [
+                        "density",
+                        "rural",
+                        "local_projects",
+                        "best_scope",
+                        "support_projects",
+                        "distance_km",
+                        "zone_blanche",
+                    ]
+                ].itertuples(index=False),
+                self.projects_of,
+                strict=True,
+            )
         ]
         return frame.set_index(self.communes.index.rename(None))
+
+    def _kinds(self, project_ids: list[str], params: CoverageParams) -> list[str]:
+        """The kinds of direct action among the counted local projects reaching a commune, in a fixed order."""
+        found = {
+            kind
+            for p in project_ids
+            if self.scope_of_project[p] == "local" and self.counted(p, params)
+            for kind in self.kinds_of_project[p]
+        }
+        return [kind for kind in DIRECT_ACTIONS if kind in found]
 
     def communes_frame(
         self, params: CoverageParams, departement: str | None = None, epci: str | None = None
@@ -248,8 +322,8 @@ class Coverage:
         names = self._names[level]
         rows = []
         for code, group in frame.groupby(level, sort=True):
-            local = {p for ps in group["projects"] for p in ps if self.scope_of_project[p] == "local"}
             every = {p for ps in group["projects"] for p in ps}
+            local = {p for p in every if self.scope_of_project[p] == "local" and self.counted(p, params)}
             population = int(group["population"].sum())
             reached_population = int(group.loc[group["reached"], "population"].sum())
             rows.append(
@@ -269,8 +343,8 @@ class Coverage:
         return pd.DataFrame(rows)
 
 
-def _reason(row, params: CoverageParams) -> str:
-    density, rural, local, best, distance, zone_blanche = row
+def _reason(row, params: CoverageParams, kinds: list[str]) -> str:
+    density, rural, local, best, support, distance, zone_blanche = row
     threshold = fr_number(params.rural_max_density)
     kind = (
         f"commune rurale ({fr_number(density, 1)} hab/km² < {threshold})"
@@ -278,18 +352,28 @@ def _reason(row, params: CoverageParams) -> str:
         else f"commune urbaine ({fr_number(density, 1)} hab/km² ≥ {threshold})"
     )
     if local:
-        return f"{kind}, atteinte par {local} action{'s' if local > 1 else ''} locale{'s' if local > 1 else ''}"
+        plural = "s" if local > 1 else ""
+        what = f" d'accès direct ({', '.join(kinds)})" if kinds and params.reach == "direct" else ""
+        return f"{kind}, atteinte par {local} action{plural} locale{plural}{what}"
     if best == "departement" and params.count_departmental:
         return f"{kind}, atteinte par une action départementale (comptée)"
     reach = {
         "departement": "atteinte seulement par une action départementale (non comptée)",
         "region": "atteinte seulement par une action régionale",
-        "none": "aucune action",
+        "none": "aucune action d'accès direct" if params.reach == "direct" else "aucune action",
     }[best]
+    if support:
+        plural = "s" if support > 1 else ""
+        reach += f" ; {support} action{plural} d'appui (coordination, formation, logistique…), non comptée{plural}"
+    nearest = (
+        "commune atteinte la plus proche"
+        if params.distance_to == "townhall"
+        else "limite de commune atteinte la plus proche"
+    )
     if np.isnan(distance):
         where = "aucune commune atteinte par une action locale"
     else:
-        where = f"commune atteinte la plus proche à {fr_number(distance, 1)} km"
+        where = f"{nearest} à {fr_number(distance, 1)} km"
     limit = fr_number(params.max_km)
     verdict = (
         f" : zone blanche (> {limit} km)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +19,8 @@ params_strategy = st.builds(
     rural_max_density=st.floats(min_value=1, max_value=5000),
     max_km=st.floats(min_value=0, max_value=80),
     count_departmental=st.booleans(),
+    reach=st.sampled_from(["direct", "all"]),
+    distance_to=st.sampled_from(["townhall", "territory"]),
 )
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -26,11 +30,12 @@ def _zones(coverage: Coverage, params: CoverageParams) -> set[str]:
     return set(frame.loc[frame["zone_blanche"], "code"])
 
 
-def _local_communes(catalogue: ProjectCatalogue) -> set[str]:
+def _local_communes(catalogue: ProjectCatalogue, params: CoverageParams) -> set[str]:
+    """The communes of the local projects these parameters count (every reach, or direct food access only)."""
     return {
         c
         for p in catalogue.projects.values()
-        if project_scope([t.level for t in p.territories]) == "local"
+        if project_scope([t.level for t in p.territories]) == "local" and (params.reach == "all" or p.reach == "direct")
         for c in p.communes
     }
 
@@ -38,29 +43,52 @@ def _local_communes(catalogue: ProjectCatalogue) -> set[str]:
 @SLOW
 @given(params=params_strategy)
 def test_a_commune_reached_by_a_local_action_is_never_a_zone_blanche(service_data: ServiceData, params) -> None:
-    assert not _zones(service_data.coverage, params) & _local_communes(service_data.projects)
+    assert not _zones(service_data.coverage, params) & _local_communes(service_data.projects, params)
 
 
 @SLOW
 @given(params=params_strategy, extra=st.floats(min_value=0, max_value=50))
 def test_raising_max_km_never_adds_zones_blanches(service_data: ServiceData, params, extra: float) -> None:
-    wider = CoverageParams(params.rural_max_density, params.max_km + extra, params.count_departmental)
+    wider = replace(params, max_km=params.max_km + extra)
     assert _zones(service_data.coverage, wider) <= _zones(service_data.coverage, params)
 
 
 @SLOW
 @given(params=params_strategy, factor=st.floats(min_value=0.01, max_value=1))
 def test_lowering_rural_density_never_adds_zones_blanches(service_data: ServiceData, params, factor: float) -> None:
-    stricter = CoverageParams(params.rural_max_density * factor, params.max_km, params.count_departmental)
+    stricter = replace(params, rural_max_density=params.rural_max_density * factor)
     assert _zones(service_data.coverage, stricter) <= _zones(service_data.coverage, params)
 
 
 @SLOW
 @given(params=params_strategy)
 def test_counting_departmental_actions_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
-    off = CoverageParams(params.rural_max_density, params.max_km, False)
-    on = CoverageParams(params.rural_max_density, params.max_km, True)
+    off = replace(params, count_departmental=False)
+    on = replace(params, count_departmental=True)
     assert _zones(service_data.coverage, on) <= _zones(service_data.coverage, off)
+
+
+@SLOW
+@given(params=params_strategy)
+def test_counting_support_actions_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
+    direct, every = replace(params, reach="direct"), replace(params, reach="all")
+    assert _zones(service_data.coverage, every) <= _zones(service_data.coverage, direct)
+
+
+@SLOW
+@given(params=params_strategy)
+def test_measuring_to_the_outline_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
+    townhall, territory = replace(params, distance_to="townhall"), replace(params, distance_to="territory")
+    assert _zones(service_data.coverage, territory) <= _zones(service_data.coverage, townhall)
+
+
+def test_the_outline_is_never_farther_than_its_town_hall(service_data: ServiceData) -> None:
+    # a reached commune's town hall lies in its outline (give or take 250 m of simplified border), so the nearest
+    # outline is at most as far as the nearest town hall
+    townhall = service_data.coverage.compute(CoverageParams())["distance_km"]
+    territory = service_data.coverage.compute(CoverageParams(distance_to="territory"))["distance_km"]
+    assert (territory <= townhall + 0.3).all()
+    assert (territory < townhall - 1).sum() > 100  # and often much nearer: the rule matters
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -73,7 +101,7 @@ def test_invariants_hold_for_any_set_of_projects(service_data: ServiceData, data
     )
     coverage = Coverage(service_data.boundaries, subset)
     params = data.draw(params_strategy)
-    assert not _zones(coverage, params) & _local_communes(subset)
+    assert not _zones(coverage, params) & _local_communes(subset, params)
     more = data.draw(st.sampled_from(sorted(set(catalogue.projects) - set(ids))))
     bigger = ProjectCatalogue(
         [*subset.projects.values(), catalogue.projects[more]],
@@ -104,7 +132,11 @@ def test_the_rule_on_the_brochure_data(service_data: ServiceData) -> None:
     assert by_departement["02"] == by_departement.max()
     counted = coverage.compute(CoverageParams(count_departmental=True)).groupby("departement")["zone_blanche"].sum()
     assert counted["02"] == 0 and counted["59"] == 0 and counted["62"] == 0  # VRAC covers the Nord and Pas-de-Calais
+    # Bapaume's only local project (Sud-Artois) is a study and a space of exchanges: support, counted only with all
     bapaume = default.loc["62080"]
+    assert bapaume["best_scope"] == "departement" and bapaume["support_projects"] == 1
+    assert "1 action d'appui" in bapaume["reason"]
+    bapaume = coverage.compute(CoverageParams(reach="all")).loc["62080"]
     assert bapaume["best_scope"] == "local" and bapaume["distance_km"] == 0 and not bapaume["zone_blanche"]
 
 
@@ -126,7 +158,13 @@ def test_distances_are_real_kilometres(service_data: ServiceData) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "named"),
-    [({"max_km": -1}, "max_km"), ({"rural_max_density": 0}, "rural"), ({"max_km": float("nan")}, "max_km")],
+    [
+        ({"max_km": -1}, "max_km"),
+        ({"rural_max_density": 0}, "rural"),
+        ({"max_km": float("nan")}, "max_km"),
+        ({"reach": "support"}, "reach.*'support'"),
+        ({"distance_to": "edge"}, "distance_to.*'edge'"),
+    ],
 )
 def test_bad_parameters_are_named(kwargs: dict, named: str) -> None:
     with pytest.raises(InvalidInputError, match=named):

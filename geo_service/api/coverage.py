@@ -23,8 +23,16 @@ def coverage_params(
     count_departmental: Annotated[
         bool, Query(description="count département-wide actions as reaching their communes")
     ] = CoverageParams.count_departmental,
+    reach: Annotated[
+        Literal["direct", "all"],
+        Query(description="which projects reach their communes: 'direct' food access only, or 'all' (support too)"),
+    ] = CoverageParams.reach,
+    distance_to: Annotated[
+        Literal["townhall", "territory"],
+        Query(description="distance to the nearest reached commune's town hall, or to its outline"),
+    ] = CoverageParams.distance_to,
 ) -> CoverageParams:
-    return CoverageParams(rural_max_density, max_km, count_departmental)
+    return CoverageParams(rural_max_density, max_km, count_departmental, reach, distance_to)
 
 
 ParamsDep = Annotated[CoverageParams, Depends(coverage_params)]

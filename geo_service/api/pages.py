@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from geo_service.api.deps import DataDep
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
-from geo_service.maps.pages import Page, map_page, parse_layers, parse_territory
+from geo_service.maps.pages import Page, map_page, parse_layers, parse_reach, parse_territory
 from geo_service.service import ServiceData
 from geo_service.settings import Settings
 
@@ -38,7 +38,14 @@ def security_headers(settings: Settings) -> dict[str, str]:
 
 
 def _render(
-    request: Request, data: ServiceData, *, chrome: bool, layers: str | None, legend: bool, territory: str | None
+    request: Request,
+    data: ServiceData,
+    *,
+    chrome: bool,
+    layers: str | None,
+    legend: bool,
+    territory: str | None,
+    reach: str | None = None,
 ) -> HTMLResponse:
     """The map page, or a French error page naming the bad parameter."""
     settings: Settings = request.app.state.settings
@@ -52,6 +59,7 @@ def _render(
             basemap_url=settings.basemap_url,
             basemap_attribution=settings.basemap_attribution,
             tiles=request.app.state.tiles,
+            reach=parse_reach(reach),
         )
         return HTMLResponse(TEMPLATES.get_template("carte.html").render(page=page), headers=security_headers(settings))
     except GeoServiceError as exc:
@@ -61,8 +69,8 @@ def _render(
 
 
 @router.get("/carte", response_class=HTMLResponse)
-def carte(request: Request, data: DataDep, layers: str | None = None) -> HTMLResponse:
-    return _render(request, data, chrome=True, layers=layers, legend=True, territory=None)
+def carte(request: Request, data: DataDep, layers: str | None = None, reach: str | None = None) -> HTMLResponse:
+    return _render(request, data, chrome=True, layers=layers, legend=True, territory=None, reach=reach)
 
 
 @router.get("/embed", response_class=HTMLResponse)
@@ -72,10 +80,11 @@ def embed(
     territoire: Annotated[str | None, Query(description="niveau:code, ex. epci:200035442")] = None,
     layers: str | None = None,
     legend: Annotated[int, Query(ge=0, le=1)] = 1,
+    reach: str | None = None,
 ) -> HTMLResponse:
-    return _render(request, data, chrome=False, layers=layers, legend=bool(legend), territory=territoire)
+    return _render(request, data, chrome=False, layers=layers, legend=bool(legend), territory=territoire, reach=reach)
 
 
 @router.get("/territoires/{level}/{code}", response_class=HTMLResponse)
-def territoire(request: Request, data: DataDep, level: str, code: str) -> HTMLResponse:
-    return _render(request, data, chrome=True, layers=None, legend=True, territory=f"{level}:{code}")
+def territoire(request: Request, data: DataDep, level: str, code: str, reach: str | None = None) -> HTMLResponse:
+    return _render(request, data, chrome=True, layers=None, legend=True, territory=f"{level}:{code}", reach=reach)

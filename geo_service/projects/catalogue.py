@@ -24,6 +24,7 @@ from geo_service.projects.derive import (
     derive_action_types,
     derive_axes,
     derive_mobile,
+    derive_reach,
     parse_indicator,
 )
 from geo_service.projects.models import (
@@ -95,15 +96,44 @@ def _territories(
     return manual, geocoding
 
 
-def _derivation(record: ProjectRecord) -> tuple[list[int], list[str], bool, dict[str, list[str]]]:
+@dataclass(frozen=True)
+class Derived:
+    """What the project's words (or the curation) say about what it does."""
+
+    axes: list[int]
+    axes_source: str
+    axes_note: str | None
+    action_types: list[str]
+    mobile: bool
+    reach: str
+    reach_source: str
+    reach_note: str | None
+    derivation: dict[str, list[str]]
+
+
+def _derivation(record: ProjectRecord) -> Derived:
     doing = [record.name, *record.actions, *record.objectives]
-    axes = derive_axes([*doing, *record.beneficiaries], record.partners)
+    # A project whose intervention place is PAT territories works inside PATs (axis 2), so the place text counts too.
+    axes = derive_axes([*doing, *record.beneficiaries, record.place_text], record.partners)
     types = derive_action_types(doing)
     mobile = derive_mobile(doing)
+    reach, reach_words = derive_reach([record.name, *record.actions])
     derivation = {f"axe {axis}": words for axis, words in axes.items()} | types
     if mobile:
         derivation["mobile"] = mobile
-    return sorted(axes), [slug for slug in ACTION_TYPES if slug in types], bool(mobile), derivation
+    derivation["reach"] = reach_words
+    curation = record.curation
+    return Derived(
+        axes=sorted(set(curation.axes.values)) if curation.axes else sorted(axes),
+        axes_source="manual" if curation.axes else "derived",
+        axes_note=curation.axes.note if curation.axes else None,
+        action_types=[slug for slug in ACTION_TYPES if slug in types],
+        mobile=bool(mobile),
+        reach=curation.reach.value if curation.reach else reach,
+        reach_source="manual" if curation.reach else "derived",
+        reach_note=curation.reach.note if curation.reach else None,
+        derivation=derivation,
+    )
 
 
 class ProjectCatalogue:
@@ -190,7 +220,7 @@ def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geoco
     for territory in territories:
         communes |= geocoder.gazetteer.units[territory.level, territory.code].communes
     area = shapely.union_all([boundaries.level(t.level).geometry[t.code] for t in territories], grid_size=GRID)
-    axes, types, mobile, derivation = _derivation(record)
+    derived = _derivation(record)
     return Project(
         id=record.id,
         organisation=record.organisation,
@@ -202,14 +232,19 @@ def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geoco
         indicators=[IndicatorOut(**vars(parse_indicator(text))) for text in record.indicators],
         partners=record.partners,
         objectives=record.objectives,
-        axes=axes,
-        action_types=types,
-        mobile=mobile,
+        axes=derived.axes,
+        axes_source=derived.axes_source,
+        axes_note=derived.axes_note,
+        action_types=derived.action_types,
+        mobile=derived.mobile,
+        reach=derived.reach,
+        reach_source=derived.reach_source,
+        reach_note=derived.reach_note,
         territories=territories,
         communes=sorted(communes),
         point=_point(record, boundaries, area),
         geocoding=geocoding,
-        derivation=derivation,
+        derivation=derived.derivation,
     ), area
 
 

@@ -1,4 +1,4 @@
-"""What we derive from a project's own words: indicator figures, action types, mobility and programme axes.
+"""What we derive from a project's own words: indicator figures, action types, mobility, reach and programme axes.
 
 Every rule reads the brochure's text with the patterns below, so a new project gets the same treatment, and each
 derived value records the words that triggered it. Action types and mobility read what the project does (name,
@@ -44,6 +44,35 @@ ACTION_TYPES: dict[str, tuple[str, str]] = {
 }
 PAT_AXIS = 2
 MOBILE_PATTERN = r"\bmobiles?\b|itinéran|sur roues|aller vers"
+
+# Reach. A project is ``direct`` when people get food, vouchers or a shop/van stop where it acts; ``support`` when it
+# helps other actors (coordination, training, logistics, studies, platforms). What counts as direct, read in the
+# project's name and actions (what it does, not what it hopes): each pattern names the kind of action, shown in
+# reasons. Supplying other associations ("livraisons dans les associations ou épiceries", "distribution des produits
+# aux structures d'aide alimentaire") is deliberately not matched: that is logistics for others.
+REACH_KINDS = ("direct", "support")
+DIRECT_ACTIONS: dict[str, str] = {
+    "épicerie solidaire": (
+        r"épiceries? (solidaires?|sociales?|fixes?|mobiles?|itinérantes?)|\bl'épicerie propose|création d'une épicerie"
+    ),
+    "paniers": (
+        r"(distributions?|livraisons?|ventes?) (de |des )?(\d[\d  ]* )?paniers|paniers? (solidaires?|alimentaires?|"
+        r"de (fruits|légumes))|accéder à des paniers"
+    ),
+    "chèques ou bons": r"chèques? alimentaires?|bons? d'achats?|carte prépayée|monnaie (locale|systémique)",
+    "repas ou lieu d'alimentation": (
+        r"(préparation|distribution|service) de repas|restaurants? (solidaires?|sociaux|social)|"
+        r"restauration collective|lieu dédié à l'alimentation"
+    ),
+    "distribution": (
+        r"distributions? (alimentaires?|de colis|de denrées)|colis alimentaires?|sur roues|frigos? partagés?"
+    ),
+    "groupement d'achats": r"groupements? d'achats?",
+}
+SUPPORT_ACTIONS = (
+    r"coordin|coordonn|pilotage|concertation|\bformations?\b|\bformer\b|logisti|approvisionn|acheminement|transport|"
+    r"diagnostic|étude|cartographie|plateforme|base de données|accompagnement|ateliers?|animation|fédérer|alliances?"
+)
 
 # Programme axes (brochure, "Les axes d'intervention opérationnelle"): number -> (label, pattern).
 AXES: dict[int, tuple[str, str]] = {
@@ -144,3 +173,11 @@ def derive_axes(texts: list[str], partners: list[str]) -> dict[int, list[str]]:
 
 def derive_mobile(texts: list[str]) -> list[str]:
     return _hits(MOBILE_PATTERN, texts)
+
+
+def derive_reach(texts: list[str]) -> tuple[str, list[str]]:
+    """``direct`` with the kinds of direct action found (and their words), else ``support`` with what it does."""
+    found = [f"{kind} ({', '.join(words)})" for kind, p in DIRECT_ACTIONS.items() if (words := _hits(p, texts))]
+    if found:
+        return "direct", found
+    return "support", _hits(SUPPORT_ACTIONS, texts)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 Level = Literal["commune", "epci", "arrondissement", "departement", "region"]
+Reach = Literal["direct", "support"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
@@ -24,6 +25,22 @@ class ManualTerritory(BaseModel):
     note: Text = Field(description="Why a person decided this, for the next reader.")
 
 
+class ManualReach(BaseModel):
+    """A person's reading of the project's reach, replacing the one derived from its actions."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: Reach
+    note: Text = Field(description="Why a person decided this, for the next reader.")
+
+
+class ManualAxes(BaseModel):
+    """The programme axes a person assigns, replacing those guessed from the project's words."""
+
+    model_config = ConfigDict(extra="forbid")
+    values: list[Annotated[int, Field(ge=1, le=4)]] = Field(min_length=1, max_length=4)
+    note: Text = Field(description="Why a person decided this, for the next reader.")
+
+
 class Curation(BaseModel):
     """What a person decided where the brochure's words are not enough."""
 
@@ -32,6 +49,10 @@ class Curation(BaseModel):
         default=None, description="INSEE code of the commune where the porteur is based, when known."
     )
     territories: list[ManualTerritory] = Field(default_factory=list)
+    reach: ManualReach | None = Field(default=None, description="Overrides the reach derived from the actions.")
+    axes: ManualAxes | None = Field(
+        default=None, description="Overrides the axes guessed from the words (the brochure assigns none)."
+    )
 
 
 class ProjectRecord(BaseModel):
@@ -96,14 +117,25 @@ class Project(BaseModel):
     partners: list[str]
     objectives: list[str]
     axes: list[int]
+    axes_source: Literal["derived", "manual"] = Field(
+        description="'derived': guessed from the project's words (the brochure assigns no axis); 'manual': a person."
+    )
+    axes_note: str | None = None
     action_types: list[str]
     mobile: bool
+    reach: Reach = Field(
+        description="'direct': people get food, vouchers or a shop/van stop there; 'support': helps other actors "
+        "(coordination, training, logistics, studies, platforms). Coverage counts direct reach by default."
+    )
+    reach_source: Literal["derived", "manual"]
+    reach_note: str | None = Field(default=None, description="A person's reason, when reach_source is 'manual'.")
     territories: list[TerritoryOut]
     communes: list[str]
     point: PointOut
     geocoding: GeocodingOut
     derivation: dict[str, list[str]] = Field(
-        description="For each derived axis ('axe 1'...), action type and 'mobile': the words that gave it away."
+        description="For each derived axis ('axe 1'...), action type, 'mobile' and 'reach': the words that gave it "
+        "away."
     )
 
 

@@ -18,6 +18,13 @@
     return items && items.length ? "<ul>" + items.map((i) => "<li>" + escape(i) + "</li>").join("") + "</ul>" : "—";
   }
 
+  function reachText(p) {
+    const kind = p.reach === "direct"
+      ? "Accès direct : on y obtient de l'alimentation (épicerie, distribution, paniers, chèques, repas)"
+      : "Appui aux acteurs (coordination, formation, logistique, études) : ne compte pas comme accès direct";
+    return kind + (p.reach_source === "manual" ? " — choix de l'équipe : " + (p.reach_note || "") : "");
+  }
+
   function card(p) {
     const axes = p.axes.map((a) => "Axe " + a + " : " + (config.axes[a] || "")).join(" ; ");
     const types = p.action_types.map((t) => config.actionTypes[t] || t).join(", ");
@@ -29,7 +36,10 @@
       "<dt>Bénéficiaires</dt><dd>" + list(p.beneficiaries) + "</dd>" +
       "<dt>Partenaires</dt><dd>" + list(p.partners) + "</dd>" +
       "<dt>Objectifs</dt><dd>" + list(p.objectives) + "</dd>" +
-      "<dt>Axes du programme</dt><dd>" + escape(axes) + "</dd>" +
+      "<dt>Axes du programme</dt><dd>" + escape(axes) + " <small>(" +
+        escape(p.axes_source === "manual" ? "choisis par l'équipe : " + (p.axes_note || "") : "déduits des actions") +
+        ")</small></dd>" +
+      "<dt>Accès à l'alimentation</dt><dd>" + escape(reachText(p)) + "</dd>" +
       "<dt>Types d'action</dt><dd>" + escape(types || "—") + "</dd>" +
       "</dl></article>";
   }

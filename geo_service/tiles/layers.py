@@ -205,6 +205,7 @@ class LayerSet:
                     "axes": ",".join(map(str, p.axes)),
                     "action_types": ",".join(p.action_types),
                     "mobile": p.mobile,
+                    "reach": p.reach,
                     "communes": len(p.communes),
                 }
                 for p in listed

@@ -64,8 +64,12 @@ def test_summary_totals(client: TestClient) -> None:
     assert body["totals"]["communes"] == 3782
     assert body["totals"]["communes_zone_blanche"] == sum(i["communes_zone_blanche"] for i in body["items"])
     sud_artois = next(i for i in body["items"] if i["code"] == "200035442")
-    assert sud_artois["name"] == "CC du Sud Artois" and sud_artois["communes_zone_blanche"] == 0
-    assert sud_artois["population_reached_share"] == 1.0
+    # the brochure's only local project there is a study and a space of exchanges: support, not food access
+    assert sud_artois["name"] == "CC du Sud Artois" and sud_artois["local_actions"] == 0
+    assert sud_artois["population_reached_share"] == 0.0
+    every = client.get("/api/v1/coverage/summary", params={"level": "epci", "reach": "all"}).json()
+    sud_artois = next(i for i in every["items"] if i["code"] == "200035442")
+    assert sud_artois["communes_zone_blanche"] == 0 and sud_artois["population_reached_share"] == 1.0
 
 
 def test_zones_blanches_and_their_dissolved_areas_agree(client: TestClient) -> None:
@@ -85,6 +89,8 @@ def test_zones_blanches_and_their_dissolved_areas_agree(client: TestClient) -> N
         ({"format": "xlsx"}, "format"),
         ({"departement": "75"}, "departement"),
         ({"epci": "12"}, "12"),
+        ({"reach": "support"}, "reach"),
+        ({"distance_to": "edge"}, "distance_to"),
     ],
 )
 def test_bad_parameters_are_422_and_named(client: TestClient, params: dict, named: str) -> None:
@@ -95,3 +101,22 @@ def test_bad_parameters_are_422_and_named(client: TestClient, params: dict, name
 def test_summary_level_is_checked(client: TestClient) -> None:
     response = client.get("/api/v1/coverage/summary", params={"level": "commune"})
     assert response.status_code == 422 and "level" in str(response.json()["detail"])
+
+
+def test_reach_and_distance_rule_reach_every_route(client: TestClient) -> None:
+    """The same choice on the coverage routes, the tiles and the map pages."""
+    default = client.get("/api/v1/coverage/communes", params={"format": "csv"}).text
+    every = client.get("/api/v1/coverage/communes", params={"format": "csv", "reach": "all"}).text
+    assert default.count(",true,") > every.count(",true,")  # more zones blanches counting direct access only
+    assert "action d'appui" in default and "action d'appui" not in every
+    outline = client.get("/api/v1/coverage/communes", params={"format": "csv", "distance_to": "territory"}).text
+    assert "limite de commune atteinte la plus proche" in outline
+    tile = "/tiles/coverage/8/130/86.mvt"
+    assert client.get(tile, params={"reach": "all"}).status_code in (200, 204)
+    bad = client.get(tile, params={"reach": "tout"})
+    assert bad.status_code == 422 and "reach" in bad.text
+    page = client.get("/carte", params={"reach": "all"})
+    assert page.status_code == 200 and "coverage/{z}/{x}/{y}.png?reach=all" in page.text
+    assert "appui compris" in page.text
+    wrong = client.get("/carte", params={"reach": "tout"})
+    assert wrong.status_code == 422 and "reach : valeur inconnue" in wrong.text
