@@ -117,6 +117,6 @@ def test_reach_and_distance_rule_reach_every_route(client: TestClient) -> None:
     assert bad.status_code == 422 and "reach" in bad.text
     page = client.get("/carte", params={"reach": "all"})
     assert page.status_code == 200 and "coverage/{z}/{x}/{y}.png?reach=all" in page.text
-    assert "appui compris" in page.text
+    assert "appui aux acteurs compris" in page.text
     wrong = client.get("/carte", params={"reach": "tout"})
     assert wrong.status_code == 422 and "reach : valeur inconnue" in wrong.text
