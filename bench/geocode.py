@@ -63,9 +63,22 @@ QUERIES: dict[str, list[str]] = {
         "Thiérache",
         "Laon, Soissons et Château-Thierry",
     ],
+    "as partners write": [
+        "Amiens et communes limitrophes",
+        "autour de Ham",
+        "communes limitrophes de Lille",
+        "62140",
+        "80000 Amiens",
+        "la CAPH",
+        "Grand Soissons",
+        "Agglo du Boulonnais",
+    ],
     "misspellings": ["Abeville", "Valencienne", "Dunkerke", "Bethunne", "Monteuil-sur-Mer", "Armentière"],
     "nothing to find": ["Participation & Fraternit", "Paris", "xyzzy", "quartiers prioritaires"],
 }
+
+
+GOAL = 5_000
 
 
 def rate(geocoder, queries: list[str], seconds: float) -> float:
@@ -92,7 +105,7 @@ def main() -> None:
     overall = statistics.median(rate(geocoder, every, args.seconds) for _ in range(args.repeats))
     per_kind = {kind: rate(geocoder, queries, args.seconds / 2) for kind, queries in QUERIES.items()}
     print(f"geocoder, one core, {len(every)} fixed queries, median of {args.repeats} x {args.seconds:g} s")
-    print(f"  all queries      {overall:10,.0f} queries/s   (goal: 2,000)")
+    print(f"  all queries      {overall:10,.0f} queries/s   (goal: {GOAL:,})")
     for kind, value in per_kind.items():
         print(f"  {kind:<16} {value:10,.0f} queries/s   ({len(QUERIES[kind])} queries)")
     if args.plot:
@@ -100,7 +113,7 @@ def main() -> None:
 
         fig, ax = plt.subplots(figsize=(6, 3))
         ax.barh(["all", *per_kind], [overall, *per_kind.values()], color="#2a6f97")
-        ax.axvline(2000, color="#c0392b", linestyle="--", label="goal 2 000/s")
+        ax.axvline(GOAL, color="#c0392b", linestyle="--", label=f"goal {GOAL:,}/s".replace(",", " "))
         ax.set_xlabel("queries per second (one core)")
         ax.legend()
         fig.tight_layout()

@@ -11,8 +11,12 @@ How a text is read, left to right, always taking the longest name that matches:
   context, else by population, and the note says which rule decided; a département in brackets after a name,
   "Senlis (Oise)", or after a comma, "Compiègne, Oise", only says where the place is: it is not a unit of its own;
 * "Sud du département du Nord": the direction is kept as a note and the whole unit returned with lower confidence;
-  "X et alentours" returns X and says the surroundings are not included; in "communes limitrophes de l'Aisne" the
-  names only describe neighbours, so nothing after "limitrophes" is returned as a unit;
+* neighbours are read from the communes' borders (two communes touch when they share a border line):
+  "X et communes limitrophes", "X et alentours", "autour de X" return X and the communes touching it;
+  "X et communes limitrophes de A et de B" returns X and the communes of A and B that touch X (with nothing named
+  before, the communes touching A and B); the added communes are returned one by one, and a note lists them;
+* a five-digit postcode returns every commune using it (a note lists them when there are several); EPCI initials
+  ("CAPH") and names written joined or split ("Grand Soissons") are found too (see ``gazetteer``);
 * "64 communes dans le Sud-Artois": the count is checked against the communes found, and the note says if it agrees;
 * what is left unmatched is tried against every name with a similarity threshold (misspellings), else reported in
   ``unresolved``.
@@ -40,6 +44,7 @@ LEVEL_WORDS: dict[tuple[str, ...], str] = {
     ("cc",): "epci",
     ("ca",): "epci",
     ("cu",): "epci",
+    ("agglo",): "epci",
     ("epci",): "epci",
     ("ville",): "commune",
     ("commune",): "commune",
@@ -55,6 +60,11 @@ CONTRACTIONS = {"du": "le", "au": "le", "des": "les", "aux": "les"}
 DIRECTIONS = frozenset({"nord", "sud", "est", "ouest", "centre"})
 SURROUNDINGS = frozenset({"alentours", "environs"})
 NEIGHBOURS = frozenset({"limitrophe", "limitrophes", "voisine", "voisines", "riveraines"})
+AROUND = frozenset({"autour"})
+OF_WORDS = frozenset({"de", "du", "des", "d", "a", "au", "aux"})
+# How a match takes part in a neighbour phrase.
+PLUS_NEIGHBOURS = "plus_neighbours"  # X and the communes touching X
+TOUCHING = "touching"  # the communes of X that touch the places named before (or, with none, those touching X)
 LIST_WORDS = frozenset({"et", "ou"})
 # Words that carry no place by themselves: a fragment made only of these is not reported as unresolved.
 FILLERS = (
@@ -101,7 +111,9 @@ FUZZY_LONG = 8
 FUZZY_MIN_LENGTH = 5
 _COUNT = re.compile(r"\b(\d{1,4}) communes?\b")
 
-CONFIDENCE = {"name": 1.0, "epci_core": 0.95, "alias": 0.85}
+MAX_LISTED = 40  # communes named in a note before "and N more"
+CONFIDENCE = {"name": 1.0, "epci_core": 0.95, "acronym": 0.9, "postcode": 0.9, "alias": 0.85}
+NEIGHBOUR_CONFIDENCE = 0.8
 BY_CONTEXT = 0.9
 BY_POPULATION = 0.7
 NARROWED = 0.6
@@ -142,6 +154,17 @@ class _Match:
     level_word: str | None
     narrowed_by: str | None
     in_brackets: bool
+    role: str | None = None  # PLUS_NEIGHBOURS or TOUCHING, in a neighbour phrase
+    phrase: str | None = None  # that phrase, as written
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    entry: Entry
+    confidence: float
+    matched: str
+    role: str | None = None
+    phrase: str | None = None
 
 
 @dataclass
@@ -149,6 +172,11 @@ class _Scan:
     matches: list[_Match] = field(default_factory=list)
     leftovers: list[tuple[int, int]] = field(default_factory=list)  # character spans
     notes: list[str] = field(default_factory=list)
+    # neighbour phrase under way: the role it gives the next matches, and the phrase as written (None: "autour de",
+    # whose phrase runs from phrase_start to the end of the one name it applies to)
+    role: str | None = None
+    phrase: str | None = None
+    phrase_start: int = 0
 
 
 class Geocoder:
@@ -177,7 +205,8 @@ class Geocoder:
     def _longest(self, words: list[str], i: int) -> tuple[int, list[Entry]]:
         """Length (in words) and entries of the longest name starting at word ``i`` (0 when none)."""
         for length in range(min(self.gazetteer.max_words, len(words) - i), 0, -1):
-            entries = self.gazetteer.lookup(" ".join(words[i : i + length]))
+            key = " ".join(words[i : i + length])
+            entries = self.gazetteer.lookup(key) or self.gazetteer.lookup_compact(key)
             if entries:
                 return length, entries
         return 0, []
@@ -218,27 +247,53 @@ class Geocoder:
             else:
                 segments[-1].append(token)
         for segment in segments:
-            self._scan_segment(segment, scan)
+            self._scan_segment(segment, scan, query)
         return scan
 
-    def _scan_segment(self, segment: list[Token], scan: _Scan) -> None:
+    def _add_match(self, scan: _Scan, match: _Match, query: str) -> None:
+        """Record a match, giving it the role of the neighbour phrase under way ("autour de" holds for one name)."""
+        if scan.role is not None:
+            match.role = scan.role
+            match.phrase = scan.phrase if scan.phrase is not None else query[scan.phrase_start : match.end]
+            if scan.phrase is None:
+                scan.role = None
+        scan.matches.append(match)
+
+    def _neighbour_words(self, tokens: list[Token], words: list[str], i: int, scan: _Scan, query: str) -> bool:
+        """Read 'communes limitrophes (de ...)', 'alentours', 'autour de' at word ``i``; False if it is none."""
+        followed = i + 1 < len(words) and words[i + 1] in OF_WORDS
+        if words[i] in NEIGHBOURS and followed:
+            # "communes limitrophes de A et de B": the names that follow say which communes touch the places before
+            first = i - 1 if i > 0 and words[i - 1] in {"commune", "communes"} else i
+            scan.role, scan.phrase = TOUCHING, query[tokens[first].start : tokens[-1].end]
+            return True
+        if words[i] in AROUND | SURROUNDINGS and followed:
+            # "autour de Y", "aux alentours de Y": Y and the communes touching it
+            scan.role, scan.phrase, scan.phrase_start = PLUS_NEIGHBOURS, None, tokens[i].start
+            return True
+        if words[i] in NEIGHBOURS | SURROUNDINGS:
+            # "X et communes limitrophes", "X et alentours": the places named before, and their neighbours
+            first = i - 1 if i > 0 and words[i - 1] in {"commune", "communes"} else i
+            phrase = query[tokens[first].start : tokens[i].end]
+            before = [m for m in scan.matches if m.role is None]
+            for match in before:
+                match.role, match.phrase = PLUS_NEIGHBOURS, phrase
+            if not before:
+                scan.leftovers.append((tokens[first].start, tokens[i].end))
+                scan.notes.append(f"'{phrase}': no place is named before it, so there are no neighbours to add")
+            return True
+        return False
+
+    def _scan_segment(self, segment: list[Token], scan: _Scan, query: str) -> None:
         in_brackets = bool(segment) and segment[0].norm == "("
         tokens = [t for t in segment if not t.is_separator]
         words = [t.norm for t in tokens]
         i, pending = 0, []  # pending: unmatched tokens since the last match
         narrowed_by: str | None = None
         while i < len(words):
-            if words[i] in NEIGHBOURS:
+            if words[i] in NEIGHBOURS | SURROUNDINGS | AROUND and self._neighbour_words(tokens, words, i, scan, query):
                 self._flush(tokens, pending, scan)
                 pending = []
-                scan.leftovers.append((tokens[max(0, i - 1)].start, tokens[-1].end))
-                scan.notes.append(
-                    f"'{_span(tokens, max(0, i - 1), len(tokens))}' describes neighbouring communes, which are not "
-                    "resolved; only the places named before it are returned"
-                )
-                return
-            if words[i] in SURROUNDINGS:
-                scan.notes.append(f"'{tokens[i].norm}': the surroundings are not included, only the places named")
                 i += 1
                 continue
             direct, entries = self._longest(words, i)
@@ -247,16 +302,20 @@ class Geocoder:
             if level and hinted and end > i + direct:
                 self._flush(tokens, pending, scan)
                 pending = []
-                scan.matches.append(
-                    _Match(hinted, tokens[first].start, tokens[end - 1].end, level, narrowed_by, in_brackets)
+                self._add_match(
+                    scan,
+                    _Match(hinted, tokens[first].start, tokens[end - 1].end, level, narrowed_by, in_brackets),
+                    query,
                 )
                 narrowed_by, i = None, end
                 continue
             if direct and not (direct == 1 and self._is_direction(words, i)):
                 self._flush(tokens, pending, scan)
                 pending = []
-                scan.matches.append(
-                    _Match(entries, tokens[i].start, tokens[i + direct - 1].end, None, narrowed_by, in_brackets)
+                self._add_match(
+                    scan,
+                    _Match(entries, tokens[i].start, tokens[i + direct - 1].end, None, narrowed_by, in_brackets),
+                    query,
                 )
                 narrowed_by, i = None, i + direct
                 continue
@@ -302,14 +361,14 @@ class Geocoder:
 
     # -- choosing units -------------------------------------------------------------------------------------------
 
-    def _choose(self, matches: list[_Match], query: str, context_deps: set[str], notes: list[str]) -> list:
+    def _choose(self, matches: list[_Match], query: str, context_deps: set[str], notes: list[str]) -> list[_Chosen]:
         candidates = [self._by_level(m, query, notes) for m in matches]
         named = {
             c[0].unit.departement or c[0].unit.code
             for c in candidates
             if len({e.unit.code for e in c}) == 1 and c[0].unit.level != "region"
         }
-        chosen: list[tuple[Entry, float, str]] = []
+        chosen: list[_Chosen] = []
         previous_end = 0
         for match, entries in zip(matches, candidates, strict=True):
             matched = query[match.start : match.end]
@@ -325,7 +384,7 @@ class Geocoder:
                     f"the whole {pick[0].unit.level} is returned"
                 )
             for entry in pick:
-                chosen.append((entry, confidence, matched))
+                chosen.append(_Chosen(entry, confidence, matched, match.role, match.phrase))
         return chosen
 
     @staticmethod
@@ -333,7 +392,7 @@ class Geocoder:
         """'Senlis (Oise)', 'Compiègne, Oise': a département right after a place only says where that place is."""
         if match.level_word or not all(e.unit.level == "departement" for e in entries) or not chosen:
             return False
-        previous = chosen[-1][0].unit
+        previous = chosen[-1].entry.unit
         return (
             (match.in_brackets or gap.strip() == ",")
             and previous.level != "departement"
@@ -366,8 +425,10 @@ class Geocoder:
         entries: list[Entry], matched: str, departements: set[str], has_context: bool, notes: list[str]
     ) -> tuple[list[Entry], float]:
         base = CONFIDENCE[entries[0].kind]
-        if entries[0].kind == "alias" or len({e.unit for e in entries}) == 1:
-            return entries[:1] if entries[0].kind != "alias" else entries, base
+        if entries[0].kind in ("alias", "postcode"):
+            return entries, base  # every unit of the pays, every commune using the postcode
+        if len({e.unit for e in entries}) == 1:
+            return entries[:1], base
         supported = [e for e in entries if e.unit.departement in departements]
         others = ", ".join(f"{e.unit.name} ({e.unit.code}, département {e.unit.departement})" for e in entries)
         if len(supported) == 1:
@@ -385,7 +446,7 @@ class Geocoder:
         )
         return [pick], base * BY_POPULATION
 
-    def _fuzzy(self, fragment: str, notes: list[str]) -> tuple[Entry, float, str] | None:
+    def _fuzzy(self, fragment: str, notes: list[str]) -> _Chosen | None:
         """A misspelt name: close enough, same first letter (typos rarely hit it), and no equally close rival."""
         key = normalize(fragment)
         if len(key) < FUZZY_MIN_LENGTH or any(ch.isdigit() for ch in key):
@@ -409,32 +470,76 @@ class Geocoder:
             return None
         entry = max(entries, key=lambda e: (LEVEL_ORDER[::-1].index(e.unit.level), e.unit.population))
         notes.append(f"'{fragment}' read as '{entry.alias or entry.unit.name}' (similarity {score:.0f} %)")
-        return entry, round(score / 100 * 0.8, 2), fragment
+        return _Chosen(entry, round(score / 100 * 0.8, 2), fragment)
 
     # -- the answer -----------------------------------------------------------------------------------------------
 
-    def _finish(self, result: GeocodeResult, chosen: list[tuple[Entry, float, str]], query: str) -> None:
+    def _finish(self, result: GeocodeResult, chosen: list[_Chosen], query: str) -> None:
         seen: set[tuple[str, str]] = set()
         communes: set[str] = set()
-        aliases: dict[tuple[str, str], list[Unit]] = {}
-        for entry, confidence, matched in chosen:
-            unit: Unit = entry.unit
-            if (unit.level, unit.code) in seen:
+        grouped: dict[tuple[str, str, str], list[Unit]] = {}  # (kind, matched, source) -> units: aliases, postcodes
+        for item in chosen:
+            unit: Unit = item.entry.unit
+            if item.role == TOUCHING or (unit.level, unit.code) in seen:
                 continue
             seen.add((unit.level, unit.code))
-            result.units.append(ResolvedUnit(unit.level, unit.code, unit.name, round(confidence, 2), matched))
+            result.units.append(ResolvedUnit(unit.level, unit.code, unit.name, round(item.confidence, 2), item.matched))
             communes |= unit.communes
-            if entry.kind == "alias":
-                aliases.setdefault((matched, entry.source or ""), []).append(unit)
-        for (matched, source), units in aliases.items():
-            read_as = ", ".join(f"{u.level} {u.name}" for u in units)
-            result.notes.append(f"'{matched}' is a pays name, read as {read_as} ({source})")
+            if item.entry.kind in ("alias", "postcode"):
+                grouped.setdefault((item.entry.kind, item.matched, item.entry.source or ""), []).append(unit)
+        for (kind, matched, source), units in grouped.items():
+            if kind == "alias":
+                read_as = ", ".join(f"{u.level} {u.name}" for u in units)
+                result.notes.append(f"'{matched}' is a pays name, read as {read_as} ({source})")
+            elif len(units) > 1:
+                names = ", ".join(f"{u.name} ({u.code})" for u in units)
+                result.notes.append(f"'{matched}' is a postcode used by {len(units)} communes: {names}")
+        communes |= self._add_neighbours(result, chosen, communes, seen)
         result.communes = sorted(communes)
         count = _COUNT.search(normalize(query))
         if count and result.units:
             expected = int(count.group(1))
             verdict = "as the text says" if expected == len(communes) else f"the text says {expected}"
             result.notes.append(f"the units found cover {len(communes)} communes, {verdict}")
+
+    def _add_neighbours(
+        self, result: GeocodeResult, chosen: list[_Chosen], base: set[str], seen: set[tuple[str, str]]
+    ) -> set[str]:
+        """The communes neighbour phrases add, returned one by one as commune units, each phrase with a note."""
+        phrases: dict[tuple[str, str], list[Unit]] = {}
+        for item in chosen:
+            if item.role is not None and item.phrase is not None:
+                phrases.setdefault((item.role, item.phrase), []).append(item.entry.unit)
+        added_all: set[str] = set()
+        for (role, phrase), units in phrases.items():
+            named = frozenset().union(*(u.communes for u in units))
+            if role == PLUS_NEIGHBOURS:
+                added = self.gazetteer.neighbours(named) - base
+                what = f"the communes touching {_names(units)}"
+            elif base:
+                added = (self.gazetteer.neighbours(base) & named) - base
+                what = f"the communes of {_names(units)} touching {_names([r for r in result.units])}"
+            else:
+                added = self.gazetteer.neighbours(named)
+                what = f"the communes touching {_names(units)}"
+            added -= added_all
+            added_all |= added
+            listed = sorted(added, key=lambda c: self.gazetteer.units["commune", c].name)
+            for code in listed:
+                unit = self.gazetteer.units["commune", code]
+                if ("commune", code) not in seen:
+                    seen.add(("commune", code))
+                    result.units.append(ResolvedUnit("commune", code, unit.name, NEIGHBOUR_CONFIDENCE, phrase))
+            shown = ", ".join(self.gazetteer.units["commune", c].name for c in listed[:MAX_LISTED])
+            more = f" and {len(listed) - MAX_LISTED} more" if len(listed) > MAX_LISTED else ""
+            result.notes.append(
+                f"'{phrase}': added {len(listed)} communes, {what} (a shared border): {shown or 'none'}{more}"
+            )
+        return added_all
+
+
+def _names(units) -> str:
+    return ", ".join(u.name for u in units)
 
 
 def _span(tokens: list[Token], i: int, j: int) -> str:

@@ -60,13 +60,6 @@ def test_valenciennois_et_denaisis_are_pays_names_with_their_sources(geocoder: G
     assert any("'Denaisis' is a pays name" in n and "BANATIC" in n for n in result.notes)
 
 
-def test_neighbouring_communes_are_not_taken_for_the_departements_named(geocoder: Geocoder) -> None:
-    text = "Communauté de communes de l'est de la Somme et communes limitrophes de l'Aisne et de l'Oise"
-    result = geocoder.geocode(text)
-    assert [(u.level, u.code) for u in result.units] == [("epci", "200070985")]
-    assert result.unresolved == ["communes limitrophes de l'Aisne et de l'Oise"]
-
-
 def test_a_direction_narrows_but_keeps_the_unit_with_lower_confidence(geocoder: Geocoder) -> None:
     result = geocoder.geocode("Sud du département du Nord et Valenciennois")
     nord = result.units[0]
