@@ -28,6 +28,59 @@ class GeocodeOut(BaseModel):
     notes: list[str]
 
 
+class SuggestionOut(BaseModel):
+    level: str
+    code: str
+    name: str
+    departement: str | None
+    population: int
+    kind: str  # how the text matched: name, epci_core, acronym, alias (a pays), postcode
+    matched: str | None  # the pays name, initials or postcode matched, when not the unit's own name
+    label: str  # French, for a search box: "Amiens (80), commune"
+
+
+LEVEL_LABELS = {
+    "commune": "commune",
+    "epci": "intercommunalité",
+    "arrondissement": "arrondissement",
+    "departement": "département",
+    "region": "région",
+}
+
+
+@router.get(
+    "/suggest",
+    response_model=list[SuggestionOut],
+    summary="Places whose name starts with the text typed (search-box suggestions)",
+)
+def suggest(
+    geocoder: GeocoderDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, examples=["quesn"], description="What was typed so far")],
+    limit: Annotated[int, Query(ge=1, le=20)] = 10,
+) -> list[SuggestionOut]:
+    """Communes, EPCI (also by initials), arrondissements, départements, pays names and postcodes, from the same
+    gazetteer as the geocoder: what is suggested is what the geocoder reads. Whole-name matches first, then the
+    largest units and the most populous places."""
+    out = []
+    for entry in geocoder.gazetteer.suggest(q, limit):
+        unit = entry.unit
+        where = f" ({unit.departement})" if unit.level in ("commune", "arrondissement") and unit.departement else ""
+        extra = f" — {entry.alias}" if entry.kind in ("alias", "postcode") and entry.alias else ""
+        out.append(
+            SuggestionOut(
+                level=unit.level,
+                code=unit.code,
+                name=unit.name,
+                departement=unit.departement,
+                population=unit.population,
+                kind=entry.kind,
+                matched=entry.alias,
+                label=f"{unit.name}{where}, {LEVEL_LABELS[unit.level]}{extra}",
+            )
+        )
+    return out
+
+
 @router.get("", response_model=GeocodeOut, summary="Resolve a place text to units and communes")
 def geocode(
     geocoder: GeocoderDep,

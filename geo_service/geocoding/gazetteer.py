@@ -18,7 +18,9 @@ It also knows which communes touch which (shared border, not a single point), fo
 
 from __future__ import annotations
 
+import bisect
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,10 @@ ARTICLES = frozenset({"de", "du", "des", "d", "la", "le", "les", "l"})
 EPCI_PREFIXES = frozenset({"cc", "ca", "cu"})
 EPCI_SUFFIXES = frozenset({"agglo", "agglomeration"})
 ACRONYM_MIN_LETTERS = 3
+# Suggestion order within a tier: what the text names itself before aliases, and a commune before the
+# arrondissement or EPCI named after it (people typing "Amiens" mostly mean the town).
+SUGGEST_KINDS = ("name", "epci_core", "acronym", "postcode", "alias")
+SUGGEST_LEVELS = ("departement", "region", "commune", "epci", "arrondissement")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,8 @@ class Gazetteer:
         self._commune_geometries = geometries
         self._commune_tree = shapely.STRtree(geometries)
         self._adjacency: dict[str, frozenset[str]] = {}
+        self._suffixes: list[tuple[str, str]] | None = None  # (key from one of its words on, key), sorted
+        self._suffixes_lock = threading.Lock()
 
     @classmethod
     def build(cls, boundaries: Boundaries, aliases_path: Path | None = None) -> Gazetteer:
@@ -148,6 +156,45 @@ class Gazetteer:
         """Entries whose name, written without spaces, is ``key`` without spaces ('grand soissons')."""
         keys = self._compact.get(key.replace(" ", ""), ())
         return [entry for k in keys for entry in self.names[k]]
+
+    def suggest(self, text: str, limit: int = 10) -> list[Entry]:
+        """Units whose name (or alias, initials, postcode) has a word starting with ``text``, for a search box.
+
+        Whole-name matches first, then names starting with the text, then names with a later word starting with it;
+        within each, larger units and more populous places first. One entry per unit."""
+        prefix = normalize(text)
+        if not prefix:
+            return []
+        suffixes = self._suffix_index()
+        found: dict[tuple[str, str], tuple[tuple, Entry]] = {}
+        start = bisect.bisect_left(suffixes, (prefix, ""))
+        for suffix, key in suffixes[start:]:
+            if not suffix.startswith(prefix):
+                break
+            rank = 0 if key == prefix else 1 if key.startswith(prefix) else 2
+            for entry in self.names[key]:
+                unit = entry.unit
+                order = (
+                    rank,
+                    SUGGEST_KINDS.index(entry.kind),
+                    SUGGEST_LEVELS.index(unit.level),
+                    -unit.population,
+                    unit.name,
+                )
+                marker = (unit.level, unit.code)
+                if marker not in found or order < found[marker][0]:
+                    found[marker] = (order, entry)
+        return [entry for _, entry in sorted(found.values(), key=lambda item: item[0])[:limit]]
+
+    def _suffix_index(self) -> list[tuple[str, str]]:
+        with self._suffixes_lock:
+            if self._suffixes is None:
+                pairs = []
+                for key in self.names:
+                    words = key.split()
+                    pairs.extend((" ".join(words[i:]), key) for i in range(len(words)) if words[i] not in ARTICLES)
+                self._suffixes = sorted(pairs)
+            return self._suffixes
 
     def neighbours(self, communes: frozenset[str] | set[str]) -> set[str]:
         """Communes outside ``communes`` sharing a border (a line, not a single point) with one of them."""

@@ -89,17 +89,41 @@
     cluster.zoomToShowLayer(marker, () => marker.openPopup());
   }
 
+  // Suggestions while typing, from the geocoder's own gazetteer; a suggestion picked is used as it is.
+  const suggested = new Map();
+  let suggestTimer = null;
+  function suggest() {
+    clearTimeout(suggestTimer);
+    const text = document.getElementById("q").value.trim();
+    if (text.length < 2 || suggested.has(text)) return;
+    suggestTimer = setTimeout(async () => {
+      const response = await fetch("/api/v1/geocode/suggest?limit=8&q=" + encodeURIComponent(text));
+      if (!response.ok) return;
+      const list = document.getElementById("suggestions");
+      list.replaceChildren();
+      for (const item of await response.json()) {
+        suggested.set(item.label, item);
+        const option = document.createElement("option");
+        option.value = item.label;
+        list.appendChild(option);
+      }
+    }, 150);
+  }
+
   async function search(event) {
     event.preventDefault();
     const text = document.getElementById("q").value.trim();
     const message = document.getElementById("recherche-message");
     if (!text) { message.textContent = "Saisissez un nom de lieu."; return; }
-    const answer = await (await fetch("/api/v1/geocode?q=" + encodeURIComponent(text))).json();
-    if (!answer.units || !answer.units.length) {
-      message.textContent = "Aucun lieu trouvé pour « " + text + " ».";
-      return;
+    let unit = suggested.get(text);
+    if (!unit) {
+      const answer = await (await fetch("/api/v1/geocode?q=" + encodeURIComponent(text))).json();
+      if (!answer.units || !answer.units.length) {
+        message.textContent = "Aucun lieu trouvé pour « " + text + " ».";
+        return;
+      }
+      unit = answer.units[0];
     }
-    const unit = answer.units[0];
     const detail = await (await fetch("/api/v1/territories/" + unit.level + "/" + unit.code)).json();
     const [west, south, east, north] = detail.bbox;
     map.fitBounds([[south, west], [north, east]]);
@@ -128,6 +152,7 @@
   }
   if (config.showProjects) cluster.addTo(map);
   document.getElementById("recherche")?.addEventListener("submit", search);
+  document.getElementById("q")?.addEventListener("input", suggest);
   const filters = document.getElementById("filtres");
   filters?.addEventListener("change", loadProjects);
   filters?.addEventListener("reset", () => setTimeout(loadProjects, 0));

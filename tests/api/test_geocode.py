@@ -31,3 +31,22 @@ def test_empty_blank_and_overlong_queries_are_422(client: TestClient) -> None:
         assert "q" in str(response.json()["detail"])
     assert client.get("/api/v1/geocode").status_code == 422
     assert client.get("/api/v1/geocode", params={"q": "a" * 500}).status_code == 200
+
+
+def test_suggestions_come_from_the_geocoder_s_gazetteer(client: TestClient) -> None:
+    labels = [s["label"] for s in client.get("/api/v1/geocode/suggest", params={"q": "amie"}).json()]
+    assert labels[0] == "Amiens (80), commune"  # the town before the arrondissement and the EPCI named after it
+    somme = client.get("/api/v1/geocode/suggest", params={"q": "Somme", "limit": 3}).json()
+    assert (somme[0]["level"], somme[0]["code"]) == ("departement", "80")
+    caph = client.get("/api/v1/geocode/suggest", params={"q": "CAPH"}).json()
+    assert [(s["code"], s["kind"]) for s in caph] == [("200042190", "acronym")]
+    postcode = client.get("/api/v1/geocode/suggest", params={"q": "62140", "limit": 20}).json()
+    assert len(postcode) == 20 and all(s["matched"] == "62140" and s["level"] == "commune" for s in postcode)
+    # a word inside the name counts: "quesnoy" finds Le Quesnoy
+    assert "59481" in {s["code"] for s in client.get("/api/v1/geocode/suggest", params={"q": "quesnoy"}).json()}
+    assert client.get("/api/v1/geocode/suggest", params={"q": "zzzz"}).json() == []
+
+
+def test_suggest_parameters_are_checked(client: TestClient) -> None:
+    assert client.get("/api/v1/geocode/suggest", params={"q": ""}).status_code == 422
+    assert client.get("/api/v1/geocode/suggest", params={"q": "a", "limit": 99}).status_code == 422
