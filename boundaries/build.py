@@ -185,13 +185,14 @@ def _parent_units(communes: list[Unit], cog: Cog, df: DataFrance, progress: Prog
 
     def arrondissement(code: str, _: list[Unit]) -> tuple[str, dict]:
         unit = cog.arrondissements[code]
-        return unit.name, {"departement": unit.departement, "region": unit.region}
+        return unit.name, {"departement": unit.departement, "region": unit.region, "chef_lieu": unit.chef_lieu}
 
     def departement(code: str, _: list[Unit]) -> tuple[str, dict]:
-        return cog.departements[code].name, {"region": cog.departements[code].region}
+        unit = cog.departements[code]
+        return unit.name, {"region": unit.region, "chef_lieu": unit.chef_lieu}
 
     def region(code: str, _: list[Unit]) -> tuple[str, dict]:
-        return cog.regions[code].name, {}
+        return cog.regions[code].name, {"chef_lieu": cog.regions[code].chef_lieu}
 
     by_level = {}
     for level, describe in [

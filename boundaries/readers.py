@@ -59,6 +59,7 @@ class CogUnit:
     kind: str | None = None
     members: tuple[str, ...] = field(default=())
     population: int | None = None
+    chef_lieu: str | None = None  # the commune seat (préfecture, sous-préfecture, chef-lieu de région)
 
 
 @dataclass
@@ -168,9 +169,18 @@ def read_cog(tarball_path: Path) -> Cog:
         },
         epci=epci,
         arrondissements={
-            row["code"]: CogUnit(row["code"], row["nom"], departement=row["departement"], region=row["region"])
+            row["code"]: CogUnit(
+                row["code"],
+                row["nom"],
+                departement=row["departement"],
+                region=row["region"],
+                chef_lieu=row.get("chefLieu"),
+            )
             for row in arrondissement_rows
         },
-        departements={row["code"]: CogUnit(row["code"], row["nom"], region=row["region"]) for row in departement_rows},
-        regions={row["code"]: CogUnit(row["code"], row["nom"]) for row in region_rows},
+        departements={
+            row["code"]: CogUnit(row["code"], row["nom"], region=row["region"], chef_lieu=row.get("chefLieu"))
+            for row in departement_rows
+        },
+        regions={row["code"]: CogUnit(row["code"], row["nom"], chef_lieu=row.get("chefLieu")) for row in region_rows},
     )

@@ -44,16 +44,15 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import mapping
 
-from geo_service.errors import InvalidInputError
+from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
-from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.projects.catalogue import ProjectCatalogue, project_scope
 from geo_service.projects.derive import DIRECT_ACTIONS
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
 REACH_MODES = ("direct", "all")
 DISTANCE_TARGETS = ("townhall", "territory")
-LOCAL_LEVELS = frozenset({"commune", "epci", "arrondissement"})
 METROPOLE_CRS = 2154
 OVERSEAS_CRS = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 COLUMNS = [
@@ -96,14 +95,6 @@ class CoverageParams:
             raise InvalidInputError(f"max_km must be zero or more, got {self.max_km}")
 
 
-def project_scope(levels: list[str]) -> str:
-    if "region" in levels:
-        return "region"
-    if "departement" in levels:
-        return "departement"
-    return "local"
-
-
 class Coverage:
     """Coverage computations for one data version; results are cached per parameters."""
 
@@ -144,6 +135,8 @@ class Coverage:
         self._xy, self._groups = _projected_townhalls(communes)
         self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
         self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
+        self._project_names = {p.id: p.name for p in projects.projects.values()}
+        self._project_reach = {p.id: p.reach for p in projects.projects.values()}
         self.compute = lru_cache(maxsize=32)(self._compute)
         self.export = lru_cache(maxsize=64)(self._export)
         self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
@@ -249,6 +242,31 @@ class Coverage:
         if epci is not None:
             frame = frame[frame["epci"] == epci]
         return frame
+
+    def commune(self, params: CoverageParams, code: str) -> dict:
+        """One commune's coverage as plain values, with its EPCI and département named and every project reaching
+        it (name, reach, scope, and whether these parameters count it)."""
+        frame = self.compute(params)
+        if code not in frame.index:
+            raise NotFoundError(f"no commune with code {code!r} in the loaded data")
+        record = _plain(frame.loc[code, COLUMNS].to_dict())
+        record["epci_name"] = self._names["epci"].get(record["epci"])
+        record["departement_name"] = self._names["departement"].get(record["departement"])
+        record["projects"] = [
+            {
+                "id": p,
+                "name": self._project_names[p],
+                "reach": self._project_reach[p],
+                "scope": self.scope_of_project[p],
+                "counted": self.counted(p, params)
+                and (
+                    self.scope_of_project[p] == "local"
+                    or (self.scope_of_project[p] == "departement" and params.count_departmental)
+                ),
+            }
+            for p in record["projects"]
+        ]
+        return record
 
     def geodataframe(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(frame, geometry=self._geometry.loc[frame.index], crs="EPSG:4326")
@@ -397,6 +415,18 @@ def _projected_townhalls(communes: gpd.GeoDataFrame) -> tuple[np.ndarray, list[n
         xy[rows, 0], xy[rows, 1] = transformer.transform(lonlat[rows, 0], lonlat[rows, 1])
         groups.append(rows)
     return xy, groups
+
+
+def _plain(record: dict) -> dict:
+    """numpy scalars as Python values, NaN as None: what JSON can carry."""
+    out = {}
+    for key, value in record.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and np.isnan(value):
+            value = None
+        out[key] = value
+    return out
 
 
 def _json_bytes(document: dict) -> bytes:

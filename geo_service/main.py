@@ -10,7 +10,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo_service import __version__
-from geo_service.api import bench, coverage, geocode, health, maps, pages, projects, territories, tiles, writes
+from geo_service.api import (
+    bench,
+    coverage,
+    geocode,
+    health,
+    labels,
+    maps,
+    pages,
+    programme,
+    projects,
+    territories,
+    tiles,
+    writes,
+)
 from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers, document_errors
 from geo_service.api.middleware import add_middleware
 from geo_service.api.static import mount_vendor
@@ -62,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(writes.router)
     app.include_router(coverage.router)
     app.include_router(tiles.router)
+    app.include_router(labels.router)
+    app.include_router(programme.router)
     app.include_router(maps.router)
     app.include_router(pages.router)
 

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     def pays_aliases_path(self) -> Path:
         return self.data_dir / "geocoder" / "pays.yaml"
 
+    @property
+    def programme_path(self) -> Path:
+        return self.data_dir / "programme.yaml"
+
 
 @lru_cache
 def get_settings() -> Settings:

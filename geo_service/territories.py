@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +125,8 @@ class Boundaries:
             for level, child in CHILD_LEVEL.items()
             if child is not None
         }
+        self._trees: dict[str, shapely.STRtree] = {}
+        self._trees_lock = threading.Lock()
 
     @classmethod
     def load(cls, folder: Path) -> Boundaries:
@@ -162,6 +165,24 @@ class Boundaries:
             check_code(level, code)
             raise InvalidInputError(f"{parameter}={code!r}: no such {level} in the loaded data")
         return code
+
+    def at(self, level: str, lon: float, lat: float) -> str | None:
+        """The code of the unit of ``level`` containing the point, or None (outside the loaded data)."""
+        frame = self.level(level)
+        with self._trees_lock:
+            if level not in self._trees:
+                self._trees[level] = shapely.STRtree(np.asarray(frame.geometry.values, dtype=object))
+            tree = self._trees[level]
+        hits = tree.query(shapely.Point(lon, lat), predicate="intersects")
+        return str(frame["code"].iloc[int(min(hits))]) if len(hits) else None
+
+    def children(self, level: str, code: str) -> gpd.GeoDataFrame:
+        """The units just below one (a département's arrondissements, an EPCI's communes...), by name."""
+        child = CHILD_LEVEL[check_level(level)]
+        if child is None:
+            return self.frames["commune"].iloc[0:0]
+        frame = self.frames[child]
+        return frame[frame[level] == code].sort_values("name")
 
     def get(self, level: str, code: str) -> Territory:
         frame = self.level(level)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo_service.coverage import Coverage, CoverageParams, project_scope
+from geo_service.coverage import Coverage, CoverageParams
 from geo_service.errors import InvalidInputError
-from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.projects.catalogue import ProjectCatalogue, project_scope
 from geo_service.service import ServiceData
 
 params_strategy = st.builds(

@@ -2,12 +2,12 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from geo_service.api.deps import DataDep
 from geo_service.coverage import CoverageParams
 from geo_service.coverage import __doc__ as RULE
-from geo_service.territories import Boundaries
+from geo_service.territories import Boundaries, check_code
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 
@@ -68,6 +68,18 @@ def communes(
             headers={"Content-Disposition": 'attachment; filename="couverture-communes.csv"'},
         )
     return Response(body, media_type="application/geo+json")
+
+
+@router.get("/communes/{code}", summary="One commune's coverage, with the projects reaching it")
+def commune(
+    data: DataDep,
+    params: ParamsDep,
+    code: Annotated[str, Path(examples=["80155"], description="INSEE code")],
+) -> dict[str, Any]:
+    """The commune's row of the coverage (status, reason in French words, distance...), its EPCI and département
+    named, and every project reaching it: `counted` says whether these parameters count it as reaching."""
+    check_code("commune", code)
+    return data.coverage.commune(params, code)
 
 
 @router.get("/summary", summary="Per EPCI or département: communes and people in zones blanches, actions, reach")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geo_service.api.deps import DataDep
+from geo_service.api.http import etag_matches
 from geo_service.maps.picture import territory_picture
 from geo_service.territories import check_code, check_level
 
@@ -22,7 +23,7 @@ async def territory_map(request: Request, data: DataDep, level: str, code: str) 
     """Unknown level or code: 404; malformed code: 422."""
     data.boundaries.get(check_level(level), check_code(level, code))
     etag = f'"{data.version}-map-{level}-{code}"'
-    if request.headers.get("if-none-match") == etag:
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     body = await run_in_threadpool(territory_picture, data, request.app.state.tiles, level, code)
     return Response(

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from geo_service.api.deps import BoundariesDep
@@ -41,6 +41,24 @@ class TerritoryDetail(BaseModel):
     parents: dict[str, ParentRef]
     children_level: str | None
     children_count: int
+
+
+class TerritoryAt(BaseModel):
+    level: str
+    code: str | None
+    name: str | None
+
+
+@router.get("/at", response_model=TerritoryAt, summary="The unit containing a point (e.g. a map click)")
+def territory_at(
+    boundaries: BoundariesDep,
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[2.3])],
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[49.9])],
+    level: Annotated[str, Query(description=f"One of: {', '.join(LEVELS)}")] = "commune",
+) -> TerritoryAt:
+    """`code` and `name` are null when no unit of the loaded data contains the point."""
+    code = boundaries.at(check_level(level), lon, lat)
+    return TerritoryAt(level=level, code=code, name=None if code is None else boundaries.name_of(level, code))
 
 
 @router.get("/{level}", response_model=TerritoryList, summary="All units of a level")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geo_service.api.coverage import ParamsDep, coverage_params
+from geo_service.api.http import etag_matches
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.tiles.grid import Tile
@@ -68,7 +69,7 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     service = _service(request)
     encoded = service.cached(key) or await run_in_threadpool(service.render, key)
     headers = {"ETag": encoded.etag, "Cache-Control": request.app.state.settings.cache_control}
-    if request.headers.get("if-none-match") == encoded.etag:
+    if etag_matches(request.headers.get("if-none-match"), encoded.etag):
         return Response(status_code=304, headers=headers)
     if not encoded.body:
         return Response(status_code=204, headers=headers)

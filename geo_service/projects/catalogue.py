@@ -41,6 +41,15 @@ from geo_service.territories import Boundaries
 GRID = 1e-6
 
 
+def project_scope(levels: list[str]) -> str:
+    """'region' if any territory is the région, else 'departement' if any is a département, else 'local'."""
+    if "region" in levels:
+        return "region"
+    if "departement" in levels:
+        return "departement"
+    return "local"
+
+
 @dataclass(frozen=True)
 class ProjectFilters:
     departement: str | None = None
@@ -218,7 +227,9 @@ def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geoco
         )
     communes: set[str] = set()
     for territory in territories:
-        communes |= geocoder.gazetteer.units[territory.level, territory.code].communes
+        covered = geocoder.gazetteer.units[territory.level, territory.code].communes
+        territory.communes = len(covered)
+        communes |= covered
     area = shapely.union_all([boundaries.level(t.level).geometry[t.code] for t in territories], grid_size=GRID)
     derived = _derivation(record)
     return Project(
@@ -240,6 +251,7 @@ def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geoco
         reach=derived.reach,
         reach_source=derived.reach_source,
         reach_note=derived.reach_note,
+        scope=project_scope([t.level for t in territories]),
         territories=territories,
         communes=sorted(communes),
         point=_point(record, boundaries, area),

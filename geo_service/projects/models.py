@@ -89,6 +89,7 @@ class TerritoryOut(BaseModel):
     confidence: float | None = None
     matched: str | None = None
     note: str | None = None
+    communes: int = Field(default=0, description="How many communes of the loaded data this territory covers.")
 
 
 class PointOut(BaseModel):
@@ -129,6 +130,10 @@ class Project(BaseModel):
     )
     reach_source: Literal["derived", "manual"]
     reach_note: str | None = Field(default=None, description="A person's reason, when reach_source is 'manual'.")
+    scope: Literal["local", "departement", "region"] = Field(
+        description="'local' when every territory is a commune, EPCI or arrondissement; 'departement' or 'region' "
+        "when it covers a whole département or the région: maps then show its area, never a point."
+    )
     territories: list[TerritoryOut]
     communes: list[str]
     point: PointOut
