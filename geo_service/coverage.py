@@ -102,6 +102,7 @@ class Coverage:
         communes = boundaries.level("commune")
         self.communes = communes
         self._geometry = communes.geometry
+        self._arrondissement = communes["arrondissement"]
         self.population = communes["population"].to_numpy(dtype=float)
         self.area = communes["area_km2"].to_numpy(dtype=float)
         self.density = np.divide(self.population, self.area, out=np.zeros_like(self.population), where=self.area > 0)
@@ -234,13 +235,19 @@ class Coverage:
         return [kind for kind in DIRECT_ACTIONS if kind in found]
 
     def communes_frame(
-        self, params: CoverageParams, departement: str | None = None, epci: str | None = None
+        self,
+        params: CoverageParams,
+        departement: str | None = None,
+        epci: str | None = None,
+        arrondissement: str | None = None,
     ) -> pd.DataFrame:
         frame = self.compute(params)
         if departement is not None:
             frame = frame[frame["departement"] == departement]
         if epci is not None:
             frame = frame[frame["epci"] == epci]
+        if arrondissement is not None:
+            frame = frame[self._arrondissement.loc[frame.index] == arrondissement]
         return frame
 
     def commune(self, params: CoverageParams, code: str) -> dict:
@@ -288,10 +295,15 @@ class Coverage:
         return {"type": "FeatureCollection", "features": features}
 
     def _export(
-        self, params: CoverageParams, fmt: str, departement: str | None = None, epci: str | None = None
+        self,
+        params: CoverageParams,
+        fmt: str,
+        departement: str | None = None,
+        epci: str | None = None,
+        arrondissement: str | None = None,
     ) -> bytes:
         """The communes as CSV or GeoJSON bytes: one function for the API, the CLI and the exports."""
-        frame = self.communes_frame(params, departement, epci)
+        frame = self.communes_frame(params, departement, epci, arrondissement)
         if fmt == "csv":
             return to_csv(frame).encode("utf-8")
         if fmt == "geojson":

@@ -85,6 +85,7 @@ class PlaceLabels:
             labels.append(Label(code, name, float(townhall[0]), float(townhall[1]), rank, int(population or 0)))
         # most important first: what the greedy placement keeps when two names collide
         self.labels = sorted(labels, key=lambda label: (label.rank, -label.population, label.code))
+        self._row = {label.code: i for i, label in enumerate(self.labels)}
         self._lon = np.array([label.lon for label in self.labels])
         self._lat = np.array([label.lat for label in self.labels])
         self._by_zoom: dict[int, np.ndarray] = {}
@@ -106,13 +107,16 @@ class PlaceLabels:
             return SUBPREFECTURE_ZOOM
         return COMMUNE_ZOOM
 
-    def _place(self, zoom: int) -> np.ndarray:
+    def _place(self, zoom: int, order: np.ndarray | None = None) -> np.ndarray:
+        """Greedy placement over ``order`` (indices into ``labels``; all of them, most important first, if None)."""
+        order = np.arange(len(self.labels)) if order is None else order
         x, y = _world_px(self._lon, self._lat, zoom)
         cell = 128.0
         grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
         kept = []
-        for i, label in enumerate(self.labels):
-            if zoom < self.min_zoom(label):
+        for i in order:
+            label = self.labels[i]
+            if zoom < self.min_zoom(label) and i != order[0]:
                 continue
             half_w = len(label.name) * FONT_PX[label.rank] * CHAR_WIDTH_PX / 2 + MARGIN_PX
             half_h = FONT_PX[label.rank] * 0.7 + MARGIN_PX
@@ -129,14 +133,28 @@ class PlaceLabels:
             kept.append(i)
         return np.array(kept, dtype=int)
 
-    def within(self, zoom: int, bbox: tuple[float, float, float, float] | None) -> list[Label]:
-        """The names shown at ``zoom`` whose anchor lies in ``bbox`` (west, south, east, north), important first."""
-        rows = self.shown(zoom)
+    def within(
+        self, zoom: int, bbox: tuple[float, float, float, float] | None, focus: str | None = None
+    ) -> list[Label]:
+        """The names shown at ``zoom`` whose anchor lies in ``bbox`` (west, south, east, north), important first.
+
+        ``focus``: a commune code whose name must show (the place a person searched for): the names in the bbox
+        are placed again with it first, so it shows and still overlaps none."""
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        if focus is not None and focus in self._row and bbox is not None:
+            inside = self._inside(np.arange(len(self.labels)), bbox)
+            first = self._row[focus]
+            rows = self._place(zoom, np.concatenate([[first], inside[inside != first]]))
+        else:
+            rows = self.shown(zoom)
         if bbox is not None:
-            west, south, east, north = bbox
-            lon, lat = self._lon[rows], self._lat[rows]
-            rows = rows[(lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)]
+            rows = self._inside(rows, bbox)
         return [self.labels[i] for i in rows]
+
+    def _inside(self, rows: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+        west, south, east, north = bbox
+        lon, lat = self._lon[rows], self._lat[rows]
+        return rows[(lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)]
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

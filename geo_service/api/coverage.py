@@ -38,11 +38,10 @@ def coverage_params(
 ParamsDep = Annotated[CoverageParams, Depends(coverage_params)]
 
 
-def _filters(boundaries: Boundaries, departement: str | None, epci: str | None) -> tuple[str | None, str | None]:
-    for level, code in (("departement", departement), ("epci", epci)):
+def _filters(boundaries: Boundaries, **codes: str | None) -> None:
+    for level, code in codes.items():
         if code is not None:
             boundaries.require(level, code, parameter=level)
-    return departement, epci
 
 
 @router.get(
@@ -58,9 +57,10 @@ def communes(
     format: Literal["geojson", "csv"] = "geojson",
     departement: Annotated[str | None, Query(examples=["02"])] = None,
     epci: Annotated[str | None, Query(examples=["200035442"])] = None,
+    arrondissement: Annotated[str | None, Query(examples=["801"])] = None,
 ) -> Response:
-    departement, epci = _filters(data.boundaries, departement, epci)
-    body = data.coverage.export(params, format, departement, epci)
+    _filters(data.boundaries, departement=departement, epci=epci, arrondissement=arrondissement)
+    body = data.coverage.export(params, format, departement, epci, arrondissement)
     if format == "csv":
         return Response(
             body,

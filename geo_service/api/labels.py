@@ -25,10 +25,15 @@ def labels(
     bbox: Annotated[
         str | None, Query(description="minx,miny,maxx,maxy in WGS84", examples=["1.7,50.0,2.0,50.2"])
     ] = None,
+    focus: Annotated[
+        str | None, Query(max_length=5, description="a commune code whose name must show (a searched place)")
+    ] = None,
 ) -> Response:
     """Préfectures from the lowest zoom, sous-préfectures and large towns from zoom 8, every commune from zoom 10
     as room allows: names never overlap at the zoom asked (the most important are kept). Each point is the town
     hall; `rank` says chef-lieu de région, préfecture, sous-préfecture or commune."""
-    chosen = place_labels(boundaries).within(zoom, parse_bbox(bbox) if bbox is not None else None)
+    if focus is not None:
+        boundaries.require("commune", focus, parameter="focus")
+    chosen = place_labels(boundaries).within(zoom, parse_bbox(bbox) if bbox is not None else None, focus)
     document = {"type": "FeatureCollection", "zoom": zoom, "features": [label.as_feature() for label in chosen]}
     return json_response(request, document, f'"labels-{boundaries.version}"', "application/geo+json")

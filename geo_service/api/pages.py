@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from geo_service.api.deps import DataDep
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
 from geo_service.maps.pages import Page, map_page, parse_layers, parse_reach, parse_territory
+from geo_service.programme import load_programme
 from geo_service.service import ServiceData
 from geo_service.settings import Settings
 
@@ -60,6 +61,7 @@ def _render(
             basemap_attribution=settings.basemap_attribution,
             tiles=request.app.state.tiles,
             reach=parse_reach(reach),
+            programme=load_programme(settings.programme_path),
         )
         return HTMLResponse(TEMPLATES.get_template("carte.html").render(page=page), headers=security_headers(settings))
     except GeoServiceError as exc:

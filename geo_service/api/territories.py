@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from geo_service.api.deps import BoundariesDep
+from geo_service.api.http import json_response
 from geo_service.territories import LEVELS, check_code, check_level
 
 router = APIRouter(prefix="/api/v1/territories", tags=["territories"])
@@ -76,3 +77,22 @@ def get_territory(level: LevelPath, code: CodePath, boundaries: BoundariesDep) -
     """Unknown level or code: 404; a code that cannot be one of this level (e.g. `8002` for a commune): 422."""
     territory = boundaries.get(check_level(level), check_code(level, code))
     return TerritoryDetail.model_validate(territory, from_attributes=True)
+
+
+@router.get(
+    "/{level}/{code}/outline.geojson",
+    summary="One unit's outline (GeoJSON Feature), simplified for a zoom",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def territory_outline(
+    request: Request,
+    level: LevelPath,
+    code: CodePath,
+    boundaries: BoundariesDep,
+    zoom: Annotated[int | None, Query(ge=0, le=22, description="simplify as the map layer is at this zoom")] = None,
+) -> Response:
+    """To draw a territory found by a search or opened on a map: the same simplification as the tiles."""
+    boundaries.get(check_level(level), check_code(level, code))
+    feature = request.app.state.tiles.outline(level, code, zoom)
+    return json_response(request, feature, f'"{boundaries.version}-{level}-{code}-{zoom}"', "application/geo+json")

