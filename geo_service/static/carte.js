@@ -72,7 +72,7 @@
   }
 
   // -- place names ---------------------------------------------------------------------------------------------
-  let labelsRequest = null;
+  let labelsTicket = 0; // a newer request makes older answers stale (not aborted: an aborted fetch is an error)
   let focusCommune = null; // a searched commune's name is always shown
   const rankClass = {
     "chef-lieu de région": "etiquette-chef-lieu",
@@ -85,19 +85,13 @@
     const b = map.getBounds().pad(0.05);
     const bbox = [clamp(b.getWest(), -180, 179), clamp(b.getSouth(), -85, 84),
       clamp(b.getEast(), -179, 180), clamp(b.getNorth(), -84, 85)].map((v) => v.toFixed(4)).join(",");
-    labelsRequest?.abort();
-    labelsRequest = new AbortController();
-    let answer;
-    try {
-      const url = "/api/v1/labels?zoom=" + map.getZoom() + "&bbox=" + bbox +
-        (focusCommune ? "&focus=" + encodeURIComponent(focusCommune) : "");
-      const response = await fetch(url, {signal: labelsRequest.signal});
-      if (!response.ok) return;
-      answer = await response.json();
-    } catch (error) {
-      if (error.name === "AbortError") return;
-      throw error;
-    }
+    const ticket = ++labelsTicket;
+    const url = "/api/v1/labels?zoom=" + map.getZoom() + "&bbox=" + bbox +
+      (focusCommune ? "&focus=" + encodeURIComponent(focusCommune) : "");
+    const response = await fetch(url);
+    if (!response.ok || ticket !== labelsTicket) return;
+    const answer = await response.json();
+    if (ticket !== labelsTicket) return;
     labels.clearLayers();
     for (const feature of answer.features) {
       const [lon, lat] = feature.geometry.coordinates;
@@ -443,8 +437,9 @@
     for (const name of ["axe", "type", "departement"]) {
       if (filters[name]) url.searchParams.set(name, filters[name]); else url.searchParams.delete(name);
     }
-    const layersNow = activeLayers().join(",");
-    if (layersNow !== config.layers.join(",")) url.searchParams.set("layers", layersNow);
+    const layersNow = activeLayers();
+    const same = layersNow.length === config.layers.length && layersNow.every((key) => config.layers.includes(key));
+    if (same) url.searchParams.delete("layers"); else url.searchParams.set("layers", layersNow.join(","));
     const centre = map.getCenter();
     url.hash = map.getZoom() + "/" + centre.lat.toFixed(4) + "/" + centre.lng.toFixed(4);
     history.replaceState(null, "", url);
@@ -467,13 +462,18 @@
   // -- start ----------------------------------------------------------------------------------------------------
   placeControls();
   placeLegend();
-  const view = start.searchParams.get("vue");
-  const hash = location.hash.match(/^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/);
-  if (hash) {
-    map.setView([Number(hash[2]), Number(hash[3])], Number(hash[1]));
-  } else if (view) {
-    const [lat, lon, zoom] = view.split(",").map(Number);
-    if ([lat, lon, zoom].every(Number.isFinite)) map.setView([lat, lon], zoom);
+  // A view asked for in the URL (#zoom/lat/lon, or vue=lat,lon,zoom in an embed) replaces the fitted one; the
+  // fitting may still be animating, and its end would undo a view set meanwhile.
+  function urlView() {
+    const hash = location.hash.match(/^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/);
+    if (hash) return [[Number(hash[2]), Number(hash[3])], Number(hash[1])];
+    const view = (start.searchParams.get("vue") || "").split(",").map(Number);
+    return view.length === 3 && view.every(Number.isFinite) ? [[view[0], view[1]], view[2]] : null;
+  }
+  const wanted = urlView();
+  if (wanted) {
+    const apply = () => map.setView(wanted[0], wanted[1], {animate: false});
+    if (map._animatingZoom) map.once("zoomend", apply); else apply();
   }
   // The overlays wait for the final view (see interactive.py), then come in the order of the layer control.
   for (const [key, name] of Object.entries(config.overlays)) {

@@ -18,6 +18,7 @@ from tests.conftest import settings_for, sqlite_url
 from tests.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
+AXE = REPO_DIR / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO_DIR / "test-artifacts"
 # Flags that keep Chromium from calling home on a closed network (every call would fail and slow the page).
 CHROMIUM_ARGS = [
@@ -72,3 +73,47 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+class Visit:
+    """A page load that records every request and failure."""
+
+    def __init__(self, browser, url: str, shot: Path) -> None:
+        self.hosts: set[str] = set()
+        self.failed: list[str] = []
+        # the tests evaluate their own scripts in the page, which our CSP (rightly) forbids to anything else
+        self.page = browser.new_page(viewport={"width": 1200, "height": 900}, bypass_csp=True)
+        self.page.on("request", lambda r: self.hosts.add(r.url.split("/")[2]))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
+        self.page.goto(url)
+        self.page.wait_for_function("window.projectsLoaded === true", timeout=20_000)
+        self.page.wait_for_load_state("networkidle")
+        self.page.screenshot(path=str(shot))
+
+    def markers(self) -> int:
+        """Projects on the map: single markers plus the counts shown on clusters."""
+        singles = self.page.locator(".marqueur-projet").count()
+        counts = self.page.locator(".marker-cluster span").all_inner_texts()
+        return singles + sum(int(c) for c in counts)
+
+    def serious_violations(self) -> list[str]:
+        if not AXE.exists():
+            pytest.fail(f"{AXE} missing: run 'npm ci' (the README's test command does)")
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate(
+            "async () => (await axe.run(document)).violations"
+            ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length, where: v.nodes[0].target.join(' ')}))"
+        )
+        return [
+            f"{v['id']} ({v['impact']}, {v['n']}, e.g. {v['where']})"
+            for v in result
+            if v["impact"] in ("serious", "critical")
+        ]
+
+
+@pytest.fixture(scope="module")
+def carte(browser, live_server: str, artifacts: Path) -> Visit:
+    visit = Visit(browser, f"{live_server}/carte", artifacts / "carte.png")
+    yield visit
+    visit.page.close()

@@ -6,55 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-from geo_service.settings import REPO_DIR
-
-AXE = REPO_DIR / "node_modules" / "axe-core" / "axe.min.js"
-
-
-class Visit:
-    """A page load that records every request and failure."""
-
-    def __init__(self, browser, url: str, shot: Path) -> None:
-        self.hosts: set[str] = set()
-        self.failed: list[str] = []
-        # the tests evaluate their own scripts in the page, which our CSP (rightly) forbids to anything else
-        self.page = browser.new_page(viewport={"width": 1200, "height": 900}, bypass_csp=True)
-        self.page.on("request", lambda r: self.hosts.add(r.url.split("/")[2]))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
-        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
-        self.page.goto(url)
-        self.page.wait_for_function("window.projectsLoaded === true", timeout=20_000)
-        self.page.wait_for_load_state("networkidle")
-        self.page.screenshot(path=str(shot))
-
-    def markers(self) -> int:
-        """Projects on the map: single markers plus the counts shown on clusters."""
-        singles = self.page.locator(".marqueur-projet").count()
-        counts = self.page.locator(".marker-cluster span").all_inner_texts()
-        return singles + sum(int(c) for c in counts)
-
-    def serious_violations(self) -> list[str]:
-        if not AXE.exists():
-            pytest.fail(f"{AXE} missing: run 'npm ci' (the README's test command does)")
-        self.page.add_script_tag(path=str(AXE))
-        result = self.page.evaluate(
-            "async () => (await axe.run(document)).violations"
-            ".map(v => ({id: v.id, impact: v.impact, n: v.nodes.length, where: v.nodes[0].target.join(' ')}))"
-        )
-        return [
-            f"{v['id']} ({v['impact']}, {v['n']}, e.g. {v['where']})"
-            for v in result
-            if v["impact"] in ("serious", "critical")
-        ]
-
-
-@pytest.fixture(scope="module")
-def carte(browser, live_server: str, artifacts: Path) -> Visit:
-    visit = Visit(browser, f"{live_server}/carte", artifacts / "carte.png")
-    yield visit
-    visit.page.close()
+from tests.browser.conftest import Visit
 
 
 def test_carte_loads_only_from_our_server(carte: Visit, live_server: str) -> None:
@@ -62,17 +14,38 @@ def test_carte_loads_only_from_our_server(carte: Visit, live_server: str) -> Non
     assert carte.hosts == {live_server.split("/")[2]}
 
 
-def test_carte_shows_the_28_projects(carte: Visit) -> None:
-    assert carte.markers() == 28
+def test_carte_lists_the_28_projects_and_draws_only_local_ones(carte: Visit) -> None:
     assert carte.page.locator("#liste-projets tbody tr:not([hidden])").count() == 28
+    area_wide = carte.page.locator("#actions-etendues li[data-id]")
+    ids = {area_wide.nth(i).get_attribute("data-id") for i in range(area_wide.count())}
+    # the brochure: Nutri-chèques and Croix-Rouge sur roues act in the whole Aisne, VRAC in the Nord and the
+    # Pas-de-Calais, five projects in the whole région
+    assert {"nutri-cheques", "croix-rouge-sur-roues-aisne", "groupements-achats-participatifs"} <= ids
+    assert carte.markers() == 28 - len(ids)
+    titles = carte.page.locator(".marqueur-projet").evaluate_all("els => els.map(e => e.title)")
+    assert not any("Nutri-chèques" in t for t in titles)
 
 
-def test_clicking_a_project_opens_its_card(carte: Visit) -> None:
-    carte.page.get_by_role("button", name="Nutri-chèques").click()
-    card = carte.page.locator(".leaflet-popup-content .fiche")
+def test_an_area_wide_project_opens_in_its_panel_and_escape_closes_it(carte: Visit) -> None:
+    page = carte.page
+    button = page.locator("#actions-etendues").get_by_role("button", name="Nutri-chèques")
+    button.click()
+    card = page.locator("#fiche-nutri-cheques .fiche")
     card.wait_for(timeout=10_000)
     text = card.inner_text()
     assert "Centre socioculturel APTAHR" in text and "Département de l'Aisne" in text and "Axe 2" in text
+    assert "Aisne (département, 797 communes)" in text  # the territories counted, next to the brochure's words
+    assert carte.serious_violations() == []
+    page.keyboard.press("Escape")
+    assert page.locator("#fiche-nutri-cheques").is_hidden()
+    assert page.evaluate("document.activeElement.dataset.id") == "nutri-cheques"
+
+
+def test_a_local_project_opens_on_the_map(carte: Visit) -> None:
+    carte.page.locator("#liste-projets").get_by_role("button", name="Épicerie solidaire mixte itinérante").click()
+    card = carte.page.locator(".leaflet-popup-content .fiche")
+    card.wait_for(timeout=10_000)
+    assert "Itiner'air" in card.inner_text()
     # a scrolling card is keyboard-reachable (axe: scrollable-region-focusable), whether or not it stays open
     assert carte.page.locator(".leaflet-popup-content").get_attribute("tabindex") == "0"
     assert carte.serious_violations() == []
@@ -81,8 +54,8 @@ def test_clicking_a_project_opens_its_card(carte: Visit) -> None:
 
 def test_search_finds_longueau_and_zooms_there(carte: Visit) -> None:
     page = carte.page
-    page.get_by_label("Rechercher une commune, une intercommunalité ou un territoire").fill("Longueau")
-    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_label("Rechercher une commune, une intercommunalité, un territoire ou un code postal").fill("Longueau")
+    page.get_by_role("button", name="Rechercher", exact=True).click()
     page.wait_for_function("window.lastSearch && window.lastSearch.code === '80489'", timeout=10_000)
     assert "Longueau" in page.locator("#recherche-message").inner_text()
     zoom = page.evaluate(f"window['{page.evaluate('window.CARTE.map')}'].getZoom()")
@@ -102,7 +75,7 @@ def test_filters_apply_to_map_and_list(carte: Visit) -> None:
 
 def test_iframe_snippet_points_at_our_embed(carte: Visit, live_server: str) -> None:
     snippet = carte.page.locator("#code-iframe").input_value()
-    assert re.search(rf'<iframe src="{re.escape(live_server)}/embed\?vue=', snippet) and 'title="' in snippet
+    assert re.search(rf'<iframe src="{re.escape(live_server)}/embed\?.*vue=', snippet) and 'title="' in snippet
 
 
 def test_carte_has_no_serious_accessibility_violation(carte: Visit) -> None:
@@ -113,10 +86,12 @@ def test_embed_shows_the_sud_artois_and_its_projects(browser, live_server: str, 
     visit = Visit(browser, f"{live_server}/embed?territoire=epci:200035442", artifacts / "embed-sud-artois.png")
     try:
         assert visit.failed == [] and visit.hosts == {live_server.split("/")[2]}
-        assert visit.page.locator(".leaflet-control-layers").inner_text().count("CC du Sud Artois") == 1
+        # the layer list (folded in an embed) names the territory's outline once
+        assert visit.page.locator(".leaflet-control-layers").text_content().count("CC du Sud Artois") == 1
         ids = visit.page.evaluate("window.CARTE.projectIds")
         assert "espace-promotion-alimentation-locale" in ids and "nutri-cheques" not in ids
-        assert visit.markers() == len(ids)
+        # local projects are markers; département- and région-wide ones have none (no panel in an embed)
+        assert 0 < visit.markers() == visit.page.evaluate("window.markersShown") < len(ids)
         map_name = visit.page.evaluate("window.CARTE.map")
         bounds = visit.page.evaluate(f"window['{map_name}'].getBounds().toBBoxString()")
         west, south, east, north = map(float, bounds.split(","))
