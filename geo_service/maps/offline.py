@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 from pathlib import Path
 
@@ -18,8 +17,9 @@ import folium
 from geo_service.coverage import CoverageParams
 from geo_service.errors import DataError
 from geo_service.formatting import fr_number
+from geo_service.labels import place_labels
 from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS, vendor_file
-from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, projects_reaching
+from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, projects_reaching, script_json
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
@@ -96,6 +96,9 @@ def _css_with_images(path: Path) -> str:
     return re.sub(r"url\((images/[^)]+\.png)\)", inline, _read(path))
 
 
+LABEL_ZOOM = 10  # the offline map opens around zoom 9-11 on a territory: commune names as at zoom 10
+
+
 def render_offline(data: ServiceData, tiles: TileService, level: str, code: str, node_modules: Path) -> str:
     territory = data.boundaries.get(level, code)
     west, south, east, north = territory.bbox
@@ -126,9 +129,18 @@ def render_offline(data: ServiceData, tiles: TileService, level: str, code: str,
         style_function=lambda _: {"color": "#111111", "weight": 3, "fill": False},
     ).add_to(fmap)
     listed = projects_reaching(data, level, code)
-    # Folium's popups need jQuery; a few lines of Leaflet draw the projects without it.
-    projects = folium.FeatureGroup(name="Projets financés").add_to(fmap)
-    markers = [{"lat": p.point.lat, "lon": p.point.lon, "name": p.name, "card": _card(p)} for p in listed]
+    # Folium's popups need jQuery; a few lines of Leaflet draw the projects without it. Only local projects get a
+    # point: a département- or région-wide one is listed under the map instead.
+    projects = folium.FeatureGroup(name="Projets financés (actions locales)").add_to(fmap)
+    markers = [
+        {"lat": p.point.lat, "lon": p.point.lon, "name": p.name, "card": _card(p)} for p in listed if p.scope == "local"
+    ]
+    area_wide = [p for p in listed if p.scope != "local"]
+    names = folium.FeatureGroup(name="Noms des communes").add_to(fmap)
+    labels = [
+        {"lat": label.lat, "lon": label.lon, "name": label.name, "rank": label.rank}
+        for label in place_labels(data.boundaries).within(LABEL_ZOOM, view)
+    ]
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[view[1], view[0]], [view[3], view[2]]])
     root = fmap.get_root()
@@ -141,6 +153,17 @@ def render_offline(data: ServiceData, tiles: TileService, level: str, code: str,
         for key, (label, _) in COVERAGE_CLASSES.items()
     )
     title = f"{LEVEL_LABELS[level]} : {territory.name}"
+    extended = "".join(
+        f"<li>{html.escape(p.name)} ({html.escape(p.organisation)}) : "
+        f"{html.escape(', '.join(t.name for t in p.territories))}</li>"
+        for p in area_wide
+    )
+    extended_section = (
+        f'<section class="legende"><h2>Actions à l\'échelle du département ou de la région</h2>'
+        f"<p>Elles n'ont pas de point sur la carte.</p><ul>{extended}</ul></section>"
+        if area_wide
+        else ""
+    )
     figures = (
         f"{fr_number(len(listed))} projets l'atteignent · {fr_number(len(inside))} communes, "
         f"{fr_number(int(inside['population'].sum()))} habitants · "
@@ -152,17 +175,27 @@ def render_offline(data: ServiceData, tiles: TileService, level: str, code: str,
 <style>body{{font-family:system-ui,sans-serif;margin:0}} header{{padding:.5rem 1rem}} h1{{margin:0;font-size:1.3rem}}
 .carte{{height:75vh;position:relative}} .legende{{padding:.5rem 1rem}} .legende ul{{list-style:none;padding:0}}
 .p{{display:inline-block;width:1rem;height:1rem;margin-right:.4rem;border:1px solid #555;vertical-align:middle}}
-footer{{font-size:.8rem;padding:.5rem 1rem}} h3{{font-size:1rem;margin:0}} dt{{font-weight:700}} dd{{margin:0}}</style>
+footer{{font-size:.8rem;padding:.5rem 1rem}} h3{{font-size:1rem;margin:0}} dt{{font-weight:700}} dd{{margin:0}}
+.etiquette span{{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;font:600 12px sans-serif;
+color:#1b1b1b;text-shadow:-1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff,0 0 3px #fff}}
+.etiquette-rang-0 span,.etiquette-rang-1 span{{font-size:13px;font-weight:700;text-transform:uppercase}}</style>
 </head><body><header><h1>{html.escape(title)}</h1><p>{html.escape(figures)}</p></header>
 <main><div class="carte">{root.html.render()}</div>
 <section class="legende"><h2>Légende</h2><ul>{legend}</ul>
 <p>Zone blanche (rouge, contour en tirets) : commune rurale qu'aucune action locale n'atteint, à plus de 10 km
-d'une commune atteinte.</p></section></main>
+d'une commune atteinte.</p></section>{extended_section}</main>
 <footer>{html.escape(ATTRIBUTION)}. Données {data.version}.</footer>
 <script>{root.script.render()}
 (function () {{
   const group = window["{projects.get_name()}"];
-  for (const p of {json.dumps(markers, ensure_ascii=False)}) {{
+  const names = window["{names.get_name()}"];
+  for (const l of {script_json(labels)}) {{
+    const span = document.createElement("span");
+    span.textContent = l.name;
+    const icon = L.divIcon({{className: "etiquette etiquette-rang-" + l.rank, html: span, iconSize: [0, 0]}});
+    L.marker([l.lat, l.lon], {{interactive: false, keyboard: false, icon: icon}}).addTo(names);
+  }}
+  for (const p of {script_json(markers)}) {{
     L.circleMarker([p.lat, p.lon], {{radius: 8, color: "#ffffff", weight: 2, fillColor: "#1565c0", fillOpacity: 1}})
       .bindTooltip(p.name).bindPopup(p.card, {{maxWidth: 360}}).addTo(group);
   }}

@@ -61,9 +61,14 @@ class Page:
 
     @property
     def config_json(self) -> str:
-        # a JSON document inside <script>: "</" and "<!--" would end or confuse the element, whatever the data says
-        text = json.dumps(self.config, ensure_ascii=False)
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return script_json(self.config)
+
+
+def script_json(value: object) -> str:
+    """JSON to write inside a <script> element: "</script>" or "<!--" in the data would end or confuse the
+    element, so '<', '>' and '&' are written as JSON escapes (the same string once parsed)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def parse_territory(text: str) -> tuple[str, str]:

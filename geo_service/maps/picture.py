@@ -16,10 +16,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from geo_service.coverage import CoverageParams
 from geo_service.formatting import fr_number
+from geo_service.labels import place_labels
 from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
 from geo_service.service import ServiceData
 from geo_service.tiles import raster
-from geo_service.tiles.grid import lonlat_to_mercator, tile_span
+from geo_service.tiles.grid import lonlat_to_mercator, mercator_to_lonlat, tile_span
 from geo_service.tiles.layers import LAYER_OF_LEVEL
 from geo_service.tiles.service import TileService
 
@@ -103,7 +104,31 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
                 1.4,
             )
         )
+    _draw_names(canvas, data, bounds, zoom)
     return _compose(data, territory, canvas, len(reaching), level, code)
+
+
+def _draw_names(canvas: Image.Image, data: ServiceData, bounds: tuple[float, float, float, float], zoom: int) -> None:
+    """Place names as on the web map (``geo_service.labels``), placed for ``zoom``: the picture is drawn at that
+    zoom's scale or a little larger, so names placed not to overlap there do not overlap here either."""
+    minx, miny, maxx, maxy = bounds
+    west, south = mercator_to_lonlat(minx, miny)
+    east, north = mercator_to_lonlat(maxx, maxy)
+    scale = canvas.width / (maxx - minx)
+    pen = ImageDraw.Draw(canvas)
+    for label in place_labels(data.boundaries).within(zoom, (west, south, east, north)):
+        x, y = lonlat_to_mercator(label.lon, label.lat)
+        font = _font(15 if label.rank <= 1 else 13)
+        text = label.name.upper() if label.rank <= 1 else label.name
+        pen.text(
+            ((x - minx) * scale, (maxy - y) * scale),
+            text,
+            font=font,
+            fill="#1b1b1b",
+            anchor="mm",
+            stroke_width=2,
+            stroke_fill="#ffffff",
+        )
 
 
 def _compose(data: ServiceData, territory, canvas: Image.Image, projects: int, level: str, code: str) -> bytes:
@@ -141,7 +166,7 @@ def _compose(data: ServiceData, territory, canvas: Image.Image, projects: int, l
         pen.text((x + 30, y + 2), label, fill="#111111", font=_font(14))
         y += 30
     pen.ellipse([x + 4, y + 4, x + 18, y + 18], fill=raster.PROJECT_POINT.fill, outline="white")
-    pen.text((x + 30, y + 2), "Projet financé", fill="#111111", font=_font(14))
+    pen.text((x + 30, y + 2), "Projet local (point)", fill="#111111", font=_font(14))
     y += 30
     pen.rectangle([x, y + 10, x + 21, y + 12], fill="#111111")
     pen.text((x + 30, y + 2), "Limite du territoire", fill="#111111", font=_font(14))

@@ -50,7 +50,13 @@ LAYERS: dict[str, LayerInfo] = {
         LayerInfo("arrondissements", "Arrondissements", "polygon", "Arrondissement outlines."),
         LayerInfo("departements", "Départements", "polygon", "Département outlines."),
         LayerInfo("region", "Région", "polygon", "The région's outline."),
-        LayerInfo("projects", "Projets financés", "point", "One point per funded project, with its main fields."),
+        LayerInfo(
+            "projects",
+            "Projets financés (actions locales)",
+            "point",
+            "One point per local project (communes, EPCI, arrondissements), with its main fields. A project covering a "
+            "whole département or the région has no point: where it helps is its area (layer project-areas).",
+        ),
         LayerInfo("project-areas", "Territoires d'intervention", "polygon", "Each project's intervention area."),
         LayerInfo(
             "coverage",
@@ -192,7 +198,9 @@ class LayerSet:
             )
         self._commune_row = {code: i for i, code in enumerate(boundaries.level("commune")["code"])}
         listed = list(projects.projects.values())
-        points = to_mercator(shapely.points([[p.point.lon, p.point.lat] for p in listed]))
+        # a département- or région-wide project is not drawn as a point: any point would say the aid is there
+        local = [p for p in listed if p.scope == "local"]
+        points = to_mercator(shapely.points([[p.point.lon, p.point.lat] for p in local]))
         self.layers["projects"] = LayerData(
             LAYERS["projects"],
             np.asarray(points, dtype=object),
@@ -208,7 +216,7 @@ class LayerSet:
                     "reach": p.reach,
                     "communes": len(p.communes),
                 }
-                for p in listed
+                for p in local
             ],
         )
         areas = to_mercator(np.array([projects.areas[p.id] for p in listed], dtype=object))
@@ -221,6 +229,8 @@ class LayerSet:
                     "name": p.name,
                     "organisation": p.organisation,
                     "main_type": p.action_types[0] if p.action_types else "",
+                    "scope": p.scope,
+                    "reach": p.reach,
                 }
                 for p in listed
             ],

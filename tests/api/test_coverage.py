@@ -120,3 +120,31 @@ def test_reach_and_distance_rule_reach_every_route(client: TestClient) -> None:
     assert "appui aux acteurs compris" in page.text
     wrong = client.get("/carte", params={"reach": "tout"})
     assert wrong.status_code == 422 and "reach : valeur inconnue" in wrong.text
+
+
+def test_one_commune_with_the_projects_reaching_it(client: TestClient) -> None:
+    body = client.get("/api/v1/coverage/communes/80155").json()  # Bussus-lès-Yaucourt
+    assert body["name"] == "Bussus-lès-Yaucourt" and body["epci_name"] == "CC Ponthieu-Marquenterre"
+    assert body["reason"].startswith("commune rurale") and body["zone_blanche"] in (True, False)
+    assert {p["scope"] for p in body["projects"]} == {"region"} and not any(p["counted"] for p in body["projects"])
+    assert client.get("/api/v1/coverage/communes/99999").status_code == 404
+    assert client.get("/api/v1/coverage/communes/abc").status_code == 422
+
+
+def test_the_programme_figures_are_the_brochure_s(client: TestClient) -> None:
+    body = client.get("/api/v1/programme").json()
+    amounts = {year["year"]: year["amount_eur"] for year in body["years"]}
+    assert amounts == {2023: 1_997_734, 2024: 2_939_413, 2025: 3_943_677}  # the brochure's introduction
+    first = body["years"][0]
+    assert (first["projects_selected"], first["applications"], first["amount_requested_eur"]) == (17, 97, 22_000_000)
+    assert body["years"][1]["projects_approximate"] is True and body["projects_in_brochure"] == 28
+    assert "brochure" in body["source"]
+
+
+def test_territory_at_a_point_and_its_outline(client: TestClient) -> None:
+    assert client.get("/api/v1/territories/at", params={"lon": 2.3, "lat": 49.9}).json()["code"] == "80021"
+    outside = client.get("/api/v1/territories/at", params={"lon": -1.0, "lat": 47.0}).json()
+    assert outside == {"level": "commune", "code": None, "name": None}
+    outline = client.get("/api/v1/territories/epci/200035442/outline.geojson", params={"zoom": 9})
+    assert outline.status_code == 200 and outline.json()["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert client.get("/api/v1/territories/epci/999/outline.geojson").status_code == 422

@@ -123,6 +123,17 @@ def test_a_searched_commune_and_its_neighbours_are_named_on_the_map(
             if inside_x and box["y"] <= where["y"] <= box["y"] + box["height"]:
                 visible.add(label.inner_text())
         assert "Longueau" in visible
+        # as drawn by the browser, no two names overlap (a pixel of anti-aliasing aside)
+        rects = page.locator(".etiquette span").evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+        )
+        overlaps = [
+            (a, b)
+            for i, a in enumerate(rects)
+            for b in rects[i + 1 :]
+            if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+        ]
+        assert overlaps == []
         assert len(_touching(boundaries, LONGUEAU) & visible) >= 3  # Amiens, Camon, Boves...
         link = page.locator("#recherche-message a")
         assert link.get_attribute("href") == f"/territoires/commune/{LONGUEAU}"
