@@ -5,7 +5,7 @@ Usage: python bench/page.py [--url http://127.0.0.1:8000/carte] [--runs 5]
 Without --url it starts `geo-service serve` on a free loopback port. For each run (a fresh browser context, empty
 cache) it prints: bytes transferred before any tile (HTML, scripts, styles, fonts, API calls; gzip as the browser
 negotiates it), the same for the tiles of the first view, and the time from navigation to the first tile of
-polygons received and to the projects drawn. Goals: under 500 KB before tiles, first polygons under 2 s.
+polygons received and to the projects drawn. Goals: under 250 KB before tiles, first polygons under 1 s.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def main() -> None:
             server.wait()
     print(f"{url}, {args.runs} runs (fresh context each), median [min-max]")
     for key, label, goal in [
-        ("before_tiles_kb", "transferred before tiles, KB", "< 500"),
+        ("before_tiles_kb", "transferred before tiles, KB", "< 250"),
         ("tiles_kb", "tiles of the first view, KB", ""),
-        ("first_polygons_s", "first polygons (first tile received), s", "< 2"),
+        ("first_polygons_s", "first polygons (first tile received), s", "< 1"),
         ("projects_s", "projects drawn, s", ""),
     ]:
         values = [r[key] for r in runs]
