@@ -17,6 +17,7 @@ from geo_service.api import (
     health,
     labels,
     maps,
+    oembed,
     pages,
     programme,
     projects,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(programme.router)
     app.include_router(maps.router)
     app.include_router(pages.router)
+    app.include_router(oembed.router)
 
     mount_vendor(app, settings)
     if settings.benchmark_routes:

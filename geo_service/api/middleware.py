@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP concerns: one log line per request, CORS for read-only use, gzip for JSON and GeoJSON."""
+"""Cross-cutting HTTP concerns: one log line per request, HEAD everywhere, CORS for read-only use, gzip for JSON and
+GeoJSON."""
 
 from __future__ import annotations
 
@@ -45,6 +46,29 @@ class RequestLog:
                 logger.info(
                     "%s %s %d %.1f ms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
                 )
+
+
+class HeadAsGet:
+    """HEAD on every GET route (RFC 9110 §9.3.2): the GET's status and headers, Content-Length included, no body.
+
+    GDAL, link checkers and CMSs probe with HEAD; one middleware answers it everywhere rather than each route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 class BodySizeLimit:
@@ -130,4 +154,5 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
         allow_headers=["If-None-Match", "Authorization", "Content-Type"],
         expose_headers=["ETag"],
     )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(RequestLog)

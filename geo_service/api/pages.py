@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -11,7 +12,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from geo_service.api.deps import DataDep
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
-from geo_service.maps.pages import Page, map_page, parse_layers, parse_reach, parse_territory
+from geo_service.maps.pages import (
+    LEVEL_WORDS,
+    Page,
+    map_page,
+    parse_layers,
+    parse_legend,
+    parse_reach,
+    parse_territory,
+    parse_view,
+)
 from geo_service.programme import load_programme
 from geo_service.service import ServiceData
 from geo_service.settings import Settings
@@ -44,18 +54,20 @@ def _render(
     *,
     chrome: bool,
     layers: str | None,
-    legend: bool,
+    legend: str | None,
     territory: str | None,
     reach: str | None = None,
+    view: str | None = None,
 ) -> HTMLResponse:
-    """The map page, or a French error page naming the bad parameter."""
+    """The map page, or a small French error page naming the bad parameter (inside a partner's <iframe> too)."""
     settings: Settings = request.app.state.settings
     try:
+        parse_view(view)
         page: Page = map_page(
             data,
             chrome=chrome,
             layers=parse_layers(layers),
-            legend=legend,
+            legend=parse_legend(legend),
             territory=parse_territory(territory) if territory else None,
             basemap_url=settings.basemap_url,
             basemap_attribution=settings.basemap_attribution,
@@ -63,16 +75,20 @@ def _render(
             reach=parse_reach(reach),
             programme=load_programme(settings.programme_path),
         )
-        return HTMLResponse(TEMPLATES.get_template("carte.html").render(page=page), headers=security_headers(settings))
+        discovery = "/oembed?" + urlencode({"url": str(request.url), "format": "json"})
+        document = TEMPLATES.get_template("carte.html").render(page=page, oembed=discovery)
+        return HTMLResponse(document, headers=security_headers(settings))
     except GeoServiceError as exc:
         status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidInputError) else 503
-        body = TEMPLATES.get_template("erreur.html").render(status=status, message=str(exc))
+        body = TEMPLATES.get_template("erreur.html").render(status=status, message=str(exc), embed=not chrome)
         return HTMLResponse(body, status_code=status, headers=security_headers(settings))
 
 
 @router.get("/carte", response_class=HTMLResponse)
-def carte(request: Request, data: DataDep, layers: str | None = None, reach: str | None = None) -> HTMLResponse:
-    return _render(request, data, chrome=True, layers=layers, legend=True, territory=None, reach=reach)
+def carte(
+    request: Request, data: DataDep, layers: str | None = None, reach: str | None = None, vue: str | None = None
+) -> HTMLResponse:
+    return _render(request, data, chrome=True, layers=layers, legend=None, territory=None, reach=reach, view=vue)
 
 
 @router.get("/embed", response_class=HTMLResponse)
@@ -81,12 +97,22 @@ def embed(
     data: DataDep,
     territoire: Annotated[str | None, Query(description="niveau:code, ex. epci:200035442")] = None,
     layers: str | None = None,
-    legend: Annotated[int, Query(ge=0, le=1)] = 1,
+    legend: str | None = None,
     reach: str | None = None,
+    vue: str | None = None,
 ) -> HTMLResponse:
-    return _render(request, data, chrome=False, layers=layers, legend=bool(legend), territory=territoire, reach=reach)
+    return _render(
+        request, data, chrome=False, layers=layers, legend=legend, territory=territoire, reach=reach, view=vue
+    )
 
 
 @router.get("/territoires/{level}/{code}", response_class=HTMLResponse)
-def territoire(request: Request, data: DataDep, level: str, code: str, reach: str | None = None) -> HTMLResponse:
-    return _render(request, data, chrome=True, layers=None, legend=True, territory=f"{level}:{code}", reach=reach)
+def territoire(
+    request: Request, data: DataDep, level: str, code: str, reach: str | None = None, layers: str | None = None
+) -> HTMLResponse:
+    if level not in LEVEL_WORDS:
+        settings: Settings = request.app.state.settings
+        message = f"niveau de territoire inconnu : « {level} » (niveaux : {', '.join(LEVEL_WORDS)})"
+        body = TEMPLATES.get_template("erreur.html").render(status=404, message=message, embed=False)
+        return HTMLResponse(body, status_code=404, headers=security_headers(settings))
+    return _render(request, data, chrome=True, layers=layers, legend=None, territory=f"{level}:{code}", reach=reach)

@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo_service.coverage import CoverageParams
-from geo_service.errors import InvalidInputError
+from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number, fr_percent
+from geo_service.labels import MAX_ZOOM, MIN_ZOOM
 from geo_service.maps.interactive import ALL_LAYERS, DEFAULT_LAYERS, OVERLAYS, MapParts, build_map
 from geo_service.programme import Programme
 from geo_service.projects.derive import ACTION_TYPES, AXES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
-from geo_service.territories import CHILD_LEVEL, LEVELS, Territory, check_code
+from geo_service.territories import CHILD_LEVEL, CODE_EXAMPLES, CODE_PATTERNS, LEVELS, Boundaries, Territory
 from geo_service.tiles.raster import COVERAGE_CLASSES
 from geo_service.tiles.service import ATTRIBUTION, TileService
 
@@ -58,6 +59,7 @@ class Page:
     children: dict[str, Any] | None = None
     downloads: list[Link] = field(default_factory=list)
     status: str = ""  # a commune page: its coverage in words
+    layer_choices: list[tuple[str, str, bool]] = field(default_factory=list)  # the embed builder's checkboxes
 
     @property
     def config_json(self) -> str:
@@ -71,15 +73,63 @@ def script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# How pages name each level's codes and units in their French error messages.
+LEVEL_WORDS = {
+    "commune": ("de commune (code INSEE à 5 caractères)", "aucune commune"),
+    "epci": ("d'intercommunalité (SIREN à 9 chiffres)", "aucune intercommunalité"),
+    "arrondissement": ("d'arrondissement (3 caractères)", "aucun arrondissement"),
+    "departement": ("de département (2 ou 3 caractères)", "aucun département"),
+    "region": ("de région (2 chiffres)", "aucune région"),
+}
+
+
 def parse_territory(text: str) -> tuple[str, str]:
-    """'epci:200035442' -> ('epci', '200035442'), or an error naming the parameter."""
+    """'epci:200035442' -> ('epci', '200035442'), or an error in French naming the parameter (pages show it)."""
     level, _, code = text.partition(":")
     if level not in LEVELS or not code:
         raise InvalidInputError(
             f"territoire={text!r} : attendu niveau:code, par exemple epci:200035442 (niveaux : {', '.join(LEVELS)})"
         )
-    check_code(level, code)
+    if not CODE_PATTERNS[level].fullmatch(code):
+        raise InvalidInputError(
+            f"territoire={text!r} : « {code} » n'est pas un code {LEVEL_WORDS[level][0]} "
+            f"(exemple : {level}:{CODE_EXAMPLES[level]})"
+        )
     return level, code
+
+
+def require_territory(boundaries: Boundaries, level: str, code: str) -> None:
+    if code not in boundaries.level(level).index:
+        raise NotFoundError(
+            f"territoire={level}:{code} : {LEVEL_WORDS[level][1]} n'a ce code dans les données de la carte "
+            f"({boundaries.level('region')['name'].iloc[0]})"
+        )
+
+
+def parse_legend(text: str | None) -> bool:
+    if text is None or text.lower() in {"1", "oui", "true"}:
+        return True
+    if text.lower() in {"0", "non", "false"}:
+        return False
+    raise InvalidInputError(f"legend={text!r} : attendu 1 (afficher la légende) ou 0 (la masquer)")
+
+
+def parse_view(text: str | None) -> tuple[float, float, int] | None:
+    """``vue=lat,lon,zoom``: checked here, applied by the page's script."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lat, lon, zoom = float(parts[0]), float(parts[1]), int(parts[2])
+        valid = len(parts) == 3 and -90 <= lat <= 90 and -180 <= lon <= 180 and MIN_ZOOM <= zoom <= MAX_ZOOM
+    except (ValueError, IndexError):
+        valid = False
+    if not valid:
+        raise InvalidInputError(
+            f"vue={text!r} : attendu latitude,longitude,zoom (zoom de {MIN_ZOOM} à {MAX_ZOOM}), par exemple "
+            "vue=49.9,2.3,10"
+        )
+    return lat, lon, zoom
 
 
 REACH_LABELS = {"direct": "accès direct", "support": "appui aux acteurs"}
@@ -321,6 +371,7 @@ def map_page(
     boundaries = data.boundaries
     region = boundaries.level("region").iloc[0]
     if territory is not None:
+        require_territory(boundaries, *territory)
         info = boundaries.get(*territory)
         bounds = info.bbox or tuple(boundaries.level("region").total_bounds)
         listed = projects_reaching(data, *territory)
@@ -387,7 +438,13 @@ def map_page(
             "axes": {str(a): label for a, (label, _) in AXES.items()},
             "reach": reach,
             "levels": LEVEL_LABELS,
+            "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+            "territoryName": info.name if info is not None else None,
         },
+        layer_choices=[
+            (key, "Projets (actions locales)" if key == "projects" else OVERLAYS[key][0], key in layers)
+            for key in ALL_LAYERS
+        ],
         attribution=ATTRIBUTION,
         data_date=(
             f"Découpage administratif au 1er janvier {cog_year} (COG {cog_year}) ; "

@@ -210,13 +210,15 @@
   }
 
   // -- projects -------------------------------------------------------------------------------------------------
+  const FILTERS = ["axe", "type", "departement"];
   function filterValues() {
     const form = document.getElementById("filtres");
     const values = {};
-    if (form) {
-      for (const name of ["axe", "type", "departement"]) {
-        if (form.elements[name].value) values[name] = form.elements[name].value;
-      }
+    const query = new URLSearchParams(location.search);
+    for (const name of FILTERS) {
+      // the page's form, or in an embed (no form) the filters its code carries
+      const value = form ? form.elements[name].value : query.get(name);
+      if (value) values[name] = value;
     }
     return values;
   }
@@ -445,18 +447,102 @@
     history.replaceState(null, "", url);
   }
 
+  // -- the embed builder: territory, layers, legend, filters, view, height; live preview and code --------------------
+  const builder = document.getElementById("constructeur");
+  const builderSuggested = new Map();
+  let previewTimer = null;
+  function embedUrl() {
+    const params = new URLSearchParams();
+    const place = document.getElementById("integrer-territoire");
+    const territory = builder ? place.dataset.territoire : config.territory;
+    if (territory) params.set("territoire", territory);
+    const layersChosen = builder
+      ? Array.from(builder.querySelectorAll("input[name=couche]:checked")).map((box) => box.value)
+      : activeLayers();
+    params.set("layers", layersChosen.join(","));
+    if (builder && !document.getElementById("integrer-legende").checked) params.set("legend", "0");
+    if (config.reach !== "direct") params.set("reach", config.reach);
+    if (!builder || document.getElementById("integrer-filtres").checked) {
+      for (const [name, value] of Object.entries(filterValues())) params.set(name, value);
+    }
+    if (builder && document.getElementById("integrer-vue").checked) {
+      const centre = map.getCenter();
+      params.set("vue", centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + map.getZoom());
+    }
+    return "/embed?" + params.toString();
+  }
   function updateSnippet() {
     const box = document.getElementById("code-iframe");
     if (!box) return;
-    const centre = map.getCenter();
-    const params = new URLSearchParams();
-    if (config.territory) params.set("territoire", config.territory);
-    params.set("layers", activeLayers().join(","));
-    if (config.reach !== "direct") params.set("reach", config.reach);
-    for (const [name, value] of Object.entries(filterValues())) params.set(name, value);
-    params.set("vue", centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + map.getZoom());
-    box.value = '<iframe src="' + location.origin + "/embed?" + params.toString() +
-      '" width="100%" height="500" style="border:0" loading="lazy" title="Carte des projets Mieux manger pour tous"></iframe>';
+    const url = embedUrl();
+    const place = document.getElementById("integrer-territoire");
+    const name = (builder && place.dataset.territoire ? place.value : config.territoryName) || "Hauts-de-France";
+    const height = builder ? document.getElementById("integrer-hauteur").value : "500";
+    const title = "Carte de l'aide alimentaire Mieux manger pour tous : " + name;
+    box.value = '<iframe src="' + escape(location.origin + url) + '" width="100%" height="' + height +
+      '" style="border:0" loading="lazy" title="' + escape(title) + '"></iframe>';
+    const direct = document.getElementById("lien-direct");
+    if (direct) direct.href = url;
+    const preview = document.getElementById("apercu");
+    if (preview) {
+      preview.style.height = height + "px";
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(() => { if (preview.getAttribute("src") !== url) preview.setAttribute("src", url); }, 400);
+    }
+  }
+  if (builder) {
+    const place = document.getElementById("integrer-territoire");
+    place.addEventListener("input", () => {
+      const text = place.value.trim();
+      const picked = builderSuggested.get(text);
+      if (picked) { place.dataset.territoire = picked.level + ":" + picked.code; updateSnippet(); return; }
+      if (!text) { place.dataset.territoire = ""; updateSnippet(); return; }
+      if (text.length < 2) return;
+      fetch("/api/v1/geocode/suggest?limit=8&q=" + encodeURIComponent(text)).then((r) => r.ok ? r.json() : []).then((items) => {
+        const options = document.getElementById("suggestions-integrer");
+        options.replaceChildren();
+        for (const item of items) {
+          builderSuggested.set(item.label, item);
+          const option = document.createElement("option");
+          option.value = item.label;
+          options.appendChild(option);
+        }
+      });
+    });
+    builder.addEventListener("change", updateSnippet);
+    builder.addEventListener("submit", (event) => event.preventDefault());
+    document.getElementById("copier-code")?.addEventListener("click", async () => {
+      const box = document.getElementById("code-iframe");
+      const message = document.getElementById("copie-message");
+      try {
+        await navigator.clipboard.writeText(box.value);
+        message.textContent = "Code copié.";
+      } catch (error) {
+        box.select();
+        message.textContent = "Sélectionnez le code et copiez-le (Ctrl+C).";
+      }
+    });
+  }
+
+  // -- fitting: the territory in the space the controls leave free ------------------------------------------------
+  let userMoved = false;
+  let fitting = false;
+  map.on("movestart", () => { if (!fitting) userMoved = true; });
+  function fitTerritory() {
+    const container = map.getContainer();
+    const width = (selector) => container.querySelector(selector)?.offsetWidth || 0;
+    const height = (selector) => container.querySelector(selector)?.offsetHeight || 0;
+    const left = width(".leaflet-top.leaflet-left") + 8;
+    let right = folded ? width(".leaflet-top.leaflet-right") + 8 : 8;
+    let bottom = Math.max(height(".leaflet-bottom.leaflet-left"), height(".leaflet-bottom.leaflet-right")) + 8;
+    if (config.embed && legend) {
+      const box = legend.getBoundingClientRect();
+      if (legend.open && box.width < map.getSize().x / 2) right = Math.max(right, box.width + 16);
+      else bottom = Math.max(bottom, box.height + 16);
+    }
+    fitting = true;
+    map.fitBounds(config.bounds, {paddingTopLeft: [left, 8], paddingBottomRight: [right, bottom], animate: false});
+    fitting = false;
   }
 
   // -- start ----------------------------------------------------------------------------------------------------
@@ -471,10 +557,11 @@
     return view.length === 3 && view.every(Number.isFinite) ? [[view[0], view[1]], view[2]] : null;
   }
   const wanted = urlView();
-  if (wanted) {
-    const apply = () => map.setView(wanted[0], wanted[1], {animate: false});
-    if (map._animatingZoom) map.once("zoomend", apply); else apply();
-  }
+  const applyView = () => {
+    if (wanted) { map.setView(wanted[0], wanted[1], {animate: false}); userMoved = true; } else fitTerritory();
+  };
+  // eslint-disable-next-line no-underscore-dangle -- Leaflet has no public flag for a zoom animation under way
+  if (map._animatingZoom) map.once("zoomend", applyView); else applyView();
   // The overlays wait for the final view (see interactive.py), then come in the order of the layer control.
   for (const [key, name] of Object.entries(config.overlays)) {
     if (config.layers.includes(key)) window[name].addTo(map);
@@ -487,7 +574,11 @@
   form?.addEventListener("reset", () => setTimeout(() => { loadProjects(); saveState(); updateSnippet(); }, 0));
   map.on("moveend", () => { loadLabels(); saveState(); updateSnippet(); });
   map.on("overlayadd overlayremove", () => { loadLabels(); saveState(); updateSnippet(); });
-  map.on("resize", () => { placeControls(); placeLegend(); });
+  map.on("resize", () => {
+    placeControls();
+    placeLegend();
+    if (!userMoved) fitTerritory(); // a frame resized by the partner's page: the territory fits again
+  });
   loadLabels();
   updateSnippet();
   loadProjects().then(() => { window.projectsLoaded = true; });
