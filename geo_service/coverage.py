@@ -98,7 +98,9 @@ class CoverageParams:
 class Coverage:
     """Coverage computations for one data version; results are cached per parameters."""
 
-    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue) -> None:
+    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue, previous: Coverage | None = None) -> None:
+        """``previous``: the coverage of the same boundaries before a project write, whose projected town halls
+        and outlines are reused (they depend on the boundaries only)."""
         communes = boundaries.level("commune")
         self.communes = communes
         self._geometry = communes.geometry
@@ -133,8 +135,11 @@ class Coverage:
                 self.support_local[rows] += 1
             for row in rows:
                 self.projects_of[row].append(project.id)
-        self._xy, self._groups = _projected_townhalls(communes)
-        self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
+        if previous is not None and previous.communes is communes:
+            self._xy, self._groups, self._outlines = previous._xy, previous._groups, previous._outlines
+        else:
+            self._xy, self._groups = _projected_townhalls(communes)
+            self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
         self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
         self._project_names = {p.id: p.name for p in projects.projects.values()}
         self._project_reach = {p.id: p.reach for p in projects.projects.values()}

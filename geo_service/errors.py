@@ -27,3 +27,7 @@ class AuthenticationError(GeoServiceError):
 
 class PermissionDeniedError(GeoServiceError):
     """Credentials that do not allow this (a wrong token, or writes disabled)."""
+
+
+class PreconditionFailedError(GeoServiceError):
+    """A conditional write (If-Match) found the resource at another version than the one the client read."""

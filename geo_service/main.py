@@ -28,9 +28,8 @@ from geo_service.api import (
 from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers, document_errors
 from geo_service.api.middleware import add_middleware
 from geo_service.api.static import mount_vendor
-from geo_service.service import load_service_data
 from geo_service.settings import Settings, get_settings
-from geo_service.tiles.service import TileService
+from geo_service.snapshot import Publisher
 
 logger = logging.getLogger("geo_service")
 
@@ -40,11 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        data = load_service_data(settings)
-        app.state.data = data
-        app.state.tiles = TileService(data, settings.tile_cache_mb * 2**20)
+        publisher = Publisher(settings)
+        data = publisher.start().data
+        app.state.publisher = publisher
         # only now: a commit heard from another worker rebuilds what is served, which must exist first
-        data.store.watch(on_change=lambda: writes.publish(app, only_if_changed_elsewhere=True))
+        data.store.watch(on_change=lambda: publisher.publish(only_if_changed_elsewhere=True))
         counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())
         logger.info(
             "geo-service %s ready (pid %d): data %s (région %s: %s; %d projects), store: %s",
@@ -57,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_description,
         )
         yield
-        app.state.data.store.close()
+        publisher.close()
 
     app = FastAPI(
         title="Mieux manger pour tous — carte de l'aide alimentaire",

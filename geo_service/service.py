@@ -1,5 +1,5 @@
-"""Everything the service serves, loaded at startup and swapped whole after a write: boundaries, geocoder,
-projects (from the store), coverage, and the data version.
+"""The data the service serves, loaded at startup and rebuilt after a write: boundaries, geocoder, projects (from
+the store), coverage, and the data version (``geo_service.snapshot`` swaps it in, with the tiles).
 
 Boundaries come from ``data/boundaries`` with the embedded store, from the database with PostGIS (loaded there
 from the files the first time the database is empty, or by ``geo-service load-boundaries``)."""
@@ -27,10 +27,16 @@ class ServiceData:
     store: ProjectStore | None = None
     revision: int = 0  # the store's revision the projects were read at (see ProjectStore.changed_since)
 
-    def with_records(self, records: list[ProjectRecord], revision: int) -> ServiceData:
-        """The same boundaries with these projects: what a write swaps in once the store has committed."""
-        projects = ProjectCatalogue.from_records(records, self.boundaries, self.geocoder)
-        return replace(self, projects=projects, coverage=Coverage(self.boundaries, projects), revision=revision)
+    def with_records(
+        self, records: list[ProjectRecord], revision: int, versions: dict[str, int] | None = None
+    ) -> ServiceData:
+        """The same boundaries with these projects: what a write swaps in once the store has committed. Only
+        the records whose content changed are re-derived; one that no longer builds is set aside."""
+        projects = ProjectCatalogue.from_records(
+            records, self.boundaries, self.geocoder, previous=self.projects, versions=versions, lenient=True
+        )
+        coverage = Coverage(self.boundaries, projects, previous=self.coverage)
+        return replace(self, projects=projects, coverage=coverage, revision=revision)
 
     @property
     def version(self) -> str:
@@ -46,7 +52,8 @@ def refreshed(data: ServiceData, settings: Settings) -> ServiceData:
     if store.boundaries_version() not in (None, data.boundaries.version):
         boundaries = store.boundaries(settings.boundaries_dir)
         data = replace(data, boundaries=boundaries, geocoder=load_geocoder(settings, boundaries))
-    return data.with_records(*store.snapshot())
+    state = store.state()
+    return data.with_records(state.records, state.revision, state.versions)
 
 
 def load_geocoder(settings: Settings, boundaries: Boundaries) -> Geocoder:
@@ -70,9 +77,11 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
             # built (geocoded) before seeding: a bad file leaves the store empty, to be seeded once it is fixed
             ProjectCatalogue.from_records(records, boundaries, geocoder)
             store.seed(records)
-        records, revision = store.snapshot()
-        projects = ProjectCatalogue.from_records(records, boundaries, geocoder)
+        state = store.state()
+        projects = ProjectCatalogue.from_records(
+            state.records, boundaries, geocoder, versions=state.versions, lenient=True
+        )
     except BaseException:
         store.close()
         raise
-    return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects), store, revision)
+    return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects), store, state.revision)

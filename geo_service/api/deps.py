@@ -1,4 +1,4 @@
-"""Shared dependencies: the data loaded at startup, as typed aliases for handlers."""
+"""Shared dependencies: the snapshot being served, read once per request, as typed aliases for handlers."""
 
 from typing import Annotated
 
@@ -7,11 +7,30 @@ from fastapi import Depends, Request
 from geo_service.geocoding import Geocoder
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import ServiceData
+from geo_service.snapshot import Publisher, Snapshot
 from geo_service.territories import Boundaries
+from geo_service.tiles.service import TileService
+
+
+def publisher_of(request: Request) -> Publisher:
+    return request.app.state.publisher
+
+
+def current_snapshot(request: Request) -> Snapshot:
+    """The snapshot this request answers from: taken once, on first use, and kept for the whole request, so that
+    a write published meanwhile never mixes two versions in one answer (an ETag of one, bytes of another)."""
+    snapshot = getattr(request.state, "snapshot", None)
+    if snapshot is None:
+        snapshot = request.state.snapshot = publisher_of(request).current
+    return snapshot
 
 
 def get_data(request: Request) -> ServiceData:
-    return request.app.state.data
+    return current_snapshot(request).data
+
+
+def get_tiles(request: Request) -> TileService:
+    return current_snapshot(request).tiles
 
 
 def get_boundaries(request: Request) -> Boundaries:
@@ -27,6 +46,8 @@ def get_projects(request: Request) -> ProjectCatalogue:
 
 
 DataDep = Annotated[ServiceData, Depends(get_data)]
+TilesDep = Annotated[TileService, Depends(get_tiles)]
 BoundariesDep = Annotated[Boundaries, Depends(get_boundaries)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]
 ProjectsDep = Annotated[ProjectCatalogue, Depends(get_projects)]
+PublisherDep = Annotated[Publisher, Depends(publisher_of)]

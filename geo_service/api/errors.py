@@ -14,6 +14,7 @@ from geo_service.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    PreconditionFailedError,
 )
 
 STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
@@ -23,6 +24,7 @@ STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
     AuthenticationError: 401,
     PermissionDeniedError: 403,
     DataError: 503,
+    PreconditionFailedError: 412,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from geo_service.api.deps import DataDep
+from geo_service.api.deps import DataDep, current_snapshot
 from geo_service.api.http import etag_matches
 from geo_service.maps.picture import territory_picture
 from geo_service.territories import check_code, check_level
@@ -25,7 +25,7 @@ async def territory_map(request: Request, data: DataDep, level: str, code: str) 
     etag = f'"{data.version}-map-{level}-{code}"'
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
-    body = await run_in_threadpool(territory_picture, data, request.app.state.tiles, level, code)
+    body = await run_in_threadpool(territory_picture, data, current_snapshot(request).tiles, level, code)
     return Response(
         body,
         media_type="image/png",

@@ -129,15 +129,13 @@ class StoreWatcher:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            application = scope["app"]
-            data = getattr(application.state, "data", None)
+            publisher = getattr(scope["app"].state, "publisher", None)
+            data = publisher.current.data if publisher is not None else None
             if data is not None and data.store is not None and time.monotonic() >= self._next_check:
                 self._next_check = time.monotonic() + data.store.watch_interval_s
                 if data.store.changed_since(data.revision):
-                    from geo_service.api.writes import publish
-
                     try:
-                        await run_in_threadpool(publish, application, only_if_changed_elsewhere=True)
+                        await run_in_threadpool(publisher.publish, only_if_changed_elsewhere=True)
                     except DataError as exc:  # the database is out of reach: answer with what is loaded
                         logger.warning("could not rebuild after another process's write: %s", exc)
         await self.app(scope, receive, send)

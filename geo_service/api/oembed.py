@@ -7,10 +7,10 @@ oEmbed document whose HTML is the same ``<iframe>`` the embed builder gives.
 from __future__ import annotations
 
 import html
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from geo_service.api.deps import BoundariesDep
@@ -38,7 +38,6 @@ class OEmbed(BaseModel):
     "/oembed",
     response_model=OEmbed,
     summary="oEmbed for a link to one of this service's maps",
-    responses={501: {"description": "a format other than json"}},
 )
 def oembed(
     request: Request,
@@ -46,12 +45,11 @@ def oembed(
     url: Annotated[str, Query(max_length=2000, description="a link to /embed, /territoires/... or /carte")],
     maxwidth: Annotated[int | None, Query(ge=200, le=4000)] = None,
     maxheight: Annotated[int | None, Query(ge=200, le=4000)] = None,
-    format: Annotated[str, Query(description="only 'json'")] = "json",
+    format: Annotated[Literal["json"], Query(description="only 'json' (XML is not served: 422)")] = "json",
 ) -> OEmbed:
-    """404 for a link that is not one of this service's maps (another host, another page, an unknown territory);
-    501 for a format other than JSON, as the oEmbed specification asks."""
-    if format != "json":
-        raise HTTPException(status_code=501, detail=f"format={format!r}: only 'json' is served")
+    """404 for a link that is not one of this service's maps (another host, another page, an unknown territory).
+    Another format than JSON is a 422 naming it (the oEmbed specification suggests 501; a 4xx keeps server errors
+    for what really fails on the server)."""
     base = urlsplit(str(request.base_url))
     link = urlsplit(url)
     if link.scheme not in ("http", "https") or link.netloc != base.netloc:

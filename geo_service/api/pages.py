@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from geo_service.api.deps import DataDep
+from geo_service.api.deps import DataDep, current_snapshot
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
 from geo_service.maps.pages import (
     LEVEL_WORDS,
@@ -71,7 +71,7 @@ def _render(
             territory=parse_territory(territory) if territory else None,
             basemap_url=settings.basemap_url,
             basemap_attribution=settings.basemap_attribution,
-            tiles=request.app.state.tiles,
+            tiles=current_snapshot(request).tiles,
             reach=parse_reach(reach),
             programme=load_programme(settings.programme_path),
         )

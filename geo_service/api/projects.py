@@ -2,14 +2,16 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo_service.api.deps import ProjectsDep
+from geo_service.api.deps import DataDep, ProjectsDep
+from geo_service.api.http import json_response
 from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project, ProjectRecord
+from geo_service.service import ServiceData
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
 
@@ -22,6 +24,11 @@ def project_feature(project: Project, area: BaseGeometry | None = None) -> dict[
         mapping(area) if area is not None else {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
     )
     return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump()}
+
+
+def project_etag(data: ServiceData, project_id: str) -> str:
+    """The project's version in the store, then the served data's: If-Match reads the first part."""
+    return f'"{data.projects.versions.get(project_id, 0)}-{data.version}"'
 
 
 def _feature(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) -> dict[str, Any]:
@@ -46,13 +53,24 @@ def list_projects(
     return {"type": "FeatureCollection", "features": features}
 
 
-@router.get("/projects/{project_id}", summary="One project as a GeoJSON Feature with all its fields")
+@router.get(
+    "/projects/{project_id}",
+    summary="One project as a GeoJSON Feature with all its fields",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+)
 def get_project(
-    catalogue: ProjectsDep,
+    request: Request,
+    data: DataDep,
     project_id: Annotated[str, Path(examples=["nutri-cheques"])],
     geometry: Geometry = "point",
-) -> dict[str, Any]:
-    return _feature(catalogue, catalogue.get(project_id), geometry)
+) -> Response:
+    """The ETag starts with the project's version: send it back in `If-Match` to write only over what you read."""
+    feature = _feature(data.projects, data.projects.get(project_id), geometry)
+    etag = project_etag(data, project_id)
+    return json_response(
+        request, feature, etag if geometry == "point" else etag[:-1] + '-area"', "application/geo+json"
+    )
 
 
 @router.get("/schemas/project-record.json", summary="JSON Schema of a project record (data/projects/*.yaml)")

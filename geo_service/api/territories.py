@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from geo_service.api.deps import BoundariesDep
+from geo_service.api.deps import BoundariesDep, current_snapshot
 from geo_service.api.http import json_response
 from geo_service.territories import LEVELS, check_code, check_level
 
@@ -94,5 +94,5 @@ def territory_outline(
 ) -> Response:
     """To draw a territory found by a search or opened on a map: the same simplification as the tiles."""
     boundaries.get(check_level(level), check_code(level, code))
-    feature = request.app.state.tiles.outline(level, code, zoom)
+    feature = current_snapshot(request).tiles.outline(level, code, zoom)
     return json_response(request, feature, f'"{boundaries.version}-{level}-{code}-{zoom}"', "application/geo+json")

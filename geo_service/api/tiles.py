@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Annotated, Any, Literal
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geo_service.api.coverage import ParamsDep, coverage_params
-from geo_service.api.http import etag_matches
+from geo_service.api.deps import current_snapshot
+from geo_service.api.http import etag_matches, json_response
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.tiles.grid import Tile
@@ -21,10 +23,11 @@ router = APIRouter(tags=["tiles"])
 TILE_NAME = re.compile(r"(\d+)(@2x)?\.(mvt|pbf|png)")
 MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
 COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to")
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _service(request: Request) -> TileService:
-    return request.app.state.tiles
+    return current_snapshot(request).tiles
 
 
 def _params(request: Request, layer: str) -> CoverageParams | None:
@@ -68,7 +71,10 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     key = TileRequest(layer, Tile(z, x, int(y)), fmt, 2 if retina else 1, _params(request, layer))
     service = _service(request)
     encoded = service.cached(key) or await run_in_threadpool(service.render, key)
-    headers = {"ETag": encoded.etag, "Cache-Control": request.app.state.settings.cache_control}
+    # ?v= naming the layer's current version: that URL will never serve other bytes, so caches may keep it
+    versioned = request.query_params.get("v") == service.layer_version(layer, key.params)
+    cache_control = IMMUTABLE if versioned else request.app.state.settings.cache_control
+    headers = {"ETag": encoded.etag, "Cache-Control": cache_control}
     if etag_matches(request.headers.get("if-none-match"), encoded.etag):
         return Response(status_code=304, headers=headers)
     if not encoded.body:
@@ -80,10 +86,22 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     return Response(encoded.body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
-@router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer (format=png for raster tiles)")
-def tilejson(request: Request, layer: str, format: Literal["mvt", "png"] = "mvt") -> dict[str, Any]:
+@router.get(
+    "/tiles/{layer}.json",
+    summary="TileJSON 3.0 of a layer (format=png for raster tiles)",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+)
+def tilejson(request: Request, layer: str, format: Literal["mvt", "png"] = "mvt") -> Response:
+    """Tile URLs carry the layer's version (`?v=`): such tiles are served `immutable` for a year. The TileJSON
+    itself follows the configured Cache-Control (revalidate), so a client learns of a new version at once."""
+    check_layer(layer)
     query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in COVERAGE_KEYS)
-    return _service(request).tilejson(layer, str(request.base_url), format, query)
+    params = _params(request, layer)
+    service = _service(request)
+    document = service.tilejson(layer, str(request.base_url), format, query, params)
+    etag = f'"{service.layer_version(layer, params)}-{format}-{hashlib.sha1(query.encode()).hexdigest()[:8]}"'
+    return json_response(request, document, etag)
 
 
 @router.get("/api/v1/layers", summary="The map layers, with their TileJSON URLs")

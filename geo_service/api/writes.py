@@ -1,21 +1,24 @@
 """Editing projects: create, replace, patch, delete (soft) and restore, with named bearer tokens and history.
 
-A write is validated and geocoded first, committed to the store, then the whole served data (projects, coverage,
-tiles) is rebuilt and swapped in: the data version, and so every ETag, changes at once.
+A write is validated and geocoded, committed to the store, then the publisher re-derives what changed and swaps
+the new snapshot in before the answer: a client that was told "done" reads the new data. A PATCH merges its
+fields into the stored record inside the store's write transaction, so two edits of the same project never lose
+each other. Project resources carry their version as ETag; ``If-Match`` on PUT, PATCH and DELETE refuses a stale
+version with 412 (optimistic locking for editors that show a form).
 """
 
 from __future__ import annotations
 
 import hmac
-import threading
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from geo_service.api.deps import DataDep
-from geo_service.api.projects import project_feature
+from geo_service.api.deps import DataDep, PublisherDep
+from geo_service.api.projects import project_etag, project_feature
 from geo_service.errors import (
     AuthenticationError,
     DataError,
@@ -24,13 +27,14 @@ from geo_service.errors import (
 )
 from geo_service.projects.catalogue import build_project
 from geo_service.projects.models import ProjectRecord, describe_validation_error
-from geo_service.service import ServiceData, refreshed
+from geo_service.service import ServiceData
 from geo_service.settings import Settings
+from geo_service.snapshot import Publisher
 from geo_service.store import ProjectStore
-from geo_service.tiles.service import TileService
+from geo_service.store.base import Expected
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects (write)"])
-_publish_lock = threading.Lock()
+_TAG = re.compile(r'\s*(W/)?"(\d+)(?:-[^"]*)?"\s*')
 
 
 def writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
@@ -67,17 +71,22 @@ def _checked(data: ServiceData, record: ProjectRecord) -> dict[str, Any]:
     return project_feature(project)
 
 
-def publish(app: FastAPI, *, only_if_changed_elsewhere: bool = False) -> ServiceData:
-    """Rebuild what is served from the store's committed state and swap it in (one rebuild at a time). With
-    ``only_if_changed_elsewhere``, requests that queued behind a rebuild find it done and do not repeat it."""
-    with _publish_lock:
-        current: ServiceData = app.state.data
-        if only_if_changed_elsewhere and not _store(current).changed_since(current.revision):
-            return current
-        fresh = refreshed(current, app.state.settings)
-        tiles = TileService(fresh, app.state.settings.tile_cache_mb * 2**20, previous=app.state.tiles)
-        app.state.data, app.state.tiles = fresh, tiles
-        return fresh
+def if_match(request: Request) -> Expected:
+    """``If-Match``: ``*``, or the versions named by the entity tags listed (weak tags never match, RFC 9110)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    if header.strip() == "*":
+        return "*"
+    versions = []
+    for tag in header.split(","):
+        found = _TAG.fullmatch(tag)
+        if found and not found.group(1):
+            versions.append(int(found.group(2)))
+    return versions
+
+
+IfMatchDep = Annotated[Expected, Depends(if_match)]
 
 
 def _record(raw: dict[str, Any]) -> ProjectRecord:
@@ -87,55 +96,100 @@ def _record(raw: dict[str, Any]) -> ProjectRecord:
         raise InvalidInputError(describe_validation_error(exc)) from None
 
 
-async def _write(request: Request, action, *args) -> ServiceData:
-    await run_in_threadpool(action, *args)
-    return await run_in_threadpool(publish, request.app)
+async def _publish(publisher: Publisher, response: Response, project_id: str) -> ServiceData:
+    """Swap in the new snapshot before answering, and tell the client the project's new version."""
+    data = (await run_in_threadpool(publisher.publish)).data
+    if project_id in data.projects.versions:
+        response.headers["ETag"] = project_etag(data, project_id)
+    return data
 
 
 @router.post("", status_code=201, summary="Add a project (geocoded; 422 if its place resolves to nothing)")
 async def create(
-    request: Request, response: Response, data: DataDep, who: WriterDep, record: Annotated[ProjectRecord, Body()]
+    publisher: PublisherDep,
+    response: Response,
+    data: DataDep,
+    who: WriterDep,
+    record: Annotated[ProjectRecord, Body()],
 ) -> dict[str, Any]:
-    feature = _checked(data, record)
-    await _write(request, _store(data).create, record, who)
+    feature = await run_in_threadpool(_checked, data, record)
+    await run_in_threadpool(_store(data).create, record, who)
+    await _publish(publisher, response, record.id)
     response.headers["Location"] = f"/api/v1/projects/{record.id}"
     return feature
 
 
-@router.put("/{project_id}", summary="Replace a project")
+@router.put(
+    "/{project_id}",
+    summary="Replace a project",
+    responses={412: {"description": "If-Match names another version"}},
+)
 async def replace(
-    request: Request, data: DataDep, who: WriterDep, project_id: str, record: Annotated[ProjectRecord, Body()]
+    publisher: PublisherDep,
+    response: Response,
+    data: DataDep,
+    who: WriterDep,
+    expected: IfMatchDep,
+    project_id: str,
+    record: Annotated[ProjectRecord, Body()],
 ) -> dict[str, Any]:
     if record.id != project_id:
         raise InvalidInputError(f"id {record.id!r} in the body differs from {project_id!r} in the path")
-    _store(data).current(project_id)
-    feature = _checked(data, record)
-    await _write(request, _store(data).replace, project_id, record, who)
+    feature = await run_in_threadpool(_checked, data, record)
+    await run_in_threadpool(_store(data).replace, project_id, record, who, expected)
+    await _publish(publisher, response, project_id)
     return feature
 
 
-@router.patch("/{project_id}", summary="Change some fields of a project")
+@router.patch(
+    "/{project_id}",
+    summary="Change some fields of a project",
+    responses={412: {"description": "If-Match names another version"}},
+)
 async def patch(
-    request: Request, data: DataDep, who: WriterDep, project_id: str, changes: Annotated[dict[str, Any], Body()]
+    publisher: PublisherDep,
+    response: Response,
+    data: DataDep,
+    who: WriterDep,
+    expected: IfMatchDep,
+    project_id: str,
+    changes: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
+    """The fields given replace the stored ones; the merge happens inside the store's write transaction, on the
+    record as it is then, so a concurrent PATCH of other fields is never lost."""
     if changes.get("id", project_id) != project_id:
         raise InvalidInputError("a project's id cannot change")
-    current = _store(data).current(project_id).model_dump(mode="json")
-    record = _record(current | changes)
-    feature = _checked(data, record)
-    await _write(request, _store(data).replace, project_id, record, who)
-    return feature
+    answer: dict[str, Any] = {}
+
+    def merged(current: ProjectRecord) -> ProjectRecord:
+        record = _record(current.model_dump(mode="json") | changes)
+        answer.update(_checked(data, record))  # refuses (and writes nothing) if it no longer builds
+        return record
+
+    await run_in_threadpool(_store(data).update, project_id, merged, who, expected)
+    await _publish(publisher, response, project_id)
+    return answer
 
 
-@router.delete("/{project_id}", summary="Delete a project (soft: restore brings it back)")
-async def delete(request: Request, data: DataDep, who: WriterDep, project_id: str) -> dict[str, str]:
-    await _write(request, _store(data).delete, project_id, who)
+@router.delete(
+    "/{project_id}",
+    summary="Delete a project (soft: restore brings it back)",
+    responses={412: {"description": "If-Match names another version"}},
+)
+async def delete(
+    publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, expected: IfMatchDep, project_id: str
+) -> dict[str, str]:
+    await run_in_threadpool(_store(data).delete, project_id, who, expected)
+    await _publish(publisher, response, project_id)
     return {"id": project_id, "status": "deleted", "restore": f"/api/v1/projects/{project_id}/restore"}
 
 
 @router.post("/{project_id}/restore", summary="Undo a delete")
-async def restore(request: Request, data: DataDep, who: WriterDep, project_id: str) -> dict[str, Any]:
-    fresh = await _write(request, _store(data).restore, project_id, who)
+async def restore(
+    publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, project_id: str
+) -> dict[str, Any]:
+    await run_in_threadpool(_store(data).restore, project_id, who)
+    fresh = await _publish(publisher, response, project_id)
     return project_feature(fresh.projects.get(project_id))
 
 

@@ -76,9 +76,11 @@ def build_map(
     outline: dict | None = None,
     outline_name: str = "",
     coverage_query: str = "",
+    versions: dict[str, str] | None = None,
 ) -> MapParts:
     """The Folium map fitted to ``bounds`` (west, south, east, north) with the overlays in ``layers`` shown;
-    ``coverage_query`` (e.g. ``reach=all``) is added to the coverage layers' tile URLs."""
+    ``coverage_query`` (e.g. ``reach=all``) is added to the coverage layers' tile URLs, and each layer's version
+    from ``versions`` (``?v=``), which makes its tiles cacheable for good: a second visit asks for none."""
     west, south, east, north = bounds
     fmap = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
@@ -104,7 +106,10 @@ def build_map(
     overlay_names = {}
     for key, (title, layer) in OVERLAYS.items():
         # Leaflet shows each attribution once, whichever layers carry it
-        query = f"?{coverage_query}" if coverage_query and layer in COVERAGE_OVERLAYS else ""
+        parts = [coverage_query] if coverage_query and layer in COVERAGE_OVERLAYS else []
+        if versions and layer in versions:
+            parts.append(f"v={versions[layer]}")
+        query = "?" + "&".join(parts) if parts else ""
         tiles = folium.TileLayer(
             tiles=f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.png{query}",
             attr=ATTRIBUTION,

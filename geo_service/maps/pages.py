@@ -14,7 +14,14 @@ from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number, fr_percent
 from geo_service.labels import MAX_ZOOM, MIN_ZOOM
-from geo_service.maps.interactive import ALL_LAYERS, DEFAULT_LAYERS, OVERLAYS, MapParts, build_map
+from geo_service.maps.interactive import (
+    ALL_LAYERS,
+    COVERAGE_OVERLAYS,
+    DEFAULT_LAYERS,
+    OVERLAYS,
+    MapParts,
+    build_map,
+)
 from geo_service.programme import Programme
 from geo_service.projects.derive import ACTION_TYPES, AXES
 from geo_service.projects.models import Project
@@ -396,6 +403,12 @@ def map_page(
         outline,
         f"Limite : {info.name}" if info is not None else "",
         coverage_query="" if reach == CoverageParams.reach else f"reach={reach}",
+        versions=None
+        if tiles is None
+        else {
+            layer: tiles.layer_version(layer, params if layer in COVERAGE_OVERLAYS else None)
+            for _, layer in OVERLAYS.values()
+        },
     )
     status = ""
     if info is not None and info.level == "commune":

@@ -1,7 +1,10 @@
 """Load the curated project records, derive what the map needs, and answer queries over them.
 
-Loading is all-or-nothing: a record that does not validate, names an unknown territory, or resolves to no commune
-stops the load with a message naming the file and the problem, so a broken file never serves half a catalogue.
+Loading the files is all-or-nothing: a record that does not validate, names an unknown territory, or resolves to
+no commune stops the load with a message naming the file and the problem, so a broken file never seeds half a
+catalogue. Rebuilding from the store after a write is lenient: a record that no longer builds (a manual
+territory gone after ``load-boundaries``...) is set aside with its error (``broken``), never blocking the others.
+A rebuild re-derives only the records whose content changed: the others are taken from the previous catalogue.
 """
 
 from __future__ import annotations
@@ -149,11 +152,22 @@ class ProjectCatalogue:
     """Every project, its intervention area, and indexes for the API's filters."""
 
     def __init__(
-        self, projects: list[Project], areas: dict[str, BaseGeometry], boundaries: Boundaries, version: str
+        self,
+        projects: list[Project],
+        areas: dict[str, BaseGeometry],
+        boundaries: Boundaries,
+        version: str,
+        *,
+        digests: dict[str, str] | None = None,
+        versions: dict[str, int] | None = None,
+        broken: dict[str, str] | None = None,
     ) -> None:
         self.projects = {p.id: p for p in projects}
         self.areas = areas
         self.version = version
+        self.digests = digests or {}  # project id -> hash of its record's content
+        self.versions = versions or {}  # project id -> its version in the store (the resource's ETag)
+        self.broken = broken or {}  # project id -> why its record no longer builds (set aside, not served)
         self._boundaries = boundaries
         communes = boundaries.level("commune")
         self._parents = {
@@ -174,16 +188,44 @@ class ProjectCatalogue:
         return cls.from_records([record for _, record in read_records(folder)], boundaries, geocoder)
 
     @classmethod
-    def from_records(cls, records: list[ProjectRecord], boundaries: Boundaries, geocoder: Geocoder) -> ProjectCatalogue:
-        """The catalogue of these records; its version hashes their content, so any edit changes it."""
+    def from_records(
+        cls,
+        records: list[ProjectRecord],
+        boundaries: Boundaries,
+        geocoder: Geocoder,
+        *,
+        previous: ProjectCatalogue | None = None,
+        versions: dict[str, int] | None = None,
+        lenient: bool = False,
+    ) -> ProjectCatalogue:
+        """The catalogue of these records; its version hashes their content, so any edit changes it.
+
+        ``previous``: a catalogue on the same boundaries, whose projects are reused where the record's content is
+        the same (geocoding and areas are the costly part). ``lenient``: set aside the records that do not build
+        instead of failing."""
         digest = hashlib.sha256()
-        projects, areas = [], {}
+        projects, areas, digests, broken = [], {}, {}, {}
+        reusable = previous is not None and previous._boundaries is boundaries
         for record in records:
-            digest.update(record.model_dump_json().encode() + b"\0")
-            project, area = build_project(record, boundaries, geocoder)
+            content = record.model_dump_json().encode()
+            digest.update(content + b"\0")
+            own = hashlib.sha256(content).hexdigest()
+            if reusable and previous.digests.get(record.id) == own and record.id in previous.projects:
+                project, area = previous.projects[record.id], previous.areas[record.id]
+            else:
+                try:
+                    project, area = build_project(record, boundaries, geocoder)
+                except DataError as exc:
+                    if not lenient:
+                        raise
+                    broken[record.id] = str(exc)
+                    continue
             projects.append(project)
             areas[project.id] = area
-        return cls(projects, areas, boundaries, digest.hexdigest()[:16])
+            digests[project.id] = own
+        return cls(
+            projects, areas, boundaries, digest.hexdigest()[:16], digests=digests, versions=versions, broken=broken
+        )
 
     def get(self, project_id: str) -> Project:
         project = self.projects.get(project_id)

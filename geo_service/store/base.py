@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from geo_service.errors import ConflictError, NotFoundError
+from geo_service.errors import ConflictError, NotFoundError, PreconditionFailedError
 from geo_service.projects.models import ProjectRecord
 from geo_service.territories import Boundaries
 
@@ -30,6 +30,19 @@ class StoredRow(NamedTuple):
     record: ProjectRecord
     deleted: bool
     version: int
+
+
+class StoreState(NamedTuple):
+    """The live records in the order they were first written, each one's version, and the store's revision, read
+    together in one transaction."""
+
+    records: list[ProjectRecord]
+    versions: dict[str, int]
+    revision: int
+
+
+# If-Match: '*' (any current version) or the versions the client read; None: no condition.
+Expected = str | list[int] | None
 
 
 def now() -> str:
@@ -90,16 +103,21 @@ class ProjectStore(ABC):
         meanwhile). A failed seed leaves the store empty, to be seeded again. Returns whether it seeded."""
 
     @abstractmethod
-    def snapshot(self) -> tuple[list[ProjectRecord], int]:
-        """The live records, in the order they were first written, and the revision they are at, read together."""
+    def state(self) -> StoreState:
+        """The live records with their versions and the revision they are at, read together."""
 
     @abstractmethod
     def history(self, project_id: str) -> list[Change]: ...
 
     # -- the rules, the same on every backend ---------------------------------------------------------------------
 
+    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+        """The live records, in the order they were first written, and the revision they are at, read together."""
+        state = self.state()
+        return state.records, state.revision
+
     def records(self) -> list[ProjectRecord]:
-        return self.snapshot()[0]
+        return self.state().records
 
     def _current(self, conn: Any, project_id: str) -> StoredRow:
         row = self._row(conn, project_id)
@@ -120,14 +138,38 @@ class ProjectStore(ABC):
                 raise ConflictError(f"id {record.id!r} is already used (a deleted project keeps its id: restore it)")
             self._write(conn, record.id, record, "create", by, deleted=False, version=1)
 
-    def replace(self, project_id: str, record: ProjectRecord, by: str) -> None:
-        with self._write_transaction() as conn:
-            version = self._current(conn, project_id).version
-            self._write(conn, project_id, record, "update", by, deleted=False, version=version + 1)
+    def version(self, project_id: str) -> int:
+        """The live project's current version (its ETag)."""
+        with self._read_connection() as conn:
+            return self._current(conn, project_id).version
 
-    def delete(self, project_id: str, by: str) -> None:
+    def replace(self, project_id: str, record: ProjectRecord, by: str, if_match: Expected = None) -> int:
+        """Returns the new version."""
+        return self.update(project_id, lambda _: record, by, if_match)
+
+    def update(
+        self,
+        project_id: str,
+        change: Callable[[ProjectRecord], ProjectRecord],
+        by: str,
+        if_match: Expected = None,
+    ) -> int:
+        """Read, change and write the project in one write transaction, so that two edits of the same project never
+        lose each other: the second reads what the first wrote. ``change`` may refuse (raise) and nothing is
+        written. With ``if_match``, a project at another version is refused (412). Returns the new version."""
         with self._write_transaction() as conn:
             row = self._current(conn, project_id)
+            _check_version(project_id, row.version, if_match)
+            record = change(row.record)
+            if record.id != project_id:
+                raise ConflictError(f"a project's id cannot change ({project_id!r} -> {record.id!r})")
+            self._write(conn, project_id, record, "update", by, deleted=False, version=row.version + 1)
+            return row.version + 1
+
+    def delete(self, project_id: str, by: str, if_match: Expected = None) -> None:
+        with self._write_transaction() as conn:
+            row = self._current(conn, project_id)
+            _check_version(project_id, row.version, if_match)
             self._write(conn, project_id, row.record, "delete", by, deleted=True, version=row.version + 1)
 
     def restore(self, project_id: str, by: str) -> None:
@@ -156,3 +198,11 @@ class ProjectStore(ABC):
 
 def no_such_project(project_id: str) -> NotFoundError:
     return NotFoundError(f"no project with id {project_id!r}")
+
+
+def _check_version(project_id: str, version: int, if_match: Expected) -> None:
+    if if_match is None or if_match == "*" or (isinstance(if_match, list) and version in if_match):
+        return
+    raise PreconditionFailedError(
+        f"project {project_id!r} is at version {version}, not {if_match}: read it again (GET) and redo the change"
+    )

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from geo_service.errors import ConflictError, DataError
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import without_password
-from geo_service.store.base import Change, ProjectStore, StoredRow, no_such_project
+from geo_service.store.base import Change, ProjectStore, StoredRow, StoreState, no_such_project
 from geo_service.territories import LEVELS, Boundaries, read_build
 
 logger = logging.getLogger("geo_service")
@@ -240,14 +240,15 @@ class PostgisStore(ProjectStore):
                 self._write(conn, record.id, record, "seed", by, deleted=False, version=1)
         return True
 
-    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+    def state(self) -> StoreState:
         # one transaction for the rows and the revision, so that what is served is labelled with what it holds
         with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             revision = conn.execute("SELECT revision FROM data_revision").fetchone()[0]
-            rows = conn.execute("SELECT record FROM projects WHERE NOT deleted ORDER BY seq").fetchall()
+            rows = conn.execute("SELECT record, version FROM projects WHERE NOT deleted ORDER BY seq").fetchall()
         self._heard(revision)
-        return [ProjectRecord.model_validate(row[0]) for row in rows], revision
+        records = [ProjectRecord.model_validate(row[0]) for row in rows]
+        return StoreState(records, {r.id: row[1] for r, row in zip(records, rows, strict=True)}, revision)
 
     def _read_connection(self) -> AbstractContextManager[psycopg.Connection]:
         return self._connection()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from geo_service.errors import DataError
 from geo_service.projects.models import ProjectRecord
-from geo_service.store.base import Change, ProjectStore, StoredRow, no_such_project, now
+from geo_service.store.base import Change, ProjectStore, StoredRow, StoreState, no_such_project, now
 from geo_service.territories import Boundaries
 
 SCHEMA = """
@@ -114,11 +114,13 @@ class SqliteStore(ProjectStore):
                 self._write(db, record.id, record, "seed", by, deleted=False, version=1)
         return True
 
-    def snapshot(self) -> tuple[list[ProjectRecord], int]:
+    def state(self) -> StoreState:
         with self._lock:
-            rows = self._db.execute("SELECT record FROM projects WHERE deleted = 0 ORDER BY rowid").fetchall()
+            sql = "SELECT record, version FROM projects WHERE deleted = 0 ORDER BY rowid"
+            rows = self._db.execute(sql).fetchall()
             revision = self._data_version()
-        return [ProjectRecord.model_validate_json(row[0]) for row in rows], revision
+        records = [ProjectRecord.model_validate_json(row[0]) for row in rows]
+        return StoreState(records, {r.id: row[1] for r, row in zip(records, rows, strict=True)}, revision)
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

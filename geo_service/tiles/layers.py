@@ -9,6 +9,8 @@ each other, so each is simplified on its own.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -169,25 +171,35 @@ def simplify_each(geometries: np.ndarray) -> list[np.ndarray]:
 
 
 def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    records = frame[list(columns)].to_dict(orient="records")
-    for record in records:
-        for key, value in list(record.items()):
-            if value is None or (isinstance(value, float) and np.isnan(value)):
-                del record[key]  # absent rather than null: MVT has no null
+    """Rows as plain-Python dicts (column by column: much faster than DataFrame.to_dict for thousands of rows)."""
+    values = [frame[column].tolist() for column in columns]
+    records = []
+    for row in zip(*values, strict=True):
+        # absent rather than null: MVT has no null
+        records.append({k: v for k, v in zip(columns, row, strict=True) if v is not None and v == v})
     return records
 
 
+def _short_hash(*parts: object) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:12]
+
+
 class LayerSet:
-    """Every layer, built once per data version; the coverage layers once per parameter set."""
+    """Every layer, with its version: boundary layers change with the boundaries only, the project layers with the
+    projects, the coverage layers with their content (a write that reaches no new commune leaves them as they
+    were). The coverage layers are built once per parameter set."""
 
     def __init__(
         self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage, reuse: LayerSet | None = None
     ) -> None:
-        """``reuse``: a layer set on the same boundaries, whose simplified boundary layers are taken as they are
-        (simplifying them is the slow part, and a project write does not change them)."""
+        """``reuse``: the layer set of the same boundaries before a project write, whose simplified boundary
+        layers and unchanged projects' simplified areas are taken as they are (simplifying is the slow part)."""
         self._coverage = coverage
+        self._lock = threading.Lock()
         self.layers: dict[str, LayerData] = {}
+        self.versions: dict[str, str] = {}
         for name, level in BOUNDARY_LEVELS.items():
+            self.versions[name] = _short_hash(boundaries.version)
             if reuse is not None:
                 self.layers[name] = reuse.layers[name]
                 continue
@@ -196,6 +208,7 @@ class LayerSet:
             self.layers[name] = LayerData(
                 LAYERS[name], geometries, _records(frame, BOUNDARY_PROPERTIES[name]), simplify_coverage(geometries)
             )
+        self._boundaries_version = boundaries.version
         self._commune_row = {code: i for i, code in enumerate(boundaries.level("commune")["code"])}
         listed = list(projects.projects.values())
         # a département- or région-wide project is not drawn as a point: any point would say the aid is there
@@ -219,10 +232,19 @@ class LayerSet:
                 for p in local
             ],
         )
-        areas = to_mercator(np.array([projects.areas[p.id] for p in listed], dtype=object))
+        # each project's area simplified per zoom, kept by the content of its record across writes
+        self._area_levels: dict[str, list] = {}
+        areas = []
+        for p in listed:
+            digest = projects.digests.get(p.id, p.id)
+            known = reuse._area_levels.get(digest) if reuse is not None else None
+            area = to_mercator(np.array([projects.areas[p.id]], dtype=object))[0]
+            self._area_levels[digest] = known or [level[0] for level in simplify_each(np.array([area], dtype=object))]
+            areas.append(area)
+        area_levels = [self._area_levels[projects.digests.get(p.id, p.id)] for p in listed]
         self.layers["project-areas"] = LayerData(
             LAYERS["project-areas"],
-            areas,
+            np.array(areas, dtype=object),
             [
                 {
                     "id": p.id,
@@ -234,23 +256,41 @@ class LayerSet:
                 }
                 for p in listed
             ],
-            simplify_each(areas),
+            [np.array([levels[z] for levels in area_levels], dtype=object) for z in range(SIMPLIFY_MAX_ZOOM + 1)],
         )
-        self._by_params: dict[CoverageParams, dict[str, LayerData]] = {}
+        for name in ("projects", "project-areas"):
+            self.versions[name] = _short_hash(boundaries.version, projects.version)
+        self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str]] = {}
 
     def get(self, name: str, params: CoverageParams | None = None) -> LayerData:
         info = check_layer(name)
         if not info.depends_on_coverage:
             return self.layers[name]
-        params = params or CoverageParams()
-        if params not in self._by_params:
-            if len(self._by_params) > 32:
-                self._by_params.pop(next(iter(self._by_params)))
-            self._by_params[params] = self._coverage_layers(params)
-        return self._by_params[params][name]
+        return self._coverage_set(params)[0][name]
 
-    def _coverage_layers(self, params: CoverageParams) -> dict[str, LayerData]:
+    def version(self, name: str, params: CoverageParams | None = None) -> str:
+        """The layer's version: what its tiles' ETags and versioned URLs carry."""
+        info = check_layer(name)
+        if not info.depends_on_coverage:
+            return self.versions[name]
+        return self._coverage_set(params)[1]
+
+    def _coverage_set(self, params: CoverageParams | None) -> tuple[dict[str, LayerData], str]:
+        params = params or CoverageParams()
+        found = self._by_params.get(params)
+        if found is None:
+            with self._lock:
+                found = self._by_params.get(params)
+                if found is None:
+                    if len(self._by_params) > 32:
+                        self._by_params.pop(next(iter(self._by_params)))
+                    found = self._by_params[params] = self._coverage_layers(params)
+        return found
+
+    def _coverage_layers(self, params: CoverageParams) -> tuple[dict[str, LayerData], str]:
         frame = self._coverage.compute(params)
+        content = pd.util.hash_pandas_object(frame[list(COVERAGE_PROPERTIES)], index=False).to_numpy().tobytes()
+        version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(content).hexdigest())
         communes = self.layers["communes"]
         rows = np.array([self._commune_row[c] for c in frame["code"]])
         everything = communes.subset(rows, LAYERS["coverage"], _records(frame, COVERAGE_PROPERTIES))
@@ -258,4 +298,4 @@ class LayerSet:
         zones = communes.subset(
             rows[blanches], LAYERS["zones-blanches"], _records(frame[blanches], COVERAGE_PROPERTIES)
         )
-        return {"coverage": everything, "zones-blanches": zones}
+        return {"coverage": everything, "zones-blanches": zones}, version

@@ -1,7 +1,11 @@
 """Tiles, TileJSON and per-zoom GeoJSON for every layer, with an in-memory LRU of encoded tiles.
 
-The cache lives with one data version: when the data changes a new service (and a new, empty cache) replaces
-this one, and every ETag changes with the version.
+Each layer has its own version (``LayerSet.version``): the boundaries' for boundary layers, the projects' for the
+project layers, the coverage's content for the coverage layers. A tile's ETag and cache key carry its layer's
+version, and the cache is handed from one service to the next after a write: a project edit leaves every
+boundary tile (and every coverage tile, when it reaches no new commune) cached and with the same ETag. TileJSON
+lists URLs with the version in the query (``?v=``); such a URL never changes content, so it is served as
+immutable for a year, while the plain URL keeps working with its ETag.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,18 +61,18 @@ class TileCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[TileRequest, EncodedTile] = OrderedDict()
+        self._items: OrderedDict[Hashable, EncodedTile] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: TileRequest) -> EncodedTile | None:
+    def get(self, key: Hashable) -> EncodedTile | None:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: TileRequest, item: EncodedTile) -> None:
+    def put(self, key: Hashable, item: EncodedTile) -> None:
         size = len(item.body) + len(item.gzipped or b"")
         if size > self.max_bytes:
             return
@@ -96,26 +101,34 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 class TileService:
     def __init__(self, data: ServiceData, cache_bytes: int, previous: TileService | None = None) -> None:
-        """``previous``: the service of the data this one replaces after a project write (same boundaries)."""
+        """``previous``: the service of the data this one replaces after a write; its encoded tiles stay valid
+        wherever their layer's version did not change (the cache keys carry it), so the cache is shared."""
         self.version = data.version
         same_boundaries = previous is not None and previous.boundaries_version == data.boundaries.version
         self.boundaries_version = data.boundaries.version
         self.layers = LayerSet(
             data.boundaries, data.projects, data.coverage, previous.layers if same_boundaries else None
         )
-        self.cache = TileCache(cache_bytes)
+        self.cache = previous.cache if previous is not None else TileCache(cache_bytes)
         region = data.boundaries.level("region").total_bounds
         self.bounds = tuple(round(float(v), 6) for v in region)
 
     def layer(self, request: TileRequest) -> LayerData:
         return self.layers.get(request.layer, request.params)
 
+    def layer_version(self, name: str, params: CoverageParams | None = None) -> str:
+        return self.layers.version(name, params)
+
+    def _key(self, request: TileRequest) -> tuple[str, TileRequest]:
+        return self.layer_version(request.layer, request.params), request
+
     def cached(self, request: TileRequest) -> EncodedTile | None:
-        return self.cache.get(request)
+        return self.cache.get(self._key(request))
 
     def render(self, request: TileRequest) -> EncodedTile:
         """Encode (or fetch) one tile. Empty tiles are cached too: they are the most frequent."""
-        found = self.cache.get(request)
+        key = self._key(request)
+        found = self.cache.get(key)
         if found is not None:
             return found
         layer = self.layer(request)
@@ -145,19 +158,24 @@ class TileService:
                     256 * request.scale,
                 )
         gzipped = gzip.compress(body, compresslevel=6, mtime=0) if body and request.format == "mvt" else None
-        encoded = EncodedTile(body, gzipped, self._etag(request))
-        self.cache.put(request, encoded)
+        encoded = EncodedTile(body, gzipped, self._etag(key))
+        self.cache.put(key, encoded)
         return encoded
 
-    def _etag(self, request: TileRequest) -> str:
-        key = f"{request.layer}/{request.tile.z}/{request.tile.x}/{request.tile.y}/{request.format}/{request.scale}/"
-        key += "" if request.params is None else repr(request.params)
-        return f'"{self.version}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"'
+    @staticmethod
+    def _etag(key: tuple[str, TileRequest]) -> str:
+        version, request = key
+        text = f"{request.layer}/{request.tile.z}/{request.tile.x}/{request.tile.y}/{request.format}/{request.scale}/"
+        text += "" if request.params is None else repr(request.params)
+        return f'"{version}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"'
 
-    def tilejson(self, name: str, base_url: str, fmt: Format, query: str = "") -> dict[str, Any]:
+    def tilejson(
+        self, name: str, base_url: str, fmt: Format, query: str = "", params: CoverageParams | None = None
+    ) -> dict[str, Any]:
         info = check_layer(name)
         suffix = ".mvt" if fmt == "mvt" else ".png"
-        layer = self.layers.get(name)
+        layer = self.layers.get(name, params)
+        version = self.layer_version(name, params)
         document: dict[str, Any] = {
             "tilejson": "3.0.0",
             "name": info.title,
@@ -165,7 +183,7 @@ class TileService:
             "version": self.version,
             "attribution": ATTRIBUTION,
             "scheme": "xyz",
-            "tiles": [f"{base_url}tiles/{name}/{{z}}/{{x}}/{{y}}{suffix}{'?' + query if query else ''}"],
+            "tiles": [f"{base_url}tiles/{name}/{{z}}/{{x}}/{{y}}{suffix}?{query + '&' if query else ''}v={version}"],
             "minzoom": 0,
             "maxzoom": info.maxzoom,
             "bounds": list(self.bounds),

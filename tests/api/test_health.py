@@ -71,6 +71,6 @@ def test_oembed_for_a_map_link(client: TestClient) -> None:
     assert "/embed?territoire=epci%3A200035442" in body["html"] and "CC du Sud Artois" in body["title"]
     assert client.get("/oembed", params={"url": "http://elsewhere.example/carte"}).status_code == 404
     assert client.get("/oembed", params={"url": "http://testserver/embed?territoire=epci:999"}).status_code == 404
-    assert client.get("/oembed", params={"url": "http://testserver/carte", "format": "xml"}).status_code == 501
+    assert client.get("/oembed", params={"url": "http://testserver/carte", "format": "xml"}).status_code == 422
     page = client.get("/territoires/epci/200035442").text
     assert 'type="application/json+oembed"' in page

@@ -75,7 +75,9 @@ def test_filters_apply_to_map_and_list(carte: Visit) -> None:
 
 def test_iframe_snippet_points_at_our_embed(carte: Visit, live_server: str) -> None:
     snippet = carte.page.locator("#code-iframe").input_value()
-    assert re.search(rf'<iframe src="{re.escape(live_server)}/embed\?.*vue=', snippet) and 'title="' in snippet
+    assert re.search(rf'<iframe src="{re.escape(live_server)}/embed\?', snippet) and 'title="' in snippet
+    carte.page.locator("#integrer-vue").check()  # keep the current view: the code says where
+    assert "vue=" in carte.page.locator("#code-iframe").input_value()
 
 
 def test_carte_has_no_serious_accessibility_violation(carte: Visit) -> None:

@@ -1,0 +1,74 @@
+"""What is served, as one immutable value, and the one place that builds it and swaps it in.
+
+A ``Snapshot`` holds everything a request may read: boundaries, geocoder, projects, coverage (with its caches),
+the tile layers and their versions. The ``Publisher`` builds a new snapshot after a write (or another process's
+commit) from the store's committed state, re-deriving only what changed (see ``ProjectCatalogue.from_records``
+and ``TileService``), and replaces the current one with a single assignment: a request that took the snapshot
+once sees one version from its first byte to its last, whatever is published meanwhile. Nothing here knows
+about the web: the API only asks the publisher for ``current`` and to ``publish``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from geo_service.service import ServiceData, load_service_data, refreshed
+from geo_service.settings import Settings
+from geo_service.store import ProjectStore
+from geo_service.tiles.service import TileService
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    data: ServiceData
+    tiles: TileService
+
+    @property
+    def version(self) -> str:
+        return self.data.version
+
+
+class Publisher:
+    """Holds the current snapshot; builds and swaps in the next one, one build at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._current: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Snapshot:
+        if self._current is None:
+            raise RuntimeError("the publisher has not started: call start() first")
+        return self._current
+
+    @property
+    def store(self) -> ProjectStore | None:
+        return self.current.data.store
+
+    def start(self) -> Snapshot:
+        data = load_service_data(self.settings)
+        self._current = Snapshot(data, TileService(data, self._cache_bytes))
+        return self._current
+
+    def publish(self, *, only_if_changed_elsewhere: bool = False) -> Snapshot:
+        """The store's committed state, served from now on. With ``only_if_changed_elsewhere``, callers that
+        queued behind a build find it done and do not repeat it."""
+        with self._lock:
+            current = self.current
+            store = current.data.store
+            if store is None or (only_if_changed_elsewhere and not store.changed_since(current.data.revision)):
+                return current
+            data = refreshed(current.data, self.settings)
+            fresh = Snapshot(data, TileService(data, self._cache_bytes, previous=current.tiles))
+            self._current = fresh  # the one reference every request reads
+            return fresh
+
+    def close(self) -> None:
+        if self._current is not None and self._current.data.store is not None:
+            self._current.data.store.close()
+
+    @property
+    def _cache_bytes(self) -> int:
+        return self.settings.tile_cache_mb * 2**20
