@@ -11,7 +11,7 @@ from geo_service.service import ServiceData
 def test_healthz_reports_the_data_version(client: TestClient, service_data: ServiceData) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "data_version": service_data.version}
+    assert response.json() == {"status": "ok", "data_version": service_data.version, "projects_set_aside": 0}
 
 
 def test_openapi_docs_are_served(client: TestClient) -> None:
