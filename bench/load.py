@@ -22,6 +22,7 @@ from pathlib import Path
 from tiles import Connection, free_port, percentile, start_server, tile_list
 
 TOKEN = "charge-token"
+PLACES = ["Ville d'Amiens", "CC du Ternois", "Lille, Amiens et Senlis", "CC des 7 Vallées", "Ville de Laon", "62140"]
 
 
 async def reader(host: str, port: int, paths: list[str], deadline: float, k: int, out: dict) -> None:
@@ -44,12 +45,14 @@ async def writer(host: str, port: int, deadline: float, k: int, out: dict) -> No
     auth = f"Authorization: Bearer {TOKEN}\r\n"
     n = 0
     while time.perf_counter() < deadline:
+        # direct food access (an épicerie), so that a new place changes the coverage and its tiles
         project = {
             "id": f"charge-{k}-{n}",
             "organisation": "Test de charge",
-            "name": f"Projet {k}-{n}",
+            "name": f"Épicerie solidaire {k}-{n}",
             "duration_years": 1,
-            "place_text": ["Ville d'Amiens", "CC du Ternois", "Lille, Amiens et Senlis"][n % 3],
+            "place_text": PLACES[(n * 2 + k) % len(PLACES)],
+            "actions": ["Ouverture d'une épicerie solidaire"],
         }
         for method, path, body in [
             ("POST", "/api/v1/projects", project),

@@ -108,7 +108,9 @@ class Coverage:
         self.population = communes["population"].to_numpy(dtype=float)
         self.area = communes["area_km2"].to_numpy(dtype=float)
         self.density = np.divide(self.population, self.area, out=np.zeros_like(self.population), where=self.area > 0)
-        index = {code: i for i, code in enumerate(communes["code"])}
+        same = previous is not None and previous.communes is communes
+        index = previous._index if same else {code: i for i, code in enumerate(communes["code"])}
+        self._index = index
         # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
         self.reach = {
             mode: {scope: np.zeros(len(communes), dtype=bool) for scope in SCOPES[:3]} for mode in REACH_MODES
@@ -135,14 +137,18 @@ class Coverage:
                 self.support_local[rows] += 1
             for row in rows:
                 self.projects_of[row].append(project.id)
-        if previous is not None and previous.communes is communes:
+        if same:
             self._xy, self._groups, self._outlines = previous._xy, previous._groups, previous._outlines
+            self._density_text, self._points = previous._density_text, previous._points
         else:
             self._xy, self._groups = _projected_townhalls(communes)
             self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
+            self._density_text = [fr_number(d, 1) for d in np.round(self.density, 1)]
+            self._points = shapely.points(self._xy)  # the town halls as points, in metres
         self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
         self._project_names = {p.id: p.name for p in projects.projects.values()}
         self._project_reach = {p.id: p.reach for p in projects.projects.values()}
+        self.figures = lru_cache(maxsize=32)(self._figures)
         self.compute = lru_cache(maxsize=32)(self._compute)
         self.export = lru_cache(maxsize=64)(self._export)
         self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
@@ -161,9 +167,9 @@ class Coverage:
             sources = rows[~reached[rows]]
             if len(targets) == 0 or len(sources) == 0:
                 continue
-            target_geometries = outlines[targets] if outlines is not None else shapely.points(self._xy[targets])
+            target_geometries = outlines[targets] if outlines is not None else self._points[targets]
             tree = shapely.STRtree(target_geometries)
-            _, km = tree.query_nearest(shapely.points(self._xy[sources]), return_distance=True, all_matches=False)
+            _, km = tree.query_nearest(self._points[sources], return_distance=True, all_matches=False)
             distance[sources] = km / 1000.0
         return distance
 
@@ -178,7 +184,8 @@ class Coverage:
             self._outlines = outlines
         return self._outlines
 
-    def _compute(self, params: CoverageParams) -> pd.DataFrame:
+    def _figures(self, params: CoverageParams) -> pd.DataFrame:
+        """The coverage of every commune, without the reasons in words (what maps and tiles need)."""
         reach = self.reach[params.reach]
         reached = reach["local"] | (reach["departement"] if params.count_departmental else False)
         distance = self._nearest_km(reached, params.distance_to)
@@ -209,12 +216,16 @@ class Coverage:
                 "zone_blanche": zone_blanche,
             }
         )
+        return frame.set_index(self.communes.index.rename(None))
+
+    def _compute(self, params: CoverageParams) -> pd.DataFrame:
+        """The coverage of every commune with the reason in words (what tables, exports and cards show)."""
+        frame = self.figures(params).copy()
         frame["reason"] = [
-            _reason(row, params, self._kinds(projects, params))
-            for row, projects in zip(
+            _reason(row, params, self._kinds(projects, params), density)
+            for row, projects, density in zip(
                 frame[
                     [
-                        "density",
                         "rural",
                         "local_projects",
                         "best_scope",
@@ -224,10 +235,11 @@ class Coverage:
                     ]
                 ].itertuples(index=False),
                 self.projects_of,
+                self._density_text,
                 strict=True,
             )
         ]
-        return frame.set_index(self.communes.index.rename(None))
+        return frame
 
     def _kinds(self, project_ids: list[str], params: CoverageParams) -> list[str]:
         """The kinds of direct action among the counted local projects reaching a commune, in a fixed order."""
@@ -378,13 +390,13 @@ class Coverage:
         return pd.DataFrame(rows)
 
 
-def _reason(row, params: CoverageParams, kinds: list[str]) -> str:
-    density, rural, local, best, support, distance, zone_blanche = row
+def _reason(row, params: CoverageParams, kinds: list[str], density: str) -> str:
+    rural, local, best, support, distance, zone_blanche = row
     threshold = fr_number(params.rural_max_density)
     kind = (
-        f"commune rurale ({fr_number(density, 1)} hab/km² < {threshold})"
+        f"commune rurale ({density} hab/km² < {threshold})"
         if rural
-        else f"commune urbaine ({fr_number(density, 1)} hab/km² ≥ {threshold})"
+        else f"commune urbaine ({density} hab/km² ≥ {threshold})"
     )
     if local:
         plural = "s" if local > 1 else ""

@@ -61,7 +61,10 @@ class Publisher:
             if store is None or (only_if_changed_elsewhere and not store.changed_since(current.data.revision)):
                 return current
             data = refreshed(current.data, self.settings)
-            fresh = Snapshot(data, TileService(data, self._cache_bytes, previous=current.tiles))
+            tiles = TileService(data, self._cache_bytes, previous=current.tiles)
+            # the default coverage layers, built here rather than by the first tile request after the swap
+            tiles.layer_version("coverage")
+            fresh = Snapshot(data, tiles)
             self._current = fresh  # the one reference every request reads
             return fresh
 

@@ -1,13 +1,15 @@
 """The funded projects, as GeoJSON, with the filters a map or a report needs."""
 
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo_service.api.deps import DataDep, ProjectsDep
-from geo_service.api.http import json_response
+from geo_service.api.deps import DataDep
+from geo_service.api.http import json_response, not_modified
 from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project, ProjectRecord
@@ -26,6 +28,10 @@ def project_feature(project: Project, area: BaseGeometry | None = None) -> dict[
     return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump()}
 
 
+def _feature_bytes(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) -> bytes:
+    return json.dumps(_feature(catalogue, project, geometry), ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def project_etag(data: ServiceData, project_id: str) -> str:
     """The project's version in the store, then the served data's: If-Match reads the first part."""
     return f'"{data.projects.versions.get(project_id, 0)}-{data.version}"'
@@ -35,9 +41,15 @@ def _feature(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) 
     return project_feature(project, catalogue.areas[project.id] if geometry == "area" else None)
 
 
-@router.get("/projects", summary="Projects as a GeoJSON FeatureCollection")
+@router.get(
+    "/projects",
+    summary="Projects as a GeoJSON FeatureCollection",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+)
 def list_projects(
-    catalogue: ProjectsDep,
+    request: Request,
+    data: DataDep,
     geometry: Annotated[Geometry, Query(description="'point' (map marker) or 'area' (intervention area)")] = "point",
     departement: Annotated[
         str | None, Query(description="projects reaching a commune of this département", examples=["80"])
@@ -47,10 +59,22 @@ def list_projects(
     axe: Annotated[int | None, Query(description="programme axis, 1 to 4")] = None,
     type: Annotated[str | None, Query(description=f"action type: {', '.join(ACTION_TYPES)}")] = None,
     q: Annotated[str | None, Query(max_length=200, description="words found in the project's texts")] = None,
-) -> dict[str, Any]:
+) -> Response:
+    """The answer is built once per data version and set of filters (maps ask for it on every page view)."""
     filters = ProjectFilters(departement=departement, epci=epci, commune=commune, axe=axe, type=type, q=q)
-    features = [_feature(catalogue, p, geometry) for p in catalogue.search(filters)]
-    return {"type": "FeatureCollection", "features": features}
+    catalogue = data.projects
+    key = (filters, geometry)
+    body = catalogue.answers.get(key)
+    if body is None:
+        # each project's Feature serialised once per project content (kept across writes by the catalogue)
+        parts = [catalogue.fragment(p.id, geometry, lambda p=p: _feature_bytes(catalogue, p, geometry))
+                 for p in catalogue.search(filters)]  # fmt: skip
+        body = b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]}"
+        if len(catalogue.answers) < 256:  # bounded: filters are few, but q is free text
+            catalogue.answers[key] = body
+    etag = f'"{data.version}-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}"'
+    headers = {"ETag": etag, "Cache-Control": request.app.state.settings.cache_control}
+    return not_modified(request, etag, headers) or Response(body, media_type="application/geo+json", headers=headers)
 
 
 @router.get(

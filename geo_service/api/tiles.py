@@ -7,8 +7,8 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from geo_service.api.coverage import ParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
@@ -24,6 +24,9 @@ TILE_NAME = re.compile(r"(\d+)(@2x)?\.(mvt|pbf|png)")
 MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
 COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to")
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Tiles to encode wait for one of a few threads: on a few cores more would only share the interpreter's lock
+# with the event loop and with the thread publishing a write, and slow both (cached tiles never wait here).
+RENDER_LIMITER = CapacityLimiter(2)
 
 
 def _service(request: Request) -> TileService:
@@ -70,7 +73,7 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
         raise NotFoundError("@2x is for PNG tiles")
     key = TileRequest(layer, Tile(z, x, int(y)), fmt, 2 if retina else 1, _params(request, layer))
     service = _service(request)
-    encoded = service.cached(key) or await run_in_threadpool(service.render, key)
+    encoded = service.cached(key) or await to_thread.run_sync(service.render, key, limiter=RENDER_LIMITER)
     # ?v= naming the layer's current version: that URL will never serve other bytes, so caches may keep it
     versioned = request.query_params.get("v") == service.layer_version(layer, key.params)
     cache_control = IMMUTABLE if versioned else request.app.state.settings.cache_control

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
@@ -96,9 +97,19 @@ def _record(raw: dict[str, Any]) -> ProjectRecord:
         raise InvalidInputError(describe_validation_error(exc)) from None
 
 
-async def _publish(publisher: Publisher, response: Response, project_id: str) -> ServiceData:
-    """Swap in the new snapshot before answering, and tell the client the project's new version."""
-    data = (await run_in_threadpool(publisher.publish)).data
+async def _commit(
+    publisher: Publisher, response: Response, project_id: str, *steps: Callable[[], object]
+) -> ServiceData:
+    """Run the write's steps (check, store), then swap in the new snapshot before answering, all in one worker
+    thread (one hop: under load every return to the event loop waits its turn), and tell the client the project's
+    new version."""
+
+    def run() -> ServiceData:
+        for step in steps:
+            step()
+        return publisher.publish().data
+
+    data = await run_in_threadpool(run)
     if project_id in data.projects.versions:
         response.headers["ETag"] = project_etag(data, project_id)
     return data
@@ -112,11 +123,13 @@ async def create(
     who: WriterDep,
     record: Annotated[ProjectRecord, Body()],
 ) -> dict[str, Any]:
-    feature = await run_in_threadpool(_checked, data, record)
-    await run_in_threadpool(_store(data).create, record, who)
-    await _publish(publisher, response, record.id)
+    answer: dict[str, Any] = {}
+    store = _store(data)
+    await _commit(
+        publisher, response, record.id, lambda: answer.update(_checked(data, record)), lambda: store.create(record, who)
+    )
     response.headers["Location"] = f"/api/v1/projects/{record.id}"
-    return feature
+    return answer
 
 
 @router.put(
@@ -135,10 +148,16 @@ async def replace(
 ) -> dict[str, Any]:
     if record.id != project_id:
         raise InvalidInputError(f"id {record.id!r} in the body differs from {project_id!r} in the path")
-    feature = await run_in_threadpool(_checked, data, record)
-    await run_in_threadpool(_store(data).replace, project_id, record, who, expected)
-    await _publish(publisher, response, project_id)
-    return feature
+    answer: dict[str, Any] = {}
+    store = _store(data)
+    await _commit(
+        publisher,
+        response,
+        project_id,
+        lambda: answer.update(_checked(data, record)),
+        lambda: store.replace(project_id, record, who, expected),
+    )
+    return answer
 
 
 @router.patch(
@@ -166,8 +185,8 @@ async def patch(
         answer.update(_checked(data, record))  # refuses (and writes nothing) if it no longer builds
         return record
 
-    await run_in_threadpool(_store(data).update, project_id, merged, who, expected)
-    await _publish(publisher, response, project_id)
+    store = _store(data)
+    await _commit(publisher, response, project_id, lambda: store.update(project_id, merged, who, expected))
     return answer
 
 
@@ -179,8 +198,8 @@ async def patch(
 async def delete(
     publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, expected: IfMatchDep, project_id: str
 ) -> dict[str, str]:
-    await run_in_threadpool(_store(data).delete, project_id, who, expected)
-    await _publish(publisher, response, project_id)
+    store = _store(data)
+    await _commit(publisher, response, project_id, lambda: store.delete(project_id, who, expected))
     return {"id": project_id, "status": "deleted", "restore": f"/api/v1/projects/{project_id}/restore"}
 
 
@@ -188,8 +207,8 @@ async def delete(
 async def restore(
     publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, project_id: str
 ) -> dict[str, Any]:
-    await run_in_threadpool(_store(data).restore, project_id, who)
-    fresh = await _publish(publisher, response, project_id)
+    store = _store(data)
+    fresh = await _commit(publisher, response, project_id, lambda: store.restore(project_id, who))
     return project_feature(fresh.projects.get(project_id))
 
 

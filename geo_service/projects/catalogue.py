@@ -10,7 +10,12 @@ A rebuild re-derives only the records whose content changed: the others are take
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import shapely
@@ -108,6 +113,21 @@ def _territories(
     return manual, geocoding
 
 
+@lru_cache(maxsize=4)
+def _parents_of(boundaries: Boundaries) -> dict[str, tuple[str, str]]:
+    """Commune code -> (département, EPCI): the same for every catalogue of these boundaries."""
+    communes = boundaries.level("commune")
+    return {
+        code: (dep, epci)
+        for code, dep, epci in zip(communes["code"], communes["departement"], communes["epci"], strict=True)
+    }
+
+
+def _search_text(project: Project) -> str:
+    texts = [project.name, project.organisation, project.place_text, *project.actions, *project.beneficiaries]
+    return normalize(" ".join([*texts, *project.partners, *project.objectives]))
+
+
 @dataclass(frozen=True)
 class Derived:
     """What the project's words (or the curation) say about what it does."""
@@ -161,6 +181,8 @@ class ProjectCatalogue:
         digests: dict[str, str] | None = None,
         versions: dict[str, int] | None = None,
         broken: dict[str, str] | None = None,
+        search_text: dict[str, str] | None = None,
+        fragments: dict[tuple[str, str], bytes] | None = None,
     ) -> None:
         self.projects = {p.id: p for p in projects}
         self.areas = areas
@@ -169,19 +191,12 @@ class ProjectCatalogue:
         self.versions = versions or {}  # project id -> its version in the store (the resource's ETag)
         self.broken = broken or {}  # project id -> why its record no longer builds (set aside, not served)
         self._boundaries = boundaries
-        communes = boundaries.level("commune")
-        self._parents = {
-            code: (dep, epci)
-            for code, dep, epci in zip(communes["code"], communes["departement"], communes["epci"], strict=True)
-        }
-        self._search_text = {
-            p.id: normalize(
-                " ".join(
-                    [p.name, p.organisation, p.place_text, *p.actions, *p.beneficiaries, *p.partners, *p.objectives]
-                )
-            )
-            for p in projects
-        }
+        self.answers: dict[object, bytes] = {}  # serialized API answers of this catalogue, by query
+        # serialized Features by (project id, geometry), handed on to the next catalogue for unchanged projects
+        self.fragments: dict[tuple[str, str], bytes] = fragments or {}
+        self._parents = _parents_of(boundaries)
+        known = search_text or {}
+        self._search_text = {p.id: known.get(p.id) or _search_text(p) for p in projects}
 
     @classmethod
     def load(cls, folder: Path, boundaries: Boundaries, geocoder: Geocoder) -> ProjectCatalogue:
@@ -204,7 +219,7 @@ class ProjectCatalogue:
         the same (geocoding and areas are the costly part). ``lenient``: set aside the records that do not build
         instead of failing."""
         digest = hashlib.sha256()
-        projects, areas, digests, broken = [], {}, {}, {}
+        projects, areas, digests, broken, search_text, fragments = [], {}, {}, {}, {}, {}
         reusable = previous is not None and previous._boundaries is boundaries
         for record in records:
             content = record.model_dump_json().encode()
@@ -212,6 +227,10 @@ class ProjectCatalogue:
             own = hashlib.sha256(content).hexdigest()
             if reusable and previous.digests.get(record.id) == own and record.id in previous.projects:
                 project, area = previous.projects[record.id], previous.areas[record.id]
+                search_text[record.id] = previous._search_text[record.id]
+                for kind in ("point", "area"):
+                    if (record.id, kind) in previous.fragments:
+                        fragments[(record.id, kind)] = previous.fragments[(record.id, kind)]
             else:
                 try:
                     project, area = build_project(record, boundaries, geocoder)
@@ -224,8 +243,22 @@ class ProjectCatalogue:
             areas[project.id] = area
             digests[project.id] = own
         return cls(
-            projects, areas, boundaries, digest.hexdigest()[:16], digests=digests, versions=versions, broken=broken
+            projects,
+            areas,
+            boundaries,
+            digest.hexdigest()[:16],
+            digests=digests,
+            versions=versions,
+            broken=broken,
+            search_text=search_text,
+            fragments=fragments,
         )
+
+    def fragment(self, project_id: str, geometry: str, make: Callable[[], bytes]) -> bytes:
+        found = self.fragments.get((project_id, geometry))
+        if found is None:
+            found = self.fragments[(project_id, geometry)] = make()
+        return found
 
     def get(self, project_id: str) -> Project:
         project = self.projects.get(project_id)
@@ -258,7 +291,33 @@ class ProjectCatalogue:
             raise InvalidInputError(f"type={filters.type!r}: expected one of {', '.join(ACTION_TYPES)}")
 
 
+BUILT_CACHE_SIZE = 256
+# per geocoder (so per boundaries and alias table), the projects built lately, by their record's content
+_built: weakref.WeakKeyDictionary[Geocoder, OrderedDict[tuple[str, str], tuple[Project, BaseGeometry]]] = (
+    weakref.WeakKeyDictionary()
+)
+_built_lock = threading.Lock()
+
+
 def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
+    """The served project and its intervention area, built once per record content (geocoding is the costly
+    part): a write checks the record by building it, and the rebuild that follows takes the same result."""
+    key = (boundaries.version, hashlib.sha256(record.model_dump_json().encode()).hexdigest())
+    with _built_lock:
+        cache = _built.setdefault(geocoder, OrderedDict())
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    built = _build_project(record, boundaries, geocoder)
+    with _built_lock:
+        cache[key] = built
+        while len(cache) > BUILT_CACHE_SIZE:
+            cache.popitem(last=False)
+    return built
+
+
+def _build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
     """The served project (territories, communes, point, derived fields) and its intervention area."""
     context = " ".join([*record.indicators, *record.beneficiaries])
     territories, geocoding = _territories(record, geocoder, boundaries, context)

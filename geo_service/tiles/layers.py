@@ -10,6 +10,7 @@ each other, so each is simplified on its own.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -124,20 +125,24 @@ class LayerData:
     geometries: np.ndarray
     properties: list[dict[str, Any]]
     by_zoom: list[np.ndarray] = field(default_factory=list)
+    # what the geometries are made of: the boundaries' version for boundary layers and their subsets, one tag
+    # per row (the project's record digest) for project layers; tiles are cached by content (see content_key)
+    geometry_tags: list[str] | str = ""
+    # given by subset() (taken from the layer it is cut from), else worked out here
+    ids: np.ndarray | None = None
+    low_zoom_properties: list[dict[str, Any]] | None = None
     tree: shapely.STRtree = field(init=False)
-    ids: np.ndarray | None = field(init=False)
-    low_zoom_properties: list[dict[str, Any]] = field(init=False)
+    _row_hashes: dict[bool, np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tree = shapely.STRtree(self.geometries)
-        codes = [str(p.get("code", "")) for p in self.properties]
-        # INSEE and SIREN codes are digits (but Corsica's 2A/2B): those make stable feature ids
-        self.ids = np.array([int(c) for c in codes], dtype=np.uint64) if all(c.isdigit() for c in codes) else None
-        if self.info.kind == "point" or self.info.name == "project-areas":
-            self.low_zoom_properties = self.properties  # a few dozen features: no need to thin them
-        else:
-            keep = LOW_ZOOM_PROPERTIES.get(self.info.name, ())
-            self.low_zoom_properties = [{k: p[k] for k in keep if k in p} for p in self.properties]
+        if self.ids is None:
+            codes = [str(p.get("code", "")) for p in self.properties]
+            # INSEE and SIREN codes are digits (but Corsica's 2A/2B): those make stable feature ids
+            if all(c.isdigit() for c in codes):
+                self.ids = np.array([int(c) for c in codes], dtype=np.uint64)
+        if self.low_zoom_properties is None:
+            self.low_zoom_properties = low_zoom_properties(self.info, self.properties)
 
     def at_zoom(self, z: int) -> np.ndarray:
         return self.by_zoom[z] if z < len(self.by_zoom) else self.geometries
@@ -145,15 +150,62 @@ class LayerData:
     def properties_at(self, z: int) -> list[dict[str, Any]]:
         return self.properties if z >= DETAIL_ZOOM else self.low_zoom_properties
 
+    def set_row_hashes(self, detail: np.ndarray, low: np.ndarray) -> None:
+        """Row hashes computed by the caller (from the columns the properties were made of)."""
+        self._row_hashes = {True: detail.astype(np.uint64), False: low.astype(np.uint64)}
+
+    def row_hashes(self, z: int) -> np.ndarray:
+        """A stable 64-bit hash of each row as a tile at zoom ``z`` shows it (its properties there, and its
+        geometry's tag): two tiles with the same rows and hashes have the same bytes, whatever the version."""
+        detail = z >= DETAIL_ZOOM or self.low_zoom_properties is self.properties
+        found = self._row_hashes.get(detail)
+        if found is None:
+            properties = self.properties if detail else self.low_zoom_properties
+            tags = self.geometry_tags if isinstance(self.geometry_tags, list) else None
+            found = np.array(
+                [
+                    int.from_bytes(
+                        hashlib.blake2b(
+                            json.dumps([p, tags[i] if tags else ""], sort_keys=True, default=str).encode(),
+                            digest_size=8,
+                        ).digest(),
+                        "little",
+                    )
+                    for i, p in enumerate(properties)
+                ],
+                dtype=np.uint64,
+            )
+            self._row_hashes[detail] = found
+        return found
+
     def ids_at(self, z: int) -> np.ndarray | None:
         return self.ids if z >= DETAIL_ZOOM or self.low_zoom_properties is self.properties else None
 
     def property_names(self) -> list[str]:
         return list(self.properties[0]) if self.properties else []
 
-    def subset(self, rows: np.ndarray, info: LayerInfo, properties: list[dict[str, Any]]) -> LayerData:
-        """Some rows of this layer, reusing its simplifications (they stay a valid coverage)."""
-        return LayerData(info, self.geometries[rows], properties, [g[rows] for g in self.by_zoom])
+    def subset(
+        self,
+        rows: np.ndarray,
+        info: LayerInfo,
+        properties: list[dict[str, Any]],
+        low: list[dict[str, Any]] | None = None,
+    ) -> LayerData:
+        """Some rows of this layer, reusing its simplifications (they stay a valid coverage) and feature ids."""
+        tags = [self.geometry_tags[i] for i in rows] if isinstance(self.geometry_tags, list) else self.geometry_tags
+        ids = None if self.ids is None else self.ids[rows]
+        return LayerData(info, self.geometries[rows], properties, [g[rows] for g in self.by_zoom], tags, ids, low)
+
+
+def low_zoom_properties(
+    info: LayerInfo, properties: list[dict[str, Any]], known: dict[int, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """What tiles below DETAIL_ZOOM carry; ``known``: thinned dicts to reuse, by id() of the full dict."""
+    if info.kind == "point" or info.name == "project-areas":
+        return properties  # a few dozen features: no need to thin them
+    keep = LOW_ZOOM_PROPERTIES.get(info.name, ())
+    known = known or {}
+    return [known.get(id(p)) or {k: p[k] for k in keep if k in p} for p in properties]
 
 
 def simplify_coverage(geometries: np.ndarray) -> list[np.ndarray]:
@@ -170,13 +222,17 @@ def simplify_each(geometries: np.ndarray) -> list[np.ndarray]:
     return [shapely.simplify(geometries, tolerance_m(z), preserve_topology=True) for z in range(SIMPLIFY_MAX_ZOOM + 1)]
 
 
-def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Rows as plain-Python dicts (column by column: much faster than DataFrame.to_dict for thousands of rows)."""
+def _records(
+    frame: pd.DataFrame, columns: tuple[str, ...], known: list[dict[str, Any] | None] | None = None
+) -> list[dict[str, Any]]:
+    """Rows as plain-Python dicts (column by column: much faster than DataFrame.to_dict for thousands of rows);
+    ``known``: dicts to reuse as they are, row by row (None: make it)."""
     values = [frame[column].tolist() for column in columns]
     records = []
-    for row in zip(*values, strict=True):
+    for i, row in enumerate(zip(*values, strict=True)):
+        reused = known[i] if known is not None else None
         # absent rather than null: MVT has no null
-        records.append({k: v for k, v in zip(columns, row, strict=True) if v is not None and v == v})
+        records.append(reused or {k: v for k, v in zip(columns, row, strict=True) if v is not None and v == v})
     return records
 
 
@@ -206,7 +262,11 @@ class LayerSet:
             frame = boundaries.level(level)
             geometries = to_mercator(np.asarray(frame.geometry.values, dtype=object))
             self.layers[name] = LayerData(
-                LAYERS[name], geometries, _records(frame, BOUNDARY_PROPERTIES[name]), simplify_coverage(geometries)
+                LAYERS[name],
+                geometries,
+                _records(frame, BOUNDARY_PROPERTIES[name]),
+                simplify_coverage(geometries),
+                boundaries.version,
             )
         self._boundaries_version = boundaries.version
         self._commune_row = {code: i for i, code in enumerate(boundaries.level("commune")["code"])}
@@ -231,6 +291,7 @@ class LayerSet:
                 }
                 for p in local
             ],
+            geometry_tags=[f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in local],
         )
         # each project's area simplified per zoom, kept by the content of its record across writes
         self._area_levels: dict[str, list] = {}
@@ -257,10 +318,13 @@ class LayerSet:
                 for p in listed
             ],
             [np.array([levels[z] for levels in area_levels], dtype=object) for z in range(SIMPLIFY_MAX_ZOOM + 1)],
+            [f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in listed],
         )
         for name in ("projects", "project-areas"):
             self.versions[name] = _short_hash(boundaries.version, projects.version)
         self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str]] = {}
+        # the coverage layers before the write: rows whose content did not change keep their property dicts
+        self._previous_coverage = reuse._by_params if reuse is not None else {}
 
     def get(self, name: str, params: CoverageParams | None = None) -> LayerData:
         info = check_layer(name)
@@ -268,12 +332,34 @@ class LayerSet:
             return self.layers[name]
         return self._coverage_set(params)[0][name]
 
+    def ready(self, name: str, params: CoverageParams | None = None) -> bool:
+        """Whether the layer exists already (the coverage layers of a parameter set are built on first use)."""
+        return not check_layer(name).depends_on_coverage or (params or CoverageParams()) in self._by_params
+
     def version(self, name: str, params: CoverageParams | None = None) -> str:
         """The layer's version: what its tiles' ETags and versioned URLs carry."""
         info = check_layer(name)
         if not info.depends_on_coverage:
             return self.versions[name]
         return self._coverage_set(params)[1]
+
+    def _unchanged_records(self, params: CoverageParams, hashes: np.ndarray) -> list[dict[str, Any] | None] | None:
+        """The previous coverage layer's property dicts where a row's hash is the same (None where it changed)."""
+        previous = self._previous_coverage.get(params)
+        if previous is None:
+            return None
+        layer = previous[0]["coverage"]
+        old = layer.row_hashes(DETAIL_ZOOM)
+        if len(old) != len(hashes):
+            return None
+        return [p if same else None for p, same in zip(layer.properties, old == hashes, strict=True)]
+
+    def _previous_thinned(self, params: CoverageParams) -> dict[int, dict[str, Any]]:
+        previous = self._previous_coverage.get(params)
+        if previous is None:
+            return {}
+        layer = previous[0]["coverage"]
+        return {id(full): low for full, low in zip(layer.properties, layer.low_zoom_properties, strict=True)}
 
     def _coverage_set(self, params: CoverageParams | None) -> tuple[dict[str, LayerData], str]:
         params = params or CoverageParams()
@@ -288,14 +374,20 @@ class LayerSet:
         return found
 
     def _coverage_layers(self, params: CoverageParams) -> tuple[dict[str, LayerData], str]:
-        frame = self._coverage.compute(params)
-        content = pd.util.hash_pandas_object(frame[list(COVERAGE_PROPERTIES)], index=False).to_numpy().tobytes()
-        version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(content).hexdigest())
+        frame = self._coverage.figures(params)
+        # row hashes straight from the columns (vectorised, stable across processes): what tiles are cached by
+        full = pd.util.hash_pandas_object(frame[list(COVERAGE_PROPERTIES)], index=False).to_numpy()
+        low = pd.util.hash_pandas_object(frame[list(LOW_ZOOM_PROPERTIES["coverage"])], index=False).to_numpy()
+        version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(full.tobytes()).hexdigest())
         communes = self.layers["communes"]
         rows = np.array([self._commune_row[c] for c in frame["code"]])
-        everything = communes.subset(rows, LAYERS["coverage"], _records(frame, COVERAGE_PROPERTIES))
+        records = _records(frame, COVERAGE_PROPERTIES, self._unchanged_records(params, full))
+        thinned = low_zoom_properties(LAYERS["coverage"], records, self._previous_thinned(params))
+        everything = communes.subset(rows, LAYERS["coverage"], records, thinned)
         blanches = frame["zone_blanche"].to_numpy()
         zones = communes.subset(
-            rows[blanches], LAYERS["zones-blanches"], _records(frame[blanches], COVERAGE_PROPERTIES)
+            rows[blanches], LAYERS["zones-blanches"], [r for r, keep in zip(records, blanches, strict=True) if keep]
         )
+        everything.set_row_hashes(full, low)
+        zones.set_row_hashes(full[blanches], low[blanches])
         return {"coverage": everything, "zones-blanches": zones}, version

@@ -31,6 +31,9 @@ from geo_service.tiles.grid import Tile, lonlat_to_mercator, mercator_bounds, ti
 from geo_service.tiles.layers import DETAIL_ZOOM, LAYER_OF_LEVEL, LayerData, LayerSet, check_layer
 
 Format = Literal["mvt", "png"]
+# Part of every tile's content key: bump it when the encoding or the styling of tiles changes, so that no ETag
+# survives a change of what the same data looks like.
+TILE_FORMAT_VERSION = 1
 MAX_BBOX_TILES = 256  # a bbox may cover at most this many tiles of the zoom asked (a large screen's worth)
 DEFAULT_BBOX_TILES_WIDE = 4  # without zoom, the zoom at which the bbox is about four tiles wide (a 1024 px map)
 
@@ -123,10 +126,16 @@ class TileService:
         return self.layer_version(request.layer, request.params), request
 
     def cached(self, request: TileRequest) -> EncodedTile | None:
+        """The encoded tile if it is at hand, without building anything (the event loop calls this)."""
+        if not self.layers.ready(request.layer, request.params):
+            return None
         return self.cache.get(self._key(request))
 
     def render(self, request: TileRequest) -> EncodedTile:
-        """Encode (or fetch) one tile. Empty tiles are cached too: they are the most frequent."""
+        """Encode (or fetch) one tile. Empty tiles are cached too: they are the most frequent.
+
+        Two caches: by request and layer version (the fast path), then by content: after a write, a tile whose
+        rows and their hashes did not change is not encoded again, and keeps its ETag."""
         key = self._key(request)
         found = self.cache.get(key)
         if found is not None:
@@ -138,6 +147,11 @@ class TileService:
         rows = np.sort(
             layer.tree.query(shapely.box(bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
         )
+        content = self._content_key(request, layer, rows)
+        found = self.cache.get(content)
+        if found is not None:
+            self.cache.put(key, found)
+            return found
         body = b""
         if len(rows):
             geometries = layer.at_zoom(tile.z)[rows]
@@ -158,16 +172,22 @@ class TileService:
                     256 * request.scale,
                 )
         gzipped = gzip.compress(body, compresslevel=6, mtime=0) if body and request.format == "mvt" else None
-        encoded = EncodedTile(body, gzipped, self._etag(key))
+        encoded = EncodedTile(body, gzipped, f'"{content}"')
         self.cache.put(key, encoded)
+        self.cache.put(content, encoded)
         return encoded
 
     @staticmethod
-    def _etag(key: tuple[str, TileRequest]) -> str:
-        version, request = key
-        text = f"{request.layer}/{request.tile.z}/{request.tile.x}/{request.tile.y}/{request.format}/{request.scale}/"
-        text += "" if request.params is None else repr(request.params)
-        return f'"{version}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"'
+    def _content_key(request: TileRequest, layer: LayerData, rows: np.ndarray) -> str:
+        """What the tile's bytes depend on: where it is, how it is drawn, which rows, what each row holds."""
+        tile = request.tile
+        digest = hashlib.blake2b(digest_size=12)
+        tags = layer.geometry_tags if isinstance(layer.geometry_tags, str) else ""
+        digest.update(f"{TILE_FORMAT_VERSION}/{layer.info.name}/{tags}/{tile.z}/{tile.x}/{tile.y}".encode())
+        digest.update(f"/{request.format}/{request.scale}/".encode())
+        digest.update(rows.astype(np.int64).tobytes())
+        digest.update(layer.row_hashes(tile.z)[rows].tobytes())
+        return digest.hexdigest()
 
     def tilejson(
         self, name: str, base_url: str, fmt: Format, query: str = "", params: CoverageParams | None = None
