@@ -144,8 +144,9 @@ def build_map(
     )
     fullscreen.default_js, fullscreen.default_css = FULLSCREEN_JS, FULLSCREEN_CSS
     fullscreen.add_to(fmap)
-    # no Folium layer control: carte.js builds one in French, folded or not by the room there is
-    fmap.fit_bounds([[south, west], [north, east]])
+    # no Folium layer control: carte.js builds one in French, folded or not by the room there is; and no Folium
+    # fit either: carte.js fits the territory inside the controls without animation (an animated fit still
+    # running when a view from the URL is set would undo it when it ends)
     root = fmap.get_root()
     root.render()
     # Folium forbids zooming the page on phones (user-scalable=no), which WCAG does not allow: the page template

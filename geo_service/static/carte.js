@@ -548,8 +548,7 @@
   // -- start ----------------------------------------------------------------------------------------------------
   placeControls();
   placeLegend();
-  // A view asked for in the URL (#zoom/lat/lon, or vue=lat,lon,zoom in an embed) replaces the fitted one; the
-  // fitting may still be animating, and its end would undo a view set meanwhile.
+  // A view asked for in the URL (#zoom/lat/lon, or vue=lat,lon,zoom in an embed), else the territory fitted.
   function urlView() {
     const hash = location.hash.match(/^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/);
     if (hash) return [[Number(hash[2]), Number(hash[3])], Number(hash[1])];
@@ -557,11 +556,12 @@
     return view.length === 3 && view.every(Number.isFinite) ? [[view[0], view[1]], view[2]] : null;
   }
   const wanted = urlView();
-  const applyView = () => {
-    if (wanted) { map.setView(wanted[0], wanted[1], {animate: false}); userMoved = true; } else fitTerritory();
-  };
-  // eslint-disable-next-line no-underscore-dangle -- Leaflet has no public flag for a zoom animation under way
-  if (map._animatingZoom) map.once("zoomend", applyView); else applyView();
+  if (wanted) {
+    map.setView(wanted[0], wanted[1], {animate: false});
+    userMoved = true;
+  } else {
+    fitTerritory();
+  }
   // The overlays wait for the final view (see interactive.py), then come in the order of the layer control.
   for (const [key, name] of Object.entries(config.overlays)) {
     if (config.layers.includes(key)) window[name].addTo(map);
