@@ -88,6 +88,7 @@ def if_match(request: Request) -> Expected:
 
 
 IfMatchDep = Annotated[Expected, Depends(if_match)]
+STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names another version"}}
 
 
 def _record(raw: dict[str, Any]) -> ProjectRecord:
@@ -135,7 +136,7 @@ async def create(
 @router.put(
     "/{project_id}",
     summary="Replace a project",
-    responses={412: {"description": "If-Match names another version"}},
+    responses=STALE,
 )
 async def replace(
     publisher: PublisherDep,
@@ -163,7 +164,7 @@ async def replace(
 @router.patch(
     "/{project_id}",
     summary="Change some fields of a project",
-    responses={412: {"description": "If-Match names another version"}},
+    responses=STALE,
 )
 async def patch(
     publisher: PublisherDep,
@@ -193,7 +194,7 @@ async def patch(
 @router.delete(
     "/{project_id}",
     summary="Delete a project (soft: restore brings it back)",
-    responses={412: {"description": "If-Match names another version"}},
+    responses=STALE,
 )
 async def delete(
     publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, expected: IfMatchDep, project_id: str
