@@ -187,7 +187,7 @@ def _row(project: Project, departements: dict[str, str]) -> dict[str, Any]:
 def _figures(
     data: ServiceData, projects: list[Project], communes: set[str] | None, params: CoverageParams
 ) -> list[tuple[str, str]]:
-    frame = data.coverage.compute(params)
+    frame = data.coverage.figures(params)
     if communes is not None:
         frame = frame[frame["code"].isin(communes)]
     local = frame["best_scope"] == "local"
@@ -276,7 +276,7 @@ def _children(data: ServiceData, info: Territory, params: CoverageParams) -> dic
     if frame.empty:
         return None
     level = CHILD_LEVEL[info.level]
-    coverage = data.coverage.compute(params)
+    coverage = data.coverage.figures(params)
     rows = []
     if level == "commune":
         for code, name in zip(frame["code"], frame["name"], strict=True):

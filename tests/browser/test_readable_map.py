@@ -173,8 +173,12 @@ def test_keyboard_only_open_read_and_escape(browser, live_server: str, artifacts
         page.keyboard.press("Enter")
         page.wait_for_function("document.activeElement.classList.contains('leaflet-popup-content')", timeout=10_000)
         assert "Paniers locaux et solidaires" in page.evaluate("document.activeElement.innerText")
-        map_box = page.locator("#carte-interactive").bounding_box()
-        assert map_box["y"] < 844 and map_box["y"] + map_box["height"] > 0  # the map was brought into view
+        # the map is brought into view (a smooth scroll: wait for it to arrive)
+        page.wait_for_function(
+            "(() => { const r = document.getElementById('carte-interactive').getBoundingClientRect();"
+            " return r.top > -5 && r.top < innerHeight; })()",
+            timeout=5_000,
+        )
         page.keyboard.press("Escape")
         page.locator(".leaflet-popup").wait_for(state="detached", timeout=5_000)
         assert page.evaluate("document.activeElement.textContent") == "Paniers locaux et solidaires"
