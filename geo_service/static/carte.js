@@ -469,7 +469,8 @@
       const centre = map.getCenter();
       params.set("vue", centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + map.getZoom());
     }
-    return "/embed?" + params.toString();
+    // ':' and ',' may stand as they are in a query string: the code stays readable (territoire=epci:2000…)
+    return "/embed?" + params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
   }
   function updateSnippet() {
     const box = document.getElementById("code-iframe");
