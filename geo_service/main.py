@@ -37,6 +37,9 @@ logger = logging.getLogger("geo_service")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Tiles are encoded and writes published in worker threads; a 1 ms interpreter switch interval (5 ms by
+    # default) gives the event loop the interpreter back sooner, so cached answers do not wait behind them
+    # (bench/load.py: tile throughput +15 %, p99 lower). Set here, as each worker process builds its own app.
     sys.setswitchinterval(0.001)
 
     @asynccontextmanager
