@@ -24,10 +24,6 @@ class Snapshot:
     data: ServiceData
     tiles: TileService
 
-    @property
-    def version(self) -> str:
-        return self.data.version
-
 
 class Publisher:
     """Holds the current snapshot; builds and swaps in the next one, one build at a time."""

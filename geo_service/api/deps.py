@@ -9,7 +9,6 @@ from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import ServiceData
 from geo_service.snapshot import Publisher, Snapshot
 from geo_service.territories import Boundaries
-from geo_service.tiles.service import TileService
 
 
 def publisher_of(request: Request) -> Publisher:
@@ -29,10 +28,6 @@ def get_data(request: Request) -> ServiceData:
     return current_snapshot(request).data
 
 
-def get_tiles(request: Request) -> TileService:
-    return current_snapshot(request).tiles
-
-
 def get_boundaries(request: Request) -> Boundaries:
     return get_data(request).boundaries
 
@@ -46,7 +41,6 @@ def get_projects(request: Request) -> ProjectCatalogue:
 
 
 DataDep = Annotated[ServiceData, Depends(get_data)]
-TilesDep = Annotated[TileService, Depends(get_tiles)]
 BoundariesDep = Annotated[Boundaries, Depends(get_boundaries)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]
 ProjectsDep = Annotated[ProjectCatalogue, Depends(get_projects)]

@@ -50,7 +50,6 @@ MOBILE_PATTERN = r"\bmobiles?\b|itinéran|sur roues|aller vers"
 # project's name and actions (what it does, not what it hopes): each pattern names the kind of action, shown in
 # reasons. Supplying other associations ("livraisons dans les associations ou épiceries", "distribution des produits
 # aux structures d'aide alimentaire") is deliberately not matched: that is logistics for others.
-REACH_KINDS = ("direct", "support")
 DIRECT_ACTIONS: dict[str, str] = {
     "épicerie solidaire": (
         r"épiceries? (solidaires?|sociales?|fixes?|mobiles?|itinérantes?)|\bl'épicerie propose|création d'une épicerie"
