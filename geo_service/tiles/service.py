@@ -60,11 +60,13 @@ class EncodedTile:
 
 
 class TileCache:
-    """Least-recently-used encoded tiles, bounded by their total size in bytes."""
+    """Least-recently-used encoded tiles, bounded by their total size in bytes. A tile may be kept under several
+    keys (its request and its content, see TileService.render): its bytes count once, while any key holds it."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[Hashable, EncodedTile] = OrderedDict()
+        self._holders: dict[int, int] = {}  # id(tile) -> how many keys hold it
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -75,18 +77,33 @@ class TileCache:
                 self._items.move_to_end(key)
             return item
 
+    @staticmethod
+    def _size(item: EncodedTile) -> int:
+        return len(item.body) + len(item.gzipped or b"")
+
     def put(self, key: Hashable, item: EncodedTile) -> None:
-        size = len(item.body) + len(item.gzipped or b"")
-        if size > self.max_bytes:
+        if self._size(item) > self.max_bytes:
             return
         with self._lock:
             if key in self._items:
                 return
             self._items[key] = item
-            self._bytes += size
+            held = self._holders.get(id(item), 0)
+            self._holders[id(item)] = held + 1
+            if not held:
+                self._bytes += self._size(item)
             while self._bytes > self.max_bytes:
                 _, old = self._items.popitem(last=False)
-                self._bytes -= len(old.body) + len(old.gzipped or b"")
+                left = self._holders[id(old)] - 1
+                if left:
+                    self._holders[id(old)] = left
+                else:
+                    del self._holders[id(old)]
+                    self._bytes -= self._size(old)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
