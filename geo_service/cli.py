@@ -111,6 +111,19 @@ def _build_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack_boundaries(args: argparse.Namespace) -> int:
+    from boundaries.build import BuildError, repack
+
+    folder = args.dir or get_settings().boundaries_dir
+    try:
+        repack(folder)
+    except (BuildError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"packed the boundaries in {folder}")
+    return 0
+
+
 def _geocode(args: argparse.Namespace) -> int:
     from geo_service.service import load_geocoder
     from geo_service.territories import Boundaries
@@ -343,6 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep as holes the gaps between communes the COG cannot give to one commune nouvelle (listed in the "
         "manifest) instead of failing; a national build needs it",
     )
+
+    pack = _command(
+        commands,
+        "pack-boundaries",
+        "pack an existing build's GeoJSON files for serving (a build made before packed files, or edited by hand)",
+        _pack_boundaries,
+        "geo-service pack-boundaries --dir /tmp/france",
+    )
+    pack.add_argument("--dir", type=Path, help="a build-boundaries output (default: GEO_SERVICE_DATA_DIR/boundaries)")
 
     geocode = _command(
         commands,

@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from boundaries.packed import ABSENT, PackedLevel, PackError, ZoomGeometries, open_packed, pack, read_packed
+from boundaries.sources import sha256_of
 from geo_service.errors import DataError, InvalidInputError, NotFoundError
 
 LEVELS = ("commune", "epci", "arrondissement", "departement", "region")
@@ -79,46 +81,74 @@ def check_code(level: str, code: str) -> str:
     return code
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class Build:
+    """A build-boundaries output read for serving: the manifest's bytes, each level's packed file read, and where
+    each packed file is (PostGIS stores their bytes)."""
+
+    manifest: bytes
+    levels: dict[str, PackedLevel]
+    packed_files: dict[str, Path]
 
 
-def read_level_features(folder: Path, level: str, manifest: dict) -> list[dict]:
-    """A level's GeoJSON features, once the file is checked against the manifest."""
-    entry = manifest["files"][level]
+def _checked(folder: Path, entry: dict, what: str) -> Path:
     path = folder / entry["path"]
     if not path.is_file():
         raise DataError(f"{path} is listed in the manifest but missing; rebuild with 'geo-service build-boundaries'")
-    if _sha256(path) != entry["sha256"]:
-        raise DataError(f"{path} does not match the checksum in {folder / 'manifest.json'}; rebuild the boundaries")
-    return json.loads(path.read_text("utf-8"))["features"]
+    if sha256_of(path) != entry["sha256"]:
+        raise DataError(f"{path} does not match the checksum in {folder / 'manifest.json'}; rebuild the {what}")
+    return path
 
 
-def read_build(folder: Path) -> tuple[bytes, dict[str, list[dict]]]:
-    """A build-boundaries output: its manifest's bytes and every level's features, checked against it."""
+def read_build(folder: Path) -> Build:
+    """A build-boundaries output, every file checked against its manifest: the GeoJSON files (the published form)
+    and the packed files made from them, which are what is read."""
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise DataError(f"no boundaries in {folder}: {manifest_path.name} is missing")
     raw = manifest_path.read_bytes()
     manifest = json.loads(raw)
-    return raw, {level: read_level_features(folder, level, manifest) for level in LEVELS}
+    if not manifest.get("packed"):
+        raise DataError(
+            f"the boundaries in {folder} have no packed files (built before they existed): "
+            f"run 'geo-service pack-boundaries --dir {folder}' once"
+        )
+    levels, files = {}, {}
+    for level in LEVELS:
+        geojson = _checked(folder, manifest["files"][level], "boundaries")
+        entry = manifest["packed"][level]
+        if entry["geojson_sha256"] != manifest["files"][level]["sha256"]:
+            raise DataError(
+                f"{folder / entry['path']} was packed from another {geojson.name}: "
+                f"run 'geo-service pack-boundaries --dir {folder}'"
+            )
+        files[level] = _checked(folder, entry, "boundaries (or run 'geo-service pack-boundaries')")
+        try:
+            levels[level] = open_packed(files[level])
+        except PackError as exc:
+            raise DataError(str(exc)) from exc
+    return Build(raw, levels, files)
 
 
-def _frame(features: list[dict], geometries: np.ndarray | None = None) -> gpd.GeoDataFrame:
-    """A level's frame, indexed by code; ``geometries`` (in feature order) replace the features' own."""
-    frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    if geometries is not None:
-        frame["geometry"] = gpd.GeoSeries(geometries, index=frame.index, crs="EPSG:4326")
-    return frame.set_index("code", drop=False).sort_index()
+def _frame(columns: dict[str, list], geometries: np.ndarray) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """A level's frame, indexed and sorted by code, and the order its rows were taken in."""
+    values = {k: [None if v is ABSENT else v for v in column] for k, column in columns.items()}
+    frame = gpd.GeoDataFrame({"geometry": geometries, **values}, geometry="geometry", crs="EPSG:4326")
+    order = np.argsort(frame["code"].to_numpy(dtype=str), kind="stable")
+    return frame.iloc[order].set_index("code", drop=False), order
 
 
 class Boundaries:
     """Every level's features, indexed by code, plus the manifest and the data version."""
 
-    def __init__(self, frames: dict[str, gpd.GeoDataFrame], manifest: dict, version: str) -> None:
+    def __init__(
+        self, frames: dict[str, gpd.GeoDataFrame], manifest: dict, version: str, zooms: dict[str, ZoomGeometries]
+    ) -> None:
         self.frames = frames
         self.manifest = manifest
         self.version = version
+        # each level in Web Mercator, per zoom, in the frames' row order: what the tile layers draw
+        self.zooms = zooms
         # A child row names its parent in the column called after the parent's level.
         self._children = {
             level: frames[child][level].value_counts().to_dict()
@@ -130,25 +160,32 @@ class Boundaries:
 
     @classmethod
     def load(cls, folder: Path) -> Boundaries:
-        return cls.from_features(*read_build(folder))
+        build = read_build(folder)
+        return cls.from_packed(build.manifest, build.levels)
 
     @classmethod
-    def from_features(
-        cls, manifest: bytes, features: dict[str, list[dict]], geometries: dict[str, np.ndarray] | None = None
-    ) -> Boundaries:
-        """From the manifest's bytes (the data version is their hash) and each level's features."""
-        frames = {level: _frame(features[level], None if geometries is None else geometries[level]) for level in LEVELS}
-        return cls(frames, json.loads(manifest), hashlib.sha256(manifest).hexdigest()[:16])
+    def from_packed(cls, manifest: bytes, levels: dict[str, PackedLevel]) -> Boundaries:
+        """From the manifest's bytes (the data version is their hash) and each level's packed file."""
+        frames, zooms = {}, {}
+        for level in LEVELS:
+            frames[level], order = _frame(levels[level].columns, levels[level].lonlat)
+            zooms[level] = levels[level].mercator.subset(order)
+        return cls(frames, json.loads(manifest), hashlib.sha256(manifest).hexdigest()[:16], zooms)
 
     @classmethod
     def from_rows(cls, manifest: bytes, rows: list[tuple[str, str, bytes | None]]) -> Boundaries:
-        """The same data from a database: the manifest's bytes, then (level, properties JSON, WKB) rows."""
-        features: dict[str, list[dict]] = {level: [] for level in LEVELS}
+        """The same data from a database loaded before packed files existed: the manifest's bytes, then (level,
+        properties JSON, WKB) rows. Each level is simplified here, which takes long for all of France."""
+        properties: dict[str, list[dict]] = {level: [] for level in LEVELS}
         wkbs: dict[str, list[bytes | None]] = {level: [] for level in LEVELS}
-        for level, properties, wkb in rows:
-            features[level].append({"type": "Feature", "properties": json.loads(properties), "geometry": None})
+        for level, text, wkb in rows:
+            properties[level].append(json.loads(text))
             wkbs[level].append(wkb)
-        return cls.from_features(manifest, features, {level: shapely.from_wkb(wkbs[level]) for level in LEVELS})
+        levels = {
+            level: read_packed(pack(properties[level], shapely.from_wkb(wkbs[level]), ""), f"{level} from the database")
+            for level in LEVELS
+        }
+        return cls.from_packed(manifest, levels)
 
     def counts(self) -> dict[str, int]:
         return {level: len(frame) for level, frame in self.frames.items()}

@@ -79,7 +79,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
                 raster.draw(
                     layer_name,
                     "polygon",
-                    layer.at_zoom(zoom)[rows],
+                    layer.geometries_at(zoom, rows),
                     [layer.properties[r] for r in rows],
                     bounds,
                     MAP_WIDTH,
@@ -96,7 +96,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
             raster.draw(
                 "projects",
                 "point",
-                points.geometries[rows],
+                points.geometries_at(zoom, rows),
                 [points.properties[r] for r in rows],
                 bounds,
                 MAP_WIDTH,

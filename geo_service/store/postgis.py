@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -21,6 +23,8 @@ import shapely
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from boundaries.packed import PackedLevel, PackError, open_packed
+from boundaries.sources import sha256_of
 from geo_service.errors import ConflictError, DataError
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import without_password
@@ -30,6 +34,8 @@ from geo_service.territories import LEVELS, Boundaries, read_build
 logger = logging.getLogger("geo_service")
 
 CHANNEL = "geo_service_revision"
+# where workers keep the packed boundaries they read from the database, by checksum (checked on every start)
+PACKED_CACHE = Path(tempfile.gettempdir()) / "geo-service-packed"
 POOL_TIMEOUT_S = 5.0  # a request waits this long for a connection before a 503
 # Any fixed number: the advisory lock that serialises schema migrations and first-start seeding between workers.
 SETUP_LOCK = 0x6D6D7074
@@ -77,6 +83,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (level, code)
     );
     CREATE INDEX boundaries_geom ON boundaries USING gist (geom);
+    """,
+    # each level packed for serving (boundaries.packed), as build-boundaries wrote it: what workers start from
+    """
+    CREATE TABLE boundary_packed (
+        level text PRIMARY KEY,
+        sha256 text NOT NULL,
+        content bytea NOT NULL
+    );
     """,
 )
 
@@ -305,8 +319,9 @@ class PostgisStore(ProjectStore):
         workers keep serving the previous set until it commits, then rebuild. Returns what it loaded, if it did."""
         if only_if_empty and self.boundaries_version() is not None:
             return None
-        manifest, features = read_build(folder)  # read once: the frames and the rows both come from it
-        boundaries = Boundaries.from_features(manifest, features)
+        build = read_build(folder)  # checked once: the frames, the rows and the packed files all come from it
+        boundaries = Boundaries.from_packed(build.manifest, build.levels)
+        manifest = json.loads(build.manifest)
         with self._transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             if only_if_empty and conn.execute("SELECT EXISTS (SELECT 1 FROM boundary_set)").fetchone()[0]:
@@ -314,21 +329,41 @@ class PostgisStore(ProjectStore):
             self._bump(conn)
             conn.execute("DELETE FROM boundaries")
             conn.execute("DELETE FROM boundary_set")
+            conn.execute("DELETE FROM boundary_packed")
             with conn.cursor().copy("COPY boundaries (level, code, name, properties, geom) FROM STDIN") as copy:
                 for level in LEVELS:
                     # the properties exactly as the file has them; the geometries as already parsed, in EWKB
                     frame = boundaries.level(level)
                     ewkb = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True, include_srid=True)
                     ewkb_of = dict(zip(frame.index, ewkb, strict=True))
-                    for feature in features[level]:
-                        props = feature["properties"]
+                    for props in build.levels[level].properties():
                         text = json.dumps(props, ensure_ascii=False)
                         copy.write_row((level, props["code"], props["name"], text, ewkb_of[props["code"]]))
+            for level, path in build.packed_files.items():
+                conn.execute(
+                    "INSERT INTO boundary_packed (level, sha256, content) VALUES (%s, %s, %s)",
+                    (level, manifest["packed"][level]["sha256"], path.read_bytes()),
+                )
             conn.execute(
                 "INSERT INTO boundary_set (manifest, version) VALUES (%s, %s)",
-                (manifest.decode("utf-8"), boundaries.version),
+                (build.manifest.decode("utf-8"), boundaries.version),
             )
         return boundaries
+
+    def _packed_level(self, conn: psycopg.Connection, level: str, sha256: str) -> PackedLevel:
+        """A packed level, copied once into a local file named by its checksum and mapped from there: workers
+        share the pages, and a restart reads nothing from the database but the checksums."""
+        PACKED_CACHE.mkdir(parents=True, exist_ok=True)
+        path = PACKED_CACHE / f"{sha256}.packed"
+        if not (path.is_file() and sha256_of(path) == sha256):
+            content = conn.execute("SELECT content FROM boundary_packed WHERE level = %s", (level,)).fetchone()[0]
+            with tempfile.NamedTemporaryFile(dir=PACKED_CACHE, prefix=".packed-", delete=False) as fh:
+                fh.write(content)
+            os.replace(fh.name, path)
+        try:
+            return open_packed(path)
+        except PackError as exc:
+            raise DataError(f"the packed {level} boundaries in the database are damaged: {exc}") from exc
 
     def boundaries(self, seed_folder: Path) -> Boundaries:
         """The stored boundaries; a database without any gets the embedded build first (workers starting together
@@ -340,6 +375,11 @@ class PostgisStore(ProjectStore):
             if row is None:
                 where = without_password(self.url)
                 raise DataError(f"no boundaries in {where}: load them with 'geo-service load-boundaries'")
+            packed = dict(conn.execute("SELECT level, sha256 FROM boundary_packed").fetchall())
+            if set(packed) == set(LEVELS):
+                levels = {level: self._packed_level(conn, level, packed[level]) for level in LEVELS}
+                return Boundaries.from_packed(row[0].encode("utf-8"), levels)
+            # loaded by a version that stored no packed files: simplified here (slow for all of France)
             rows = conn.execute(
                 "SELECT level, properties::text, ST_AsBinary(geom) FROM boundaries ORDER BY level, code"
             ).fetchall()

@@ -9,14 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import shapely
-
+from boundaries.mercator import EARTH_RADIUS, HALF_WORLD, MAX_LATITUDE, to_lonlat, to_mercator
 from geo_service.errors import NotFoundError
 
-EARTH_RADIUS = 6378137.0
-HALF_WORLD = math.pi * EARTH_RADIUS  # 20037508.34 m
-MAX_LATITUDE = 85.0511287798066
+__all__ = ["EARTH_RADIUS", "HALF_WORLD", "MAX_LATITUDE", "to_lonlat", "to_mercator"]  # the projection, re-exported
 MAX_ZOOM = 22
 
 
@@ -55,30 +51,6 @@ def lonlat_to_mercator(lon: float, lat: float) -> tuple[float, float]:
 
 def mercator_to_lonlat(x: float, y: float) -> tuple[float, float]:
     return math.degrees(x / EARTH_RADIUS), math.degrees(2 * math.atan(math.exp(y / EARTH_RADIUS)) - math.pi / 2)
-
-
-def to_mercator(geometries):
-    """Shapely geometries (or an array of them) from lon/lat to Web Mercator metres."""
-
-    def project(coords: np.ndarray) -> np.ndarray:
-        lat = np.clip(coords[:, 1], -MAX_LATITUDE, MAX_LATITUDE)
-        return np.column_stack(
-            [EARTH_RADIUS * np.radians(coords[:, 0]), EARTH_RADIUS * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))]
-        )
-
-    return shapely.transform(geometries, project)
-
-
-def to_lonlat(geometries):
-    def unproject(coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(
-            [
-                np.degrees(coords[:, 0] / EARTH_RADIUS),
-                np.degrees(2 * np.arctan(np.exp(coords[:, 1] / EARTH_RADIUS)) - np.pi / 2),
-            ]
-        )
-
-    return shapely.transform(geometries, unproject)
 
 
 def lonlat_bounds(tile: Tile) -> tuple[float, float, float, float]:

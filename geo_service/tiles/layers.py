@@ -1,10 +1,10 @@
 """The map layers: what each shows, its features in Web Mercator, and their geometry simplified for each zoom.
 
-Polygon layers that tile the région (communes, EPCI, arrondissements, départements, région, coverage, zones
-blanches) are simplified per layer as a coverage (GEOS coverage simplification): neighbours keep exactly the
-same border at every zoom, so simplification never opens a gap. The tolerance is ``SIMPLIFY_PIXELS`` screen pixels
-of a 256-pixel tile at that zoom; above ``SIMPLIFY_MAX_ZOOM`` the full geometry is used. Project areas overlap
-each other, so each is simplified on its own.
+Polygon layers that tile the région (communes, EPCI, arrondissements, départements, région, and the coverage and
+zones blanches, which are rows of the communes) come simplified for each zoom from the boundaries' packed files
+(``boundaries.packed``: computed once by build-boundaries, as a coverage, so neighbours keep the same border);
+above ``SIMPLIFY_MAX_ZOOM`` the full geometry is used. Geometries stay encoded until a tile asks for its rows.
+Project areas overlap each other, so each is simplified on its own, here, and kept across writes by its record.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from boundaries.packed import ZoomGeometries, simplify_each
 from geo_service.coverage import Coverage, CoverageParams
 from geo_service.errors import NotFoundError
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.territories import Boundaries
-from geo_service.tiles.grid import tile_span, to_mercator
+from geo_service.tiles.grid import to_mercator
+from geo_service.tiles.mvt import RowTags
 
-# Visvalingam-Whyatt tolerance: triangles smaller than about SIMPLIFY_PIXELS² square pixels go, which moves a
-# border by about one pixel at most on the usual edge lengths.
-SIMPLIFY_PIXELS = 2.0
-SIMPLIFY_MAX_ZOOM = 12
-TILE_PIXELS = 256
 # Below this zoom a commune is a few pixels wide: vector tile features carry only what styling needs; their
 # other fields, and their INSEE/SIREN code as feature id, come from this zoom on (half the bytes at z6-z8).
 DETAIL_ZOOM = 9
@@ -113,18 +110,13 @@ def check_layer(name: str) -> LayerInfo:
     return info
 
 
-def tolerance_m(z: int) -> float:
-    return tile_span(z) / TILE_PIXELS * SIMPLIFY_PIXELS
-
-
 @dataclass
 class LayerData:
-    """Features of one layer: full Mercator geometries, their per-zoom simplifications, properties, index."""
+    """Features of one layer: Mercator geometries per zoom (encoded), properties, index."""
 
     info: LayerInfo
-    geometries: np.ndarray
+    zooms: ZoomGeometries
     properties: list[dict[str, Any]]
-    by_zoom: list[np.ndarray] = field(default_factory=list)
     # what the geometries are made of: the boundaries' version for boundary layers and their subsets, one tag
     # per row (the project's record digest) for project layers; tiles are cached by content (see content_key)
     geometry_tags: list[str] | str = ""
@@ -133,9 +125,13 @@ class LayerData:
     low_zoom_properties: list[dict[str, Any]] | None = None
     tree: shapely.STRtree = field(init=False)
     _row_hashes: dict[bool, np.ndarray] = field(init=False, default_factory=dict)
+    # the rows' vector tile tags, detail (True) and below DETAIL_ZOOM (False): worked out here, when the layer is
+    # built (at start or while publishing), so no tile request pays for it; given by a subset's maker
+    tags: dict[bool, RowTags] | None = None
 
     def __post_init__(self) -> None:
-        self.tree = shapely.STRtree(self.geometries)
+        # the index holds the features' boxes (what a query compares anyway), not their geometries
+        self.tree = shapely.STRtree(self.zooms.envelopes())
         if self.ids is None:
             codes = [str(p.get("code", "")) for p in self.properties]
             # INSEE and SIREN codes are digits (but Corsica's 2A/2B): those make stable feature ids
@@ -143,31 +139,47 @@ class LayerData:
                 self.ids = np.array([int(c) for c in codes], dtype=np.uint64)
         if self.low_zoom_properties is None:
             self.low_zoom_properties = low_zoom_properties(self.info, self.properties)
+        tags = self.tags = dict(self.tags or {})
+        if True not in tags:
+            tags[True] = RowTags.of(self.properties)
+        if False not in tags:
+            same = self.low_zoom_properties is self.properties
+            tags[False] = tags[True] if same else RowTags.of(self.low_zoom_properties)
 
-    def at_zoom(self, z: int) -> np.ndarray:
-        return self.by_zoom[z] if z < len(self.by_zoom) else self.geometries
+    def __len__(self) -> int:
+        return len(self.zooms)
+
+    def geometries_at(self, z: int, rows: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """The geometries of ``rows`` (all when None) as drawn at zoom ``z``."""
+        return self.zooms.take(z, rows)
 
     def properties_at(self, z: int) -> list[dict[str, Any]]:
         return self.properties if z >= DETAIL_ZOOM else self.low_zoom_properties
+
+    def tags_at(self, z: int) -> RowTags:
+        """The rows' properties at zoom ``z`` as vector tile tags."""
+        return self.tags[z >= DETAIL_ZOOM]
 
     def set_row_hashes(self, detail: np.ndarray, low: np.ndarray) -> None:
         """Row hashes computed by the caller (from the columns the properties were made of)."""
         self._row_hashes = {True: detail.astype(np.uint64), False: low.astype(np.uint64)}
 
-    def row_hashes(self, z: int) -> np.ndarray:
+    def row_hashes(self, z: int) -> np.ndarray | None:
         """A stable 64-bit hash of each row as a tile at zoom ``z`` shows it (its properties there, and its
-        geometry's tag): two tiles with the same rows and hashes have the same bytes, whatever the version."""
+        geometry's tag): two tiles with the same rows and hashes have the same bytes, whatever the version.
+        None for a boundary layer: its one tag (the boundaries' version) fixes every row's content already."""
         detail = z >= DETAIL_ZOOM or self.low_zoom_properties is self.properties
         found = self._row_hashes.get(detail)
+        if found is None and isinstance(self.geometry_tags, str):
+            return None
         if found is None:
             properties = self.properties if detail else self.low_zoom_properties
-            tags = self.geometry_tags if isinstance(self.geometry_tags, list) else None
+            tags = self.geometry_tags
             found = np.array(
                 [
                     int.from_bytes(
                         hashlib.blake2b(
-                            json.dumps([p, tags[i] if tags else ""], sort_keys=True, default=str).encode(),
-                            digest_size=8,
+                            json.dumps([p, tags[i]], sort_keys=True, default=str).encode(), digest_size=8
                         ).digest(),
                         "little",
                     )
@@ -190,11 +202,15 @@ class LayerData:
         info: LayerInfo,
         properties: list[dict[str, Any]],
         low: list[dict[str, Any]] | None = None,
+        tags: dict[bool, RowTags] | None = None,
     ) -> LayerData:
-        """Some rows of this layer, reusing its simplifications (they stay a valid coverage) and feature ids."""
-        tags = [self.geometry_tags[i] for i in rows] if isinstance(self.geometry_tags, list) else self.geometry_tags
+        """Some rows of this layer, reusing its simplifications (they stay a valid coverage) and feature ids;
+        ``properties``, ``low`` and ``tags``: the subset's own (worked out from ``properties`` when not given)."""
+        geometry_tags = (
+            [self.geometry_tags[i] for i in rows] if isinstance(self.geometry_tags, list) else self.geometry_tags
+        )
         ids = None if self.ids is None else self.ids[rows]
-        return LayerData(info, self.geometries[rows], properties, [g[rows] for g in self.by_zoom], tags, ids, low)
+        return LayerData(info, self.zooms.subset(rows), properties, geometry_tags, ids, low, tags)
 
 
 def low_zoom_properties(
@@ -206,20 +222,6 @@ def low_zoom_properties(
     keep = LOW_ZOOM_PROPERTIES.get(info.name, ())
     known = known or {}
     return [known.get(id(p)) or {k: p[k] for k in keep if k in p} for p in properties]
-
-
-def simplify_coverage(geometries: np.ndarray) -> list[np.ndarray]:
-    present = np.array([g is not None for g in geometries])
-    levels = []
-    for z in range(SIMPLIFY_MAX_ZOOM + 1):
-        simplified = geometries.copy()
-        simplified[present] = shapely.coverage_simplify(geometries[present], tolerance_m(z))
-        levels.append(simplified)
-    return levels
-
-
-def simplify_each(geometries: np.ndarray) -> list[np.ndarray]:
-    return [shapely.simplify(geometries, tolerance_m(z), preserve_topology=True) for z in range(SIMPLIFY_MAX_ZOOM + 1)]
 
 
 def _records(
@@ -236,6 +238,10 @@ def _records(
     return records
 
 
+def _tags(frame: pd.DataFrame, columns: tuple[str, ...]) -> RowTags:
+    return RowTags.from_columns({column: frame[column].to_numpy() for column in columns})
+
+
 def _short_hash(*parts: object) -> str:
     return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:12]
 
@@ -248,8 +254,8 @@ class LayerSet:
     def __init__(
         self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage, reuse: LayerSet | None = None
     ) -> None:
-        """``reuse``: the layer set of the same boundaries before a project write, whose simplified boundary
-        layers and unchanged projects' simplified areas are taken as they are (simplifying is the slow part)."""
+        """``reuse``: the layer set of the same boundaries before a project write, whose boundary layers and
+        unchanged projects' simplified areas are taken as they are (simplifying is the slow part)."""
         self._coverage = coverage
         self._lock = threading.Lock()
         self.layers: dict[str, LayerData] = {}
@@ -260,13 +266,12 @@ class LayerSet:
                 self.layers[name] = reuse.layers[name]
                 continue
             frame = boundaries.level(level)
-            geometries = to_mercator(np.asarray(frame.geometry.values, dtype=object))
             self.layers[name] = LayerData(
                 LAYERS[name],
-                geometries,
+                boundaries.zooms[level],
                 _records(frame, BOUNDARY_PROPERTIES[name]),
-                simplify_coverage(geometries),
                 boundaries.version,
+                tags={True: _tags(frame, BOUNDARY_PROPERTIES[name])},
             )
         self._boundaries_version = boundaries.version
         self._commune_row = {code: i for i, code in enumerate(boundaries.level("commune")["code"])}
@@ -276,7 +281,7 @@ class LayerSet:
         points = to_mercator(shapely.points([[p.point.lon, p.point.lat] for p in local]))
         self.layers["projects"] = LayerData(
             LAYERS["projects"],
-            np.asarray(points, dtype=object),
+            ZoomGeometries.encode([np.asarray(points, dtype=object)]),
             [
                 {
                     "id": p.id,
@@ -295,17 +300,21 @@ class LayerSet:
         )
         # each project's area simplified per zoom, kept by the content of its record across writes
         self._area_levels: dict[str, list] = {}
-        areas = []
         for p in listed:
             digest = projects.digests.get(p.id, p.id)
             known = reuse._area_levels.get(digest) if reuse is not None else None
-            area = to_mercator(np.array([projects.areas[p.id]], dtype=object))[0]
-            self._area_levels[digest] = known or [level[0] for level in simplify_each(np.array([area], dtype=object))]
-            areas.append(area)
+            if known is None:
+                area = to_mercator(np.array([projects.areas[p.id]], dtype=object))
+                known = [level[0] for level in simplify_each(area)] + [area[0]]
+            self._area_levels[digest] = known
         area_levels = [self._area_levels[projects.digests.get(p.id, p.id)] for p in listed]
         self.layers["project-areas"] = LayerData(
             LAYERS["project-areas"],
-            np.array(areas, dtype=object),
+            ZoomGeometries.encode(
+                [np.array([levels[z] for levels in area_levels], dtype=object) for z in range(len(area_levels[0]))]
+                if area_levels
+                else [np.empty(0, dtype=object)]
+            ),
             [
                 {
                     "id": p.id,
@@ -317,7 +326,6 @@ class LayerSet:
                 }
                 for p in listed
             ],
-            [np.array([levels[z] for levels in area_levels], dtype=object) for z in range(SIMPLIFY_MAX_ZOOM + 1)],
             [f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in listed],
         )
         for name in ("projects", "project-areas"):
@@ -350,7 +358,7 @@ class LayerSet:
             return None
         layer = previous[0]["coverage"]
         old = layer.row_hashes(DETAIL_ZOOM)
-        if len(old) != len(hashes):
+        if old is None or len(old) != len(hashes):
             return None
         return [p if same else None for p, same in zip(layer.properties, old == hashes, strict=True)]
 
@@ -383,10 +391,15 @@ class LayerSet:
         rows = np.array([self._commune_row[c] for c in frame["code"]])
         records = _records(frame, COVERAGE_PROPERTIES, self._unchanged_records(params, full))
         thinned = low_zoom_properties(LAYERS["coverage"], records, self._previous_thinned(params))
-        everything = communes.subset(rows, LAYERS["coverage"], records, thinned)
+        tags = {True: _tags(frame, COVERAGE_PROPERTIES), False: _tags(frame, LOW_ZOOM_PROPERTIES["coverage"])}
+        everything = communes.subset(rows, LAYERS["coverage"], records, thinned, tags)
         blanches = frame["zone_blanche"].to_numpy()
+        kept = np.flatnonzero(blanches)
         zones = communes.subset(
-            rows[blanches], LAYERS["zones-blanches"], [r for r, keep in zip(records, blanches, strict=True) if keep]
+            rows[kept],
+            LAYERS["zones-blanches"],
+            [records[i] for i in kept],
+            tags={True: everything.tags[True].take(kept)},  # the same rows' tags; below DETAIL_ZOOM, its own
         )
         everything.set_row_hashes(full, low)
         zones.set_row_hashes(full[blanches], low[blanches])

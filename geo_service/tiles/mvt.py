@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 EXTENT = 4096
@@ -96,61 +97,237 @@ def _ring_points(rings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return coords, ring_of, counts, area
 
 
+class RowTags:
+    """Every row's properties as MVT tags against one table of the layer's keys and values, worked out once per
+    layer: a tile takes its rows' pairs and renumbers them, in numpy, instead of reading each row's dict.
+
+    ``pairs`` holds (key, value) indices into ``keys`` and ``values`` (encoded Value messages), row after row;
+    row ``i``'s are ``pairs[starts[i]:starts[i + 1]]``. Values are told apart by type and value, as MVT does."""
+
+    __slots__ = ("keys", "pairs", "starts", "values")
+
+    def __init__(self, keys: list[str], values: list[bytes], pairs: np.ndarray, starts: np.ndarray) -> None:
+        self.keys, self.values, self.pairs, self.starts = keys, values, pairs, starts
+
+    @classmethod
+    def of(cls, properties: Sequence[dict[str, Any]]) -> RowTags:
+        keys: dict[str, int] = {}
+        values: dict[tuple[type, Any], int] = {}
+        encoded: list[bytes] = []
+        flat: list[int] = []
+        starts = np.zeros(len(properties) + 1, dtype=np.int64)
+        for row, props in enumerate(properties):
+            for key, value in props.items():
+                k = keys.get(key)
+                if k is None:
+                    k = keys[key] = len(keys)
+                marker = (type(value), value)
+                v = values.get(marker)
+                if v is None:
+                    v = values[marker] = len(encoded)
+                    encoded.append(_value(value))
+                flat += (k, v)
+            starts[row + 1] = len(flat) // 2
+        return cls(list(keys), encoded, np.array(flat, dtype=np.int64).reshape(-1, 2), starts)
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, np.ndarray]) -> RowTags:
+        """The same table from columns of equal length (a value that is None or NaN is absent from its row, as
+        in the layer's property dicts), with whole columns encoded at once: a coverage layer is rebuilt on
+        every write, and one dict per row made this the slowest part of publishing."""
+        count = len(next(iter(columns.values()))) if columns else 0
+        index: dict[tuple[type, Any], int] = {}
+        encoded: list[bytes] = []
+        ids = np.full((count, len(columns)), -1, dtype=np.int64)
+        for k, column in enumerate(columns.values()):
+            column = np.asarray(column)
+            present = _present(column)
+            inverse, uniques = pd.factorize(column[present], sort=False)
+            uniques = np.asarray(uniques)
+            local = np.empty(len(uniques), dtype=np.int64)
+            for u, (value, body) in enumerate(zip(uniques.tolist(), _encode_values(uniques), strict=True)):
+                marker = (type(value), value)
+                found = index.get(marker)
+                if found is None:
+                    found = index[marker] = len(encoded)
+                    encoded.append(body)
+                local[u] = found
+            ids[present, k] = local[inverse]
+        rows, keys = np.nonzero(ids >= 0)  # row by row, then key by key: each row's tags in column order
+        pairs = np.column_stack([keys, ids[rows, keys]]).astype(np.int64)
+        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=count))])
+        return cls(list(columns), encoded, pairs, starts)
+
+    def take(self, rows: np.ndarray) -> RowTags:
+        """The same table, for some rows (in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = self.starts[rows + 1] - self.starts[rows]
+        pairs = self.pairs[_ranges(self.starts[rows], counts)]
+        return RowTags(self.keys, self.values, pairs, np.concatenate([[0], np.cumsum(counts)]))
+
+
+def _present(column: np.ndarray) -> np.ndarray:
+    if column.dtype.kind == "f":
+        return ~np.isnan(column)
+    if column.dtype.kind == "O":
+        return np.array([v is not None and v == v for v in column.tolist()], dtype=bool)
+    return np.ones(len(column), dtype=bool)
+
+
+def _encode_values(values: np.ndarray) -> list[bytes]:
+    """Value messages of one column's distinct values, by dtype (as ``_value`` would encode each one)."""
+    kind = values.dtype.kind
+    if kind == "b":
+        return [b"\x38\x01" if v else b"\x38\x00" for v in values.tolist()]
+    if kind in "iu":
+        body, offsets = _varints(_zigzag(values.astype(np.int64)))
+        return [b"\x30" + body[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+    if kind == "f":
+        raw = values.astype("<f8").tobytes()
+        return [b"\x19" + raw[8 * i : 8 * i + 8] for i in range(len(values))]
+    if all(type(v) is str for v in values.tolist()):
+        raw = [v.encode("utf-8") for v in values.tolist()]
+        sizes, offsets = _varints(np.array([len(r) for r in raw], dtype=np.int64))
+        starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
+        return [b"\x0a" + sizes[a:b] + r for a, b, r in zip(starts, ends, raw, strict=True)]
+    return [_value(v) for v in values.tolist()]
+
+
+def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber ids 0, 1, 2... in the order they first appear; returns (new ids, old id of each new one)."""
+    if len(ids) == 0:
+        return ids, ids
+    unique, first = np.unique(ids, return_index=True)
+    by_appearance = unique[np.argsort(first)]
+    renumber = np.empty(int(unique[-1]) + 1, dtype=np.int64)
+    renumber[by_appearance] = np.arange(len(by_appearance))
+    return renumber[ids], by_appearance
+
+
 def encode_layer(
     name: str,
     geometries: np.ndarray,
-    properties: Sequence[dict[str, Any]],
+    tags: RowTags,
     bounds: tuple[float, float, float, float],
     kind: str,
     ids: np.ndarray | None = None,
 ) -> bytes:
-    """One layer message, or b'' when no feature has anything inside the tile. ``ids``: feature ids (positive
-    integers), one per geometry, or none."""
+    """One layer message, or b'' when no feature has anything inside the tile. ``tags``: one row per geometry;
+    ``ids``: feature ids (positive integers), one per geometry, or none."""
     if len(geometries) == 0:
         return b""
     span = bounds[2] - bounds[0]
     pad = span * BUFFER / EXTENT
     clipped = shapely.clip_by_rect(geometries, bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
     tile_geoms = _quantize(clipped, bounds)
-    if kind == "point":
-        ints, features = _point_commands(tile_geoms)
-    else:
-        ints, features = _polygon_feature_commands(tile_geoms)
-    if not features:
+    commands = _point_commands if kind == "point" else _polygon_feature_commands
+    ints, rows, first, last = commands(tile_geoms)
+    if len(rows) == 0:
         return b""
     geometry_bytes, offsets = _varints(ints)
-    keys: dict[str, int] = {}
-    values: dict[tuple[type, Any], int] = {}
-    encoded_values: list[bytes] = []
-    parts = [_field(1, name.encode())]
-    geometry_type = b"\x18" + bytes([POINT if kind == "point" else POLYGON])
-    for feature, first, last in features:
-        tags = []
-        for key, value in properties[feature].items():
-            tags.append(keys.setdefault(key, len(keys)))
-            marker = (type(value), value)
-            if marker not in values:
-                values[marker] = len(encoded_values)
-                encoded_values.append(_value(value))
-            tags.append(values[marker])
-        identity = b"" if ids is None else b"\x08" + _varint(int(ids[feature]))
-        body = (
-            identity
-            + _field(2, b"".join(_varint(t) for t in tags))
-            + geometry_type
-            + _field(4, geometry_bytes[offsets[first] : offsets[last]])
-        )
-        parts.append(_field(2, body))
-    parts.extend(_field(3, key.encode()) for key in keys)
-    parts.extend(_field(4, value) for value in encoded_values)
+    geometry_ranges = np.column_stack([offsets[first], offsets[last]])
+    kept = tags.take(rows)
+    # the tile's own key and value tables, in the order the features first use them
+    local_keys, key_ids = _first_seen(kept.pairs[:, 0])
+    local_values, value_ids = _first_seen(kept.pairs[:, 1])
+    features_bytes = _frame_features(
+        geometry_bytes,
+        geometry_ranges,
+        np.column_stack([local_keys, local_values]).ravel(),
+        2 * np.diff(kept.starts),
+        None if ids is None else ids[rows],
+        POINT if kind == "point" else POLYGON,
+    )
+    parts = [_field(1, name.encode()), features_bytes]
+    parts.extend(_field(3, tags.keys[k].encode()) for k in key_ids.tolist())
+    parts.extend(_field(4, tags.values[v]) for v in value_ids.tolist())
     parts.append(b"\x28" + _varint(EXTENT) + b"\x78\x02")  # extent, version 2
     return b"".join(parts)
 
 
-def _point_commands(points: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+def _frame_features(
+    geometry: bytes,
+    geometry_ranges: np.ndarray,
+    tags: np.ndarray,
+    tag_counts: np.ndarray,
+    ids: np.ndarray | None,
+    geometry_type: int,
+) -> bytes:
+    """Every Feature message of a layer (field 2 of the layer, each: id, tags, type, geometry), framed with
+    numpy rather than feature by feature in Python: a z6 tile holds thousands of communes.
+
+    Each feature is a fixed sequence of byte ranges (constants, varints, its slice of the tags' and of the
+    geometry's bytes); all of them are gathered from one source buffer with a single fancy-index."""
+    count = len(geometry_ranges)
+    tag_bytes, tag_offsets = _varints(tags)
+    tag_ends = np.cumsum(tag_counts)
+    tag_ranges = np.column_stack([tag_offsets[tag_ends - tag_counts], tag_offsets[tag_ends]])
+    tag_sizes = tag_ranges[:, 1] - tag_ranges[:, 0]
+    geometry_sizes = geometry_ranges[:, 1] - geometry_ranges[:, 0]
+    tag_len_bytes, tag_len_offsets = _varints(tag_sizes)
+    geometry_len_bytes, geometry_len_offsets = _varints(geometry_sizes)
+    body_sizes = (1 + np.diff(tag_len_offsets)) + tag_sizes + 2 + (1 + np.diff(geometry_len_offsets)) + geometry_sizes
+    if ids is not None:
+        id_bytes, id_offsets = _varints(np.asarray(ids))
+        body_sizes += 1 + np.diff(id_offsets)
+    else:
+        id_bytes, id_offsets = b"", np.zeros(count + 1, dtype=np.int64)
+    body_len_bytes, body_len_offsets = _varints(body_sizes)
+    constants = bytes([0x12, 0x08, 0x18, geometry_type, 0x22])  # field tags: feature/tags, id, type, geometry
+    sources = [constants, body_len_bytes, id_bytes, tag_len_bytes, tag_bytes, geometry_len_bytes, geometry]
+    base = np.concatenate([[0], np.cumsum([len(b) for b in sources])])
+    source = np.frombuffer(b"".join(sources), dtype=np.uint8)
+    c, body_len, id_, tag_len, tag, geometry_len, geom = (int(b) for b in base[:-1])
+
+    def varint_range(at: int, varint_offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return at + varint_offsets[:-1], np.diff(varint_offsets)
+
+    def constant(index: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(count, c + index), np.ones(count, dtype=np.int64)
+
+    segments = [constant(0), varint_range(body_len, body_len_offsets)]
+    if ids is not None:
+        segments += [constant(1), varint_range(id_, id_offsets)]
+    segments += [
+        constant(0),
+        varint_range(tag_len, tag_len_offsets),
+        (tag + tag_ranges[:, 0], tag_sizes),
+        constant(2),
+        constant(3),
+        constant(4),
+        varint_range(geometry_len, geometry_len_offsets),
+        (geom + geometry_ranges[:, 0], geometry_sizes),
+    ]
+    # feature by feature, segment by segment: interleave the per-segment arrays
+    starts = np.column_stack([start for start, _ in segments]).ravel()
+    lengths = np.column_stack([length for _, length in segments]).ravel()
+    return source[_ranges(starts, lengths)].tobytes()
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices start[0] .. start[0]+length[0]-1, then the next range's, and so on, without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    keep = lengths > 0
+    starts, lengths = starts[keep], lengths[keep]
+    # each position steps by one, except where a range begins: there it jumps to that range's start
+    steps = np.ones(total, dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    steps[0] = starts[0]
+    steps[first[1:]] = starts[1:] - (starts[:-1] + lengths[:-1] - 1)
+    return np.cumsum(steps)
+
+
+Commands = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+NO_COMMANDS: Commands = (np.empty(0, np.int64),) * 4
+
+
+def _point_commands(points: np.ndarray) -> Commands:
+    """Geometry integers of the points, and for each feature kept: its row, first and end integer."""
     present = np.flatnonzero(~shapely.is_empty(points) & (shapely.get_type_id(points) == 0))
     if len(present) == 0:
-        return np.empty(0, np.int64), []
+        return NO_COMMANDS
     xy = shapely.get_coordinates(points[present]).astype(np.int64)
     inside = np.all((xy >= -BUFFER) & (xy <= EXTENT + BUFFER), axis=1)
     present, xy = present[inside], xy[inside]
@@ -158,15 +335,17 @@ def _point_commands(points: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int
     ints[0::3] = MOVE_TO | (1 << 3)
     ints[1::3] = _zigzag(xy[:, 0])
     ints[2::3] = _zigzag(xy[:, 1])
-    return ints, [(int(f), 3 * i, 3 * i + 3) for i, f in enumerate(present)]
+    first = 3 * np.arange(len(present), dtype=np.int64)
+    return ints, present.astype(np.int64), first, first + 3
 
 
-def _polygon_feature_commands(geometries: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+def _polygon_feature_commands(geometries: np.ndarray) -> Commands:
+    """Geometry integers of the polygons, and for each feature kept: its row, first and end integer."""
     polygons, polygon_feature = shapely.get_parts(geometries, return_index=True)
     is_polygon = shapely.get_type_id(polygons) == 3
     polygons, polygon_feature = polygons[is_polygon], polygon_feature[is_polygon]
     if len(polygons) == 0:
-        return np.empty(0, np.int64), []
+        return NO_COMMANDS
     rings, ring_polygon = shapely.get_rings(polygons, return_index=True)
     exterior = np.concatenate([[True], ring_polygon[1:] != ring_polygon[:-1]])
     coords, ring_of, counts, area = _ring_points(rings)
@@ -177,6 +356,8 @@ def _polygon_feature_commands(geometries: np.ndarray) -> tuple[np.ndarray, list[
     usable &= polygon_ok[ring_polygon]
     flip = usable & ((exterior & (area < 0)) | (~exterior & (area > 0)))
     kept = np.flatnonzero(usable)
+    if len(kept) == 0:
+        return NO_COMMANDS
     take = usable[ring_of]
     coords, ring_of = coords[take], ring_of[take]
     n = counts[kept]
@@ -204,20 +385,20 @@ def _polygon_feature_commands(geometries: np.ndarray) -> tuple[np.ndarray, list[
     position = np.repeat(out_start, n) + 1 + 2 * k + (k > 0)
     ints[position] = _zigzag(delta[:, 0])
     ints[position + 1] = _zigzag(delta[:, 1])
-    features = []
-    boundaries = np.flatnonzero(feature_start)
-    ends = np.append(boundaries[1:], len(kept))
-    for first_ring, end_ring in zip(boundaries, ends, strict=True):
-        first = int(out_start[first_ring])
-        last = int(out_start[end_ring - 1] + size[end_ring - 1])
-        features.append((int(feature_of_ring[first_ring]), first, last))
-    return ints, features
+    first_rings = np.flatnonzero(feature_start)
+    last_rings = np.append(first_rings[1:], len(kept)) - 1
+    return (
+        ints,
+        feature_of_ring[first_rings].astype(np.int64),
+        out_start[first_rings],
+        out_start[last_rings] + size[last_rings],
+    )
 
 
 def encode_tile(
-    layers: Sequence[tuple[str, np.ndarray, Sequence[dict[str, Any]], str, np.ndarray | None]],
+    layers: Sequence[tuple[str, np.ndarray, RowTags, str, np.ndarray | None]],
     bounds: tuple[float, float, float, float],
 ) -> bytes:
-    """A tile from (name, Mercator geometries, properties, kind, ids) layers; b'' when it would hold no feature."""
-    bodies = (encode_layer(name, g, p, bounds, kind, ids) for name, g, p, kind, ids in layers)
+    """A tile from (name, Mercator geometries, tags, kind, ids) layers; b'' when it would hold no feature."""
+    bodies = (encode_layer(name, g, t, bounds, kind, ids) for name, g, t, kind, ids in layers)
     return b"".join(_field(3, body) for body in bodies if body)

@@ -171,13 +171,12 @@ class TileService:
             return found
         body = b""
         if len(rows):
-            geometries = layer.at_zoom(tile.z)[rows]
-            properties = layer.properties_at(tile.z)
+            geometries = layer.geometries_at(tile.z, rows)
             if request.format == "mvt":
                 ids = layer.ids_at(tile.z)
                 ids = None if ids is None else ids[rows]
                 body = mvt.encode_tile(
-                    [(request.layer, geometries, [properties[i] for i in rows], layer.info.kind, ids)], bounds
+                    [(request.layer, geometries, layer.tags_at(tile.z).take(rows), layer.info.kind, ids)], bounds
                 )
             else:
                 body = raster.render(
@@ -203,7 +202,9 @@ class TileService:
         digest.update(f"{TILE_FORMAT_VERSION}/{layer.info.name}/{tags}/{tile.z}/{tile.x}/{tile.y}".encode())
         digest.update(f"/{request.format}/{request.scale}/".encode())
         digest.update(rows.astype(np.int64).tobytes())
-        digest.update(layer.row_hashes(tile.z)[rows].tobytes())
+        hashes = layer.row_hashes(tile.z)
+        if hashes is not None:
+            digest.update(hashes[rows].tobytes())
         return digest.hexdigest()
 
     def tilejson(
@@ -257,7 +258,7 @@ class TileService:
         rows = [i for i, p in enumerate(layer.properties) if p.get("code") == code]
         if not rows:
             raise NotFoundError(f"no {level} with code {code!r} in the loaded data")
-        geometry = to_lonlat(layer.at_zoom(min(zoom, layer.info.maxzoom) if zoom is not None else 99)[rows])[0]
+        geometry = to_lonlat(layer.geometries_at(min(zoom, layer.info.maxzoom) if zoom is not None else 99, rows))[0]
         rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), 6))
         properties = layer.properties[rows[0]]
         return {
@@ -284,7 +285,7 @@ class TileService:
             maxx, maxy = lonlat_to_mercator(bbox[2], bbox[3])
             rows = np.sort(layer.tree.query(shapely.box(minx, miny, maxx, maxy)))
         else:
-            rows = np.arange(len(layer.geometries))
+            rows = np.arange(len(layer))
         zoom = zoom if zoom is not None else layer.info.maxzoom
         available = layer.property_names()
         if properties is not None:
@@ -294,7 +295,7 @@ class TileService:
                     f"properties: unknown {', '.join(unknown)}; layer {name!r} has {', '.join(available)}"
                 )
         keep = properties if properties is not None else available
-        geometries = to_lonlat(layer.at_zoom(zoom)[rows])
+        geometries = to_lonlat(layer.geometries_at(zoom, rows))
         features = []
         for row, geometry in zip(rows, geometries, strict=True):
             if geometry is None or geometry.is_empty:

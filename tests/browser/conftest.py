@@ -75,6 +75,16 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def wait_until(frame, expression: str, timeout_s: float = 20.0) -> None:
+    """Poll ``expression`` from here until it is true: Playwright's wait_for_function polls with an eval inside
+    the page, which a page keeping its own CSP (as embeds do in these tests) refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not frame.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        time.sleep(0.05)
+
+
 class Visit:
     """A page load that records every request and failure."""
 

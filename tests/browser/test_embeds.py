@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import wait_until
+
 FOREIGN = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Site d'un partenaire</title>
 <link rel="icon" href="data:,"><style>body{{margin:0}} iframe{{display:block;border:0}}</style></head>
 <body><iframe id="carte" src="{src}" width="{width}" height="{height}" title="Carte"></iframe></body></html>"""
@@ -67,7 +69,7 @@ def test_an_embed_in_a_partner_page_keeps_its_territory_visible(
     try:
         page.goto(f"{site}/{name}.html")
         frame = next(f for f in page.frames if f.url.startswith(live_server))
-        frame.wait_for_function("window.projectsLoaded === true", timeout=20_000)
+        wait_until(frame, "window.projectsLoaded === true")
         frame.wait_for_load_state("networkidle")
         page.screenshot(path=str(artifacts / f"integration-{name}.png"))
         assert errors == []
@@ -87,7 +89,7 @@ def test_the_embed_follows_its_frame_when_resized(browser, live_server: str, for
     try:
         page.goto(f"{site}/redimension.html")
         frame = next(f for f in page.frames if f.url.startswith(live_server))
-        frame.wait_for_function("window.projectsLoaded === true", timeout=20_000)
+        wait_until(frame, "window.projectsLoaded === true")
         map_name = frame.evaluate("window.CARTE.map")
         page.evaluate("() => { const f = document.getElementById('carte'); f.width = 360; f.height = 450; }")
         for _ in range(50):  # polled from here: the embed's CSP (rightly) forbids the page-side polling's eval
