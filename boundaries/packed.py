@@ -105,6 +105,15 @@ class ZoomGeometries:
         bounds = shapely.bounds(np.asarray(full, dtype=object))
         return cls(buffer, spans, bounds)
 
+    @classmethod
+    def concat(cls, parts: Sequence[ZoomGeometries], levels: int) -> ZoomGeometries:
+        """Parts encoded in memory (``encode``), each with ``levels`` levels, one after the other."""
+        if not parts:
+            return cls(b"", np.zeros((levels, 0, 2), dtype=np.int64), np.zeros((0, 4)))
+        shifts = np.cumsum([0] + [len(part.buffer) for part in parts[:-1]])
+        spans = np.concatenate([part.spans + shift for part, shift in zip(parts, shifts, strict=True)], axis=1)
+        return cls(b"".join(bytes(part.buffer) for part in parts), spans, np.concatenate([p.bounds for p in parts]))
+
     def take(self, zoom: int, rows: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
         """The geometries of ``rows`` (every row when None) as drawn at ``zoom``, decoded now."""
         level = min(max(zoom, 0), self.levels - 1)
@@ -119,13 +128,6 @@ class ZoomGeometries:
         """Some rows, sharing this one's buffer."""
         rows = np.asarray(rows, dtype=np.int64)
         return ZoomGeometries(self.buffer, self.spans[:, rows], self.bounds[rows])
-
-    def envelopes(self) -> np.ndarray:
-        """Each row's bounding box as a polygon (None for a row without geometry): what a spatial index needs."""
-        boxes = np.empty(len(self), dtype=object)
-        present = ~np.isnan(self.bounds).any(axis=1)
-        boxes[present] = shapely.box(*self.bounds[present].T)
-        return boxes
 
 
 def _encode(levels: Sequence[np.ndarray]) -> tuple[bytes, np.ndarray]:

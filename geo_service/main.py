@@ -35,6 +35,17 @@ from geo_service.snapshot import Publisher
 logger = logging.getLogger("geo_service")
 
 
+def _prepare_routes(app: FastAPI) -> None:
+    """FastAPI (0.16x) prepares each included router's routes on the first request that reaches it (about 30 ms
+    for the tiles router), which that first visitor waits for: done here, at start, where the FastAPI in use has
+    that step (a version without it has nothing to prepare)."""
+    for route in app.router.routes:
+        for step in ("effective_candidates", "effective_low_priority_routes"):
+            prepare = getattr(route, step, None)
+            if callable(prepare):
+                prepare()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Tiles are encoded and writes published in worker threads; a 1 ms interpreter switch interval (5 ms by
@@ -46,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         publisher = Publisher(settings)
         data = publisher.start().data
+        _prepare_routes(app)
         app.state.publisher = publisher
         # only now: a commit heard from another worker rebuilds what is served, which must exist first
         data.store.watch(on_change=lambda: publisher.publish(only_if_changed_elsewhere=True))

@@ -103,10 +103,12 @@ class Gazetteer:
         self.units = units
         self.names = names
         self.max_words = max(len(key.split()) for key in names)
-        # compact form (no spaces) -> the keys that fold to it
+        # compact form (no spaces) -> the keys with spaces that fold to it (a key without spaces is its own
+        # compact form, found in ``names``: not listed again, 100 000 keys for France)
         compact: dict[str, list[str]] = defaultdict(list)
         for key in names:
-            compact[key.replace(" ", "")].append(key)
+            if " " in key:
+                compact[key.replace(" ", "")].append(key)
         self._compact = dict(compact)
         codes, geometries = communes if communes is not None else ([], np.empty(0, dtype=object))
         self._commune_codes = codes
@@ -154,7 +156,8 @@ class Gazetteer:
 
     def lookup_compact(self, key: str) -> list[Entry]:
         """Entries whose name, written without spaces, is ``key`` without spaces ('grand soissons')."""
-        keys = self._compact.get(key.replace(" ", ""), ())
+        folded = key.replace(" ", "")
+        keys = ([folded] if folded in self.names else []) + self._compact.get(folded, [])
         return [entry for k in keys for entry in self.names[k]]
 
     def suggest(self, text: str, limit: int = 10) -> list[Entry]:

@@ -62,7 +62,6 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     bounds = (cx - span_x / 2, cy - span_y / 2, cx + span_x / 2, cy + span_y / 2)
     zoom = max(0, min(14, math.floor(math.log2(MAP_WIDTH * tile_span(0) / (256 * span_x)))))
-    box = shapely.box(*bounds)
     canvas = Image.new("RGBA", (MAP_WIDTH, height), (255, 255, 255, 255))
     for layer_name, style in [
         ("coverage", None),
@@ -71,16 +70,16 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
         (LAYER_OF_LEVEL[level], TERRITORY),
     ]:
         layer = tiles.layers.get(layer_name)
-        rows = np.sort(layer.tree.query(box))
+        rows = layer.query(*bounds)
         if layer_name == LAYER_OF_LEVEL[level]:
-            rows = np.array([r for r in rows if layer.properties[r]["code"] == code], dtype=int)
+            rows = np.intersect1d(rows, layer.find("code", code))
         if len(rows):
             canvas.alpha_composite(
                 raster.draw(
                     layer_name,
                     "polygon",
                     layer.geometries_at(zoom, rows),
-                    [layer.properties[r] for r in rows],
+                    layer.records(rows),
                     bounds,
                     MAP_WIDTH,
                     height,
@@ -90,7 +89,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
             )
     reaching = {p.id for p in projects_reaching(data, level, code)}
     points = tiles.layers.get("projects")
-    rows = [r for r in points.tree.query(box) if points.properties[r]["id"] in reaching]
+    rows = [r for r in points.query(*bounds) if points.properties[r]["id"] in reaching]
     if rows:
         canvas.alpha_composite(
             raster.draw(

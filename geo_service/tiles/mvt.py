@@ -66,19 +66,25 @@ def _value(value: Any) -> bytes:
     return _field(1, str(value).encode("utf-8"))
 
 
-def _quantize(geometries: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
+Bounds = tuple[float, float, float, float]
+
+
+def _quantize(coords: np.ndarray, bounds: Bounds) -> np.ndarray:
+    """Mercator coordinates to integer tile coordinates (y pointing down), done on the coordinate array: cheaper
+    than making quantized copies of the geometries."""
     minx, _miny, maxx, maxy = bounds
     scale = EXTENT / (maxx - minx)
-    return shapely.transform(
-        geometries, lambda c: np.round(np.column_stack([(c[:, 0] - minx) * scale, (maxy - c[:, 1]) * scale]))
-    )
+    out = np.empty(coords.shape, dtype=np.int64)
+    out[:, 0] = np.round((coords[:, 0] - minx) * scale)
+    out[:, 1] = np.round((maxy - coords[:, 1]) * scale)
+    return out
 
 
-def _ring_points(rings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _ring_points(rings: np.ndarray, bounds: Bounds) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Integer points of each ring without repeats or closing point: (coords, ring of each point, points per
     ring, signed area per ring)."""
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    coords = coords.astype(np.int64)
+    coords = _quantize(coords, bounds)
     # drop repeated points (quantization merges close vertices) and each ring's closing point
     same_ring = np.concatenate([[False], ring_of[1:] == ring_of[:-1]])
     repeated = same_ring & np.all(coords == np.roll(coords, 1, axis=0), axis=1)
@@ -101,16 +107,24 @@ class RowTags:
     """Every row's properties as MVT tags against one table of the layer's keys and values, worked out once per
     layer: a tile takes its rows' pairs and renumbers them, in numpy, instead of reading each row's dict.
 
-    ``pairs`` holds (key, value) indices into ``keys`` and ``values`` (encoded Value messages), row after row;
-    row ``i``'s are ``pairs[starts[i]:starts[i + 1]]``. Values are told apart by type and value, as MVT does."""
+    ``pairs`` holds (key, value) indices into ``keys`` and the values, row after row; row ``i``'s are
+    ``pairs[starts[i]:starts[i + 1]]``. Value ``v`` is the encoded Value message ``values[offsets[v]:offsets[v+1]]``
+    (one buffer rather than a bytes object per value: a national coverage layer has about 150 000 of them).
+    Values are told apart by type and value, as MVT does."""
 
-    __slots__ = ("keys", "pairs", "starts", "values")
+    __slots__ = ("keys", "offsets", "pairs", "starts", "values")
 
-    def __init__(self, keys: list[str], values: list[bytes], pairs: np.ndarray, starts: np.ndarray) -> None:
-        self.keys, self.values, self.pairs, self.starts = keys, values, pairs, starts
+    def __init__(
+        self, keys: list[str], values: bytes, offsets: np.ndarray, pairs: np.ndarray, starts: np.ndarray
+    ) -> None:
+        self.keys, self.values, self.offsets, self.pairs, self.starts = keys, values, offsets, pairs, starts
+
+    def value(self, v: int) -> bytes:
+        return self.values[self.offsets[v] : self.offsets[v + 1]]
 
     @classmethod
     def of(cls, properties: Sequence[dict[str, Any]]) -> RowTags:
+        """From one dict per row (small layers: the projects)."""
         keys: dict[str, int] = {}
         values: dict[tuple[type, Any], int] = {}
         encoded: list[bytes] = []
@@ -128,42 +142,47 @@ class RowTags:
                     encoded.append(_value(value))
                 flat += (k, v)
             starts[row + 1] = len(flat) // 2
-        return cls(list(keys), encoded, np.array(flat, dtype=np.int64).reshape(-1, 2), starts)
+        offsets = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
+        pairs = np.array(flat, dtype=np.int64).reshape(-1, 2)
+        return cls(list(keys), b"".join(encoded), offsets, pairs, starts)
 
     @classmethod
-    def from_columns(cls, columns: dict[str, np.ndarray]) -> RowTags:
+    def from_columns(cls, columns: dict[str, np.ndarray], count: int) -> RowTags:
         """The same table from columns of equal length (a value that is None or NaN is absent from its row, as
-        in the layer's property dicts), with whole columns encoded at once: a coverage layer is rebuilt on
-        every write, and one dict per row made this the slowest part of publishing."""
-        count = len(next(iter(columns.values()))) if columns else 0
-        index: dict[tuple[type, Any], int] = {}
-        encoded: list[bytes] = []
-        ids = np.full((count, len(columns)), -1, dtype=np.int64)
+        in the layer's property dicts), whole columns at a time: a coverage layer is rebuilt on every write, and
+        one dict (or one Python object) per row and value made this the slowest and largest part of publishing.
+        Columns of one kind (booleans, integers, floats, strings) share their values, as they would in a tile."""
+        groups: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
         for k, column in enumerate(columns.values()):
             column = np.asarray(column)
             present = _present(column)
-            inverse, uniques = pd.factorize(column[present], sort=False)
+            codes, uniques = pd.factorize(column[present], sort=False)
             uniques = np.asarray(uniques)
-            local = np.empty(len(uniques), dtype=np.int64)
-            for u, (value, body) in enumerate(zip(uniques.tolist(), _encode_values(uniques), strict=True)):
-                marker = (type(value), value)
-                found = index.get(marker)
-                if found is None:
-                    found = index[marker] = len(encoded)
-                    encoded.append(body)
-                local[u] = found
-            ids[present, k] = local[inverse]
+            groups.setdefault(_kind(uniques, k), []).append((k, present, codes, uniques))
+        ids = np.full((count, len(columns)), -1, dtype=np.int64)
+        blobs, all_offsets, base, size = [], [np.zeros(1, dtype=np.int64)], 0, 0
+        for kind, members in groups.items():
+            merged = np.concatenate([uniques for *_, uniques in members])
+            merged_codes, distinct = pd.factorize(merged, sort=False)
+            blob, offsets = _encode_values(kind, np.asarray(distinct))
+            at = 0
+            for k, present, codes, uniques in members:
+                ids[present, k] = base + merged_codes[at : at + len(uniques)][codes]
+                at += len(uniques)
+            blobs.append(blob)
+            all_offsets.append(offsets[1:] + size)
+            base, size = base + len(distinct), size + len(blob)
         rows, keys = np.nonzero(ids >= 0)  # row by row, then key by key: each row's tags in column order
         pairs = np.column_stack([keys, ids[rows, keys]]).astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=count))])
-        return cls(list(columns), encoded, pairs, starts)
+        return cls(list(columns), b"".join(blobs), np.concatenate(all_offsets), pairs, starts)
 
     def take(self, rows: np.ndarray) -> RowTags:
         """The same table, for some rows (in that order)."""
         rows = np.asarray(rows, dtype=np.int64)
         counts = self.starts[rows + 1] - self.starts[rows]
         pairs = self.pairs[_ranges(self.starts[rows], counts)]
-        return RowTags(self.keys, self.values, pairs, np.concatenate([[0], np.cumsum(counts)]))
+        return RowTags(self.keys, self.values, self.offsets, pairs, np.concatenate([[0], np.cumsum(counts)]))
 
 
 def _present(column: np.ndarray) -> np.ndarray:
@@ -174,23 +193,48 @@ def _present(column: np.ndarray) -> np.ndarray:
     return np.ones(len(column), dtype=bool)
 
 
-def _encode_values(values: np.ndarray) -> list[bytes]:
-    """Value messages of one column's distinct values, by dtype (as ``_value`` would encode each one)."""
+def _kind(values: np.ndarray, column: int) -> str:
+    """Which values can share a table: by dtype; an object column of anything but strings stays on its own."""
     kind = values.dtype.kind
-    if kind == "b":
-        return [b"\x38\x01" if v else b"\x38\x00" for v in values.tolist()]
+    if kind in "bf":
+        return kind
     if kind in "iu":
-        body, offsets = _varints(_zigzag(values.astype(np.int64)))
-        return [b"\x30" + body[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+        return "i"
+    if kind == "O" and all(type(v) is str for v in values.tolist()):
+        return "s"
+    return f"column {column}"
+
+
+def _interleave(a: bytes, a_offsets: np.ndarray, b: bytes, b_offsets: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Element i of the result is element i of ``a`` followed by element i of ``b``."""
+    source = np.frombuffer(a + b, dtype=np.uint8)
+    a_sizes, b_sizes = np.diff(a_offsets), np.diff(b_offsets)
+    starts = np.column_stack([a_offsets[:-1], len(a) + b_offsets[:-1]]).ravel()
+    blob = source[_ranges(starts, np.column_stack([a_sizes, b_sizes]).ravel())].tobytes()
+    return blob, np.concatenate([[0], np.cumsum(a_sizes + b_sizes)])
+
+
+def _prefixed(tag: int, blob: bytes, offsets: np.ndarray) -> tuple[bytes, np.ndarray]:
+    count = len(offsets) - 1
+    return _interleave(bytes([tag]) * count, np.arange(count + 1, dtype=np.int64), blob, offsets)
+
+
+def _encode_values(kind: str, values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Value messages of distinct values of one kind, as one buffer and offsets (``_value`` of each, at once)."""
+    count = len(values)
+    if kind == "b":
+        return _prefixed(0x38, values.astype(np.uint8).tobytes(), np.arange(count + 1, dtype=np.int64))
+    if kind == "i":
+        return _prefixed(0x30, *_varints(_zigzag(values.astype(np.int64))))
     if kind == "f":
-        raw = values.astype("<f8").tobytes()
-        return [b"\x19" + raw[8 * i : 8 * i + 8] for i in range(len(values))]
-    if all(type(v) is str for v in values.tolist()):
+        return _prefixed(0x19, values.astype("<f8").tobytes(), 8 * np.arange(count + 1, dtype=np.int64))
+    if kind == "s":
         raw = [v.encode("utf-8") for v in values.tolist()]
-        sizes, offsets = _varints(np.array([len(r) for r in raw], dtype=np.int64))
-        starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
-        return [b"\x0a" + sizes[a:b] + r for a, b, r in zip(starts, ends, raw, strict=True)]
-    return [_value(v) for v in values.tolist()]
+        raw_offsets = np.concatenate([[0], np.cumsum([len(r) for r in raw], dtype=np.int64)])
+        text = _interleave(*_varints(np.diff(raw_offsets)), b"".join(raw), raw_offsets)
+        return _prefixed(0x0A, *text)
+    encoded = [_value(v) for v in values.tolist()]
+    return b"".join(encoded), np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
 
 
 def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -218,10 +262,17 @@ def encode_layer(
         return b""
     span = bounds[2] - bounds[0]
     pad = span * BUFFER / EXTENT
-    clipped = shapely.clip_by_rect(geometries, bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
-    tile_geoms = _quantize(clipped, bounds)
+    rect = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
+    # most features of a low-zoom tile lie wholly inside it: only those crossing its edge need clipping
+    extent = shapely.bounds(geometries)
+    crossing = ~(
+        (extent[:, 0] >= rect[0]) & (extent[:, 1] >= rect[1]) & (extent[:, 2] <= rect[2]) & (extent[:, 3] <= rect[3])
+    )
+    clipped = geometries.copy()
+    clipped[crossing] = shapely.clip_by_rect(geometries[crossing], *rect)
+
     commands = _point_commands if kind == "point" else _polygon_feature_commands
-    ints, rows, first, last = commands(tile_geoms)
+    ints, rows, first, last = commands(clipped, bounds)
     if len(rows) == 0:
         return b""
     geometry_bytes, offsets = _varints(ints)
@@ -240,7 +291,7 @@ def encode_layer(
     )
     parts = [_field(1, name.encode()), features_bytes]
     parts.extend(_field(3, tags.keys[k].encode()) for k in key_ids.tolist())
-    parts.extend(_field(4, tags.values[v]) for v in value_ids.tolist())
+    parts.extend(_field(4, tags.value(v)) for v in value_ids.tolist())
     parts.append(b"\x28" + _varint(EXTENT) + b"\x78\x02")  # extent, version 2
     return b"".join(parts)
 
@@ -323,12 +374,12 @@ Commands = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 NO_COMMANDS: Commands = (np.empty(0, np.int64),) * 4
 
 
-def _point_commands(points: np.ndarray) -> Commands:
+def _point_commands(points: np.ndarray, bounds: Bounds) -> Commands:
     """Geometry integers of the points, and for each feature kept: its row, first and end integer."""
     present = np.flatnonzero(~shapely.is_empty(points) & (shapely.get_type_id(points) == 0))
     if len(present) == 0:
         return NO_COMMANDS
-    xy = shapely.get_coordinates(points[present]).astype(np.int64)
+    xy = _quantize(shapely.get_coordinates(points[present]), bounds)
     inside = np.all((xy >= -BUFFER) & (xy <= EXTENT + BUFFER), axis=1)
     present, xy = present[inside], xy[inside]
     ints = np.empty(3 * len(present), dtype=np.int64)
@@ -339,7 +390,7 @@ def _point_commands(points: np.ndarray) -> Commands:
     return ints, present.astype(np.int64), first, first + 3
 
 
-def _polygon_feature_commands(geometries: np.ndarray) -> Commands:
+def _polygon_feature_commands(geometries: np.ndarray, bounds: Bounds) -> Commands:
     """Geometry integers of the polygons, and for each feature kept: its row, first and end integer."""
     polygons, polygon_feature = shapely.get_parts(geometries, return_index=True)
     is_polygon = shapely.get_type_id(polygons) == 3
@@ -348,7 +399,7 @@ def _polygon_feature_commands(geometries: np.ndarray) -> Commands:
         return NO_COMMANDS
     rings, ring_polygon = shapely.get_rings(polygons, return_index=True)
     exterior = np.concatenate([[True], ring_polygon[1:] != ring_polygon[:-1]])
-    coords, ring_of, counts, area = _ring_points(rings)
+    coords, ring_of, counts, area = _ring_points(rings, bounds)
     usable = (counts >= 3) & (area != 0)
     # a hole is kept only with its exterior; orientation is forced: exterior positive, hole negative
     polygon_ok = np.zeros(len(polygons), dtype=bool)

@@ -161,9 +161,7 @@ class TileService:
         tile = request.tile
         bounds = mercator_bounds(tile)
         pad = tile_span(tile.z) * mvt.BUFFER / mvt.EXTENT
-        rows = np.sort(
-            layer.tree.query(shapely.box(bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
-        )
+        rows = layer.query(bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
         content = self._content_key(request, layer, rows)
         found = self.cache.get(content)
         if found is not None:
@@ -183,7 +181,7 @@ class TileService:
                     request.layer,
                     layer.info.kind,
                     geometries,
-                    [layer.properties[i] for i in rows],
+                    layer.records(rows),
                     bounds,
                     256 * request.scale,
                 )
@@ -233,7 +231,7 @@ class TileService:
         }
         if fmt == "mvt":
             sample = layer.properties[0] if layer.properties else {}
-            low = list(layer.low_zoom_properties[0]) if layer.low_zoom_properties else []
+            low = layer.tags_at(0).keys if layer.thinned else list(sample)
             if low != list(sample):
                 low_text = ", ".join(low) if low else "no field"
                 detail = (
@@ -255,12 +253,12 @@ class TileService:
     def outline(self, level: str, code: str, zoom: int | None = None) -> dict[str, Any]:
         """One territory as a GeoJSON Feature, simplified as its layer is at ``zoom`` (full detail when None)."""
         layer = self.layers.get(LAYER_OF_LEVEL[level])
-        rows = [i for i, p in enumerate(layer.properties) if p.get("code") == code]
-        if not rows:
+        rows = layer.find("code", code)
+        if not len(rows):
             raise NotFoundError(f"no {level} with code {code!r} in the loaded data")
         geometry = to_lonlat(layer.geometries_at(min(zoom, layer.info.maxzoom) if zoom is not None else 99, rows))[0]
         rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), 6))
-        properties = layer.properties[rows[0]]
+        properties = layer.records(rows[:1])[0]
         return {
             "type": "Feature",
             "id": code,
@@ -283,7 +281,7 @@ class TileService:
             zoom = self._check_bbox_zoom(bbox, zoom)
             minx, miny = lonlat_to_mercator(bbox[0], bbox[1])
             maxx, maxy = lonlat_to_mercator(bbox[2], bbox[3])
-            rows = np.sort(layer.tree.query(shapely.box(minx, miny, maxx, maxy)))
+            rows = layer.query(minx, miny, maxx, maxy)
         else:
             rows = np.arange(len(layer))
         zoom = zoom if zoom is not None else layer.info.maxzoom
@@ -297,7 +295,7 @@ class TileService:
         keep = properties if properties is not None else available
         geometries = to_lonlat(layer.geometries_at(zoom, rows))
         features = []
-        for row, geometry in zip(rows, geometries, strict=True):
+        for record, geometry in zip(layer.records(rows), geometries, strict=True):
             if geometry is None or geometry.is_empty:
                 continue
             # 6 decimals (0.1 m), the data's own grid: coarser rounding would fold small polygons onto themselves
@@ -305,8 +303,8 @@ class TileService:
             features.append(
                 {
                     "type": "Feature",
-                    "id": layer.properties[row].get("code", layer.properties[row].get("id")),
-                    "properties": {k: layer.properties[row][k] for k in keep if k in layer.properties[row]},
+                    "id": record.get("code", record.get("id")),
+                    "properties": {k: record[k] for k in keep if k in record},
                     "geometry": mapping(rounded),
                 }
             )

@@ -69,12 +69,12 @@ def test_a_round_trip_through_pack_keeps_properties_missing_keys_and_empty_geome
     assert shapely.equals_exact(packed.mercator.full()[0], to_mercator(squares[0]), tolerance=1e-6)
 
 
-def test_zoom_geometries_subset_and_envelopes_follow_rows() -> None:
+def test_zoom_geometries_subset_follows_rows() -> None:
     points = to_mercator(shapely.points([[2.0, 50.0], [3.0, 50.5], [4.0, 51.0]]))
     zooms = ZoomGeometries.encode([points])
     picked = zooms.subset(np.array([2, 0]))
     assert shapely.equals(picked.take(14), points[[2, 0]]).all()
-    assert len(picked) == 2 and len(picked.envelopes()) == 2
+    assert len(picked) == 2 and picked.bounds.tolist() == zooms.bounds[[2, 0]].tolist()
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,13 @@ def test_a_build_without_packed_files_names_the_command_that_packs_it(tmp_path: 
         Boundaries.load(folder)
     repack(folder, progress=lambda _: None)
     assert Boundaries.load(folder).counts()["commune"] == 3782
+
+
+def test_zoom_geometries_concat_keeps_each_part_whole() -> None:
+    squares = [to_mercator(shapely.box(x, 50.0, x + 0.1, 50.1)) for x in (2.0, 3.0, 4.0)]
+    parts = [ZoomGeometries.encode([np.array([s], dtype=object)] * 3) for s in squares]
+    joined = ZoomGeometries.concat(parts, 3)
+    assert len(joined) == 3
+    for z in range(4):
+        assert shapely.equals_exact(joined.take(z), np.array(squares, dtype=object), tolerance=0).all()
+    assert len(ZoomGeometries.concat([], 3)) == 0
