@@ -111,32 +111,21 @@ class Coverage:
         same = previous is not None and previous.communes is communes
         index = previous._index if same else {code: i for i, code in enumerate(communes["code"])}
         self._index = index
-        # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
-        self.reach = {
-            mode: {scope: np.zeros(len(communes), dtype=bool) for scope in SCOPES[:3]} for mode in REACH_MODES
-        }
-        self.local_count = {mode: np.zeros(len(communes), dtype=int) for mode in REACH_MODES}
-        self.support_local = np.zeros(len(communes), dtype=int)
-        self.projects_of: list[list[str]] = [[] for _ in range(len(communes))]
-        self.scope_of_project: dict[str, str] = {}
-        self.direct_projects = {p.id for p in projects.projects.values() if p.reach == "direct"}
         self.kinds_of_project = {
             p.id: [kind for kind in DIRECT_ACTIONS if any(w.startswith(kind + " (") for w in p.derivation["reach"])]
             for p in projects.projects.values()
         }
-        for project in projects.projects.values():
-            scope = project_scope([t.level for t in project.territories])
-            self.scope_of_project[project.id] = scope
-            rows = [index[c] for c in project.communes if c in index]
-            for mode in REACH_MODES:
-                if mode == "all" or project.reach == "direct":
-                    self.reach[mode][scope][rows] = True
-                    if scope == "local":
-                        self.local_count[mode][rows] += 1
-            if scope == "local" and project.reach != "direct":
-                self.support_local[rows] += 1
-            for row in rows:
-                self.projects_of[row].append(project.id)
+        # what the figures depend on: each project's id, scope, reach and communes (not its name or duration)
+        scopes = {p.id: project_scope([t.level for t in p.territories]) for p in projects.projects.values()}
+        self.key = tuple(sorted((p.id, scopes[p.id], p.reach, tuple(p.communes)) for p in projects.projects.values()))
+        self._unchanged_figures = same and previous.key == self.key
+        if self._unchanged_figures:
+            # an edit that moves no project (a duration, a name): the figures are those already computed
+            self.reach, self.local_count = previous.reach, previous.local_count
+            self.support_local, self.projects_of = previous.support_local, previous.projects_of
+            self.scope_of_project, self.direct_projects = previous.scope_of_project, previous.direct_projects
+        else:
+            self._count(projects, scopes, index)
         if same:
             self._xy, self._groups, self._outlines = previous._xy, previous._groups, previous._outlines
             self._density_text, self._points = previous._density_text, previous._points
@@ -148,10 +137,34 @@ class Coverage:
         self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
         self._project_names = {p.id: p.name for p in projects.projects.values()}
         self._project_reach = {p.id: p.reach for p in projects.projects.values()}
-        self.figures = lru_cache(maxsize=32)(self._figures)
+        # the figures of the same projects' communes are the same: the previous coverage's, shared
+        self.figures = previous.figures if self._unchanged_figures else lru_cache(maxsize=32)(self._figures)
         self.compute = lru_cache(maxsize=32)(self._compute)
         self.export = lru_cache(maxsize=64)(self._export)
         self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
+
+    def _count(self, projects: ProjectCatalogue, scopes: dict[str, str], index: dict[str, int]) -> None:
+        """Which communes each scope of project reaches, and how many local projects reach each commune."""
+        # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
+        self.reach = {mode: {scope: np.zeros(len(index), dtype=bool) for scope in SCOPES[:3]} for mode in REACH_MODES}
+        self.local_count = {mode: np.zeros(len(index), dtype=int) for mode in REACH_MODES}
+        self.support_local = np.zeros(len(index), dtype=int)
+        self.projects_of: list[list[str]] = [[] for _ in range(len(index))]
+        self.scope_of_project: dict[str, str] = {}
+        self.direct_projects = {p.id for p in projects.projects.values() if p.reach == "direct"}
+        for project in projects.projects.values():
+            scope = scopes[project.id]
+            self.scope_of_project[project.id] = scope
+            rows = [index[c] for c in project.communes if c in index]
+            for mode in REACH_MODES:
+                if mode == "all" or project.reach == "direct":
+                    self.reach[mode][scope][rows] = True
+                    if scope == "local":
+                        self.local_count[mode][rows] += 1
+            if scope == "local" and project.reach != "direct":
+                self.support_local[rows] += 1
+            for row in rows:
+                self.projects_of[row].append(project.id)
 
     def counted(self, project_id: str, params: CoverageParams) -> bool:
         """Whether the project counts as reaching its communes under these parameters' reach mode."""

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from geo_service.coverage import Coverage, CoverageParams
 from geo_service.errors import InvalidInputError
-from geo_service.projects.catalogue import ProjectCatalogue, project_scope
+from geo_service.projects.catalogue import ProjectCatalogue, project_scope, read_records
 from geo_service.service import ServiceData
+from geo_service.settings import REPO_DATA_DIR
 
 params_strategy = st.builds(
     CoverageParams,
@@ -175,3 +176,20 @@ def test_results_are_cached_per_parameters(service_data: ServiceData) -> None:
     coverage = service_data.coverage
     assert coverage.compute(CoverageParams(99, 7, False)) is coverage.compute(CoverageParams(99, 7, False))
     assert coverage.export(CoverageParams(), "csv") is coverage.export(CoverageParams(), "csv")
+
+
+def test_an_edit_that_moves_no_project_keeps_the_figures_and_one_that_does_recomputes_them(
+    service_data: ServiceData,
+) -> None:
+    records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
+    params = CoverageParams()
+    before = service_data.coverage.figures(params)
+    longer = [r.model_copy(update={"duration_years": 5}) if i == 0 else r for i, r in enumerate(records)]
+    renamed = service_data.with_records(longer, service_data.revision + 1)
+    assert renamed.coverage.figures(params) is before  # a duration does not move aid: nothing recomputed
+    # an Aisne-wide project brought down to Laon: the communes of the Aisne lose a département-wide action
+    aisne = next(r for r in records if r.place_text == "Département de l'Aisne")
+    moved = [r.model_copy(update={"place_text": "Ville de Laon"}) if r is aisne else r for r in records]
+    after = service_data.with_records(moved, service_data.revision + 1).coverage.figures(params)
+    assert after is not before
+    assert (after["best_scope"] != before["best_scope"]).any()

@@ -143,7 +143,14 @@ class LayerData:
         if True not in tags:
             tags[True] = RowTags.of(self.properties)
         if False not in tags:
-            tags[False] = RowTags.of(self.low_zoom_properties()) if self.thinned else tags[True]
+            keep = low_zoom_fields(self.info)
+            if keep is None:
+                tags[False] = tags[True]
+            elif isinstance(self.properties, Records):
+                columns = {k: self.properties.columns[k] for k in keep if k in self.properties.columns}
+                tags[False] = RowTags.from_columns(columns, len(self))
+            else:
+                tags[False] = RowTags.of(self.low_zoom_properties())
 
     @property
     def thinned(self) -> bool:
@@ -375,7 +382,8 @@ class LayerSet:
         )
         for name in ("projects", "project-areas"):
             self.versions[name] = _short_hash(boundaries.version, projects.version)
-        self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str]] = {}
+        # per parameter set: the layers, their version, and the figures they were made from
+        self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str, pd.DataFrame]] = {}
         # the coverage layers before the write: rows whose content did not change keep their property dicts
         self._previous_coverage = reuse._by_params if reuse is not None else {}
 
@@ -396,7 +404,7 @@ class LayerSet:
             return self.versions[name]
         return self._coverage_set(params)[1]
 
-    def _coverage_set(self, params: CoverageParams | None) -> tuple[dict[str, LayerData], str]:
+    def _coverage_set(self, params: CoverageParams | None) -> tuple[dict[str, LayerData], str, pd.DataFrame]:
         params = params or CoverageParams()
         found = self._by_params.get(params)
         if found is None:
@@ -408,8 +416,11 @@ class LayerSet:
                     found = self._by_params[params] = self._coverage_layers(params)
         return found
 
-    def _coverage_layers(self, params: CoverageParams) -> tuple[dict[str, LayerData], str]:
+    def _coverage_layers(self, params: CoverageParams) -> tuple[dict[str, LayerData], str, pd.DataFrame]:
         frame = self._coverage.figures(params)
+        previous = self._previous_coverage.get(params)
+        if previous is not None and previous[2] is frame:
+            return previous  # the same figures (an edit that moved no project): the same layers
         # row hashes straight from the columns (vectorised, stable across processes): what tiles are cached by
         full = pd.util.hash_pandas_object(frame[list(COVERAGE_PROPERTIES)], index=False).to_numpy()
         low = pd.util.hash_pandas_object(frame[list(LOW_ZOOM_PROPERTIES["coverage"])], index=False).to_numpy()
@@ -429,4 +440,4 @@ class LayerSet:
         )
         everything.set_row_hashes(full, low)
         zones.set_row_hashes(full[blanches], low[blanches])
-        return {"coverage": everything, "zones-blanches": zones}, version
+        return {"coverage": everything, "zones-blanches": zones}, version, frame

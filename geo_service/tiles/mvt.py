@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -189,7 +190,7 @@ def _present(column: np.ndarray) -> np.ndarray:
     if column.dtype.kind == "f":
         return ~np.isnan(column)
     if column.dtype.kind == "O":
-        return np.array([v is not None and v == v for v in column.tolist()], dtype=bool)
+        return ~pd.isna(column)  # None and NaN
     return np.ones(len(column), dtype=bool)
 
 
@@ -200,7 +201,7 @@ def _kind(values: np.ndarray, column: int) -> str:
         return kind
     if kind in "iu":
         return "i"
-    if kind == "O" and all(type(v) is str for v in values.tolist()):
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False) == "string":
         return "s"
     return f"column {column}"
 
@@ -229,12 +230,20 @@ def _encode_values(kind: str, values: np.ndarray) -> tuple[bytes, np.ndarray]:
     if kind == "f":
         return _prefixed(0x19, values.astype("<f8").tobytes(), 8 * np.arange(count + 1, dtype=np.int64))
     if kind == "s":
-        raw = [v.encode("utf-8") for v in values.tolist()]
-        raw_offsets = np.concatenate([[0], np.cumsum([len(r) for r in raw], dtype=np.int64)])
-        text = _interleave(*_varints(np.diff(raw_offsets)), b"".join(raw), raw_offsets)
-        return _prefixed(0x0A, *text)
+        return _encode_strings(tuple(values.tolist()))
     encoded = [_value(v) for v in values.tolist()]
     return b"".join(encoded), np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
+
+
+@lru_cache(maxsize=8)
+def _encode_strings(values: tuple[str, ...]) -> tuple[bytes, np.ndarray]:
+    """String Value messages, remembered: a layer rebuilt after a write has the same names and codes again."""
+    raw = [v.encode("utf-8") for v in values]
+    raw_offsets = np.concatenate([[0], np.cumsum([len(r) for r in raw], dtype=np.int64)])
+    text = _interleave(*_varints(np.diff(raw_offsets)), b"".join(raw), raw_offsets)
+    blob, offsets = _prefixed(0x0A, *text)
+    offsets.setflags(write=False)  # shared between calls
+    return blob, offsets
 
 
 def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
