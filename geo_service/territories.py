@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,10 @@ def read_build(folder: Path) -> Build:
 def _frame(columns: dict[str, list], geometries: np.ndarray) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """A level's frame, indexed and sorted by code, and the order its rows were taken in."""
     values = {k: [None if v is ABSENT else v for v in column] for k, column in columns.items()}
+    for column in values.values():
+        # parent codes and sources repeat on every row: one string object each, not one per row (MBs for France)
+        if column and all(type(v) is str for v in column[:100]) and len(set(column)) < len(column) // 4:
+            column[:] = [sys.intern(v) if type(v) is str else v for v in column]
     frame = gpd.GeoDataFrame({"geometry": geometries, **values}, geometry="geometry", crs="EPSG:4326")
     order = np.argsort(frame["code"].to_numpy(dtype=str), kind="stable")
     return frame.iloc[order].set_index("code", drop=False), order

@@ -36,6 +36,7 @@ logger = logging.getLogger("geo_service")
 CHANNEL = "geo_service_revision"
 # where workers keep the packed boundaries they read from the database, by checksum (checked on every start)
 PACKED_CACHE = Path(tempfile.gettempdir()) / "geo-service-packed"
+PACKED_SLICE = 2**20
 POOL_TIMEOUT_S = 5.0  # a request waits this long for a connection before a 503
 # Any fixed number: the advisory lock that serialises schema migrations and first-start seeding between workers.
 SETUP_LOCK = 0x6D6D7074
@@ -91,6 +92,8 @@ MIGRATIONS: tuple[str, ...] = (
         sha256 text NOT NULL,
         content bytea NOT NULL
     );
+    -- stored uncompressed (WKB barely compresses): workers read it in slices, which then cost no decompression
+    ALTER TABLE boundary_packed ALTER COLUMN content SET STORAGE EXTERNAL;
     """,
 )
 
@@ -356,9 +359,16 @@ class PostgisStore(ProjectStore):
         PACKED_CACHE.mkdir(parents=True, exist_ok=True)
         path = PACKED_CACHE / f"{sha256}.packed"
         if not (path.is_file() and sha256_of(path) == sha256):
-            content = conn.execute("SELECT content FROM boundary_packed WHERE level = %s", (level,)).fetchone()[0]
+            # in slices: the commune level of France is about 100 MB, which a worker need not hold at once
+            size = conn.execute("SELECT octet_length(content) FROM boundary_packed WHERE level = %s", (level,))
+            total = size.fetchone()[0]
             with tempfile.NamedTemporaryFile(dir=PACKED_CACHE, prefix=".packed-", delete=False) as fh:
-                fh.write(content)
+                for start in range(0, total, PACKED_SLICE):
+                    row = conn.execute(
+                        "SELECT substring(content FROM %s FOR %s) FROM boundary_packed WHERE level = %s",
+                        (start + 1, PACKED_SLICE, level),
+                    ).fetchone()
+                    fh.write(row[0])
             os.replace(fh.name, path)
         try:
             return open_packed(path)
