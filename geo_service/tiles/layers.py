@@ -102,6 +102,8 @@ COVERAGE_PROPERTIES = (
     "zone_blanche",
 )
 LOW_ZOOM_PROPERTIES = {"coverage": ("best_scope", "local_projects", "zone_blanche")}
+# the coverage fields that come from the boundaries: no write changes them
+COVERAGE_STATIC = ("code", "name", "population", "density")
 LOW_ZOOM_FIELDS: tuple[str, ...] = ()  # boundary layers below DETAIL_ZOOM: outlines only
 
 
@@ -292,6 +294,13 @@ class Records(Sequence[dict[str, Any]]):
         """The rows whose ``column`` equals ``value``."""
         return np.flatnonzero(self.columns[column] == value)
 
+    def subset(self, rows: np.ndarray) -> Records:
+        """Some rows, as their own Records."""
+        kept = Records.__new__(Records)
+        kept.columns = {name: values[rows] for name, values in self.columns.items()}
+        kept._count = len(rows)
+        return kept
+
 
 def _tags(frame: pd.DataFrame, columns: tuple[str, ...]) -> RowTags:
     return RowTags.from_columns({column: frame[column].to_numpy() for column in columns}, len(frame))
@@ -386,6 +395,8 @@ class LayerSet:
         self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str, pd.DataFrame]] = {}
         # the coverage layers before the write: rows whose content did not change keep their property dicts
         self._previous_coverage = reuse._by_params if reuse is not None else {}
+        # hashes of the coverage columns that come from the boundaries (code, name...): the same for every write
+        self._static_hashes: np.ndarray | None = reuse._static_hashes if reuse is not None else None
 
     def get(self, name: str, params: CoverageParams | None = None) -> LayerData:
         info = check_layer(name)
@@ -421,8 +432,13 @@ class LayerSet:
         previous = self._previous_coverage.get(params)
         if previous is not None and previous[2] is frame:
             return previous  # the same figures (an edit that moved no project): the same layers
-        # row hashes straight from the columns (vectorised, stable across processes): what tiles are cached by
-        full = pd.util.hash_pandas_object(frame[list(COVERAGE_PROPERTIES)], index=False).to_numpy()
+        # row hashes straight from the columns (vectorised, stable across processes): what tiles are cached by;
+        # the columns that come from the boundaries are hashed once, those a write can change every time
+        if self._static_hashes is None:
+            self._static_hashes = pd.util.hash_pandas_object(frame[list(COVERAGE_STATIC)], index=False).to_numpy()
+        changing = [c for c in COVERAGE_PROPERTIES if c not in COVERAGE_STATIC]
+        full = pd.util.hash_pandas_object(frame[changing], index=False).to_numpy()
+        full = (full * np.uint64(0x9E3779B97F4A7C15)) ^ self._static_hashes
         low = pd.util.hash_pandas_object(frame[list(LOW_ZOOM_PROPERTIES["coverage"])], index=False).to_numpy()
         version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(full.tobytes()).hexdigest())
         communes = self.layers["communes"]
@@ -435,7 +451,7 @@ class LayerSet:
         zones = communes.subset(
             rows[kept],
             LAYERS["zones-blanches"],
-            Records(frame.iloc[kept], COVERAGE_PROPERTIES),
+            records.subset(kept),
             tags={True: everything.tags[True].take(kept)},  # the same rows' tags; below DETAIL_ZOOM, its own
         )
         everything.set_row_hashes(full, low)
