@@ -35,7 +35,7 @@ logger = logging.getLogger("geo_service")
 
 CHANNEL = "geo_service_revision"
 # where workers keep the packed boundaries they read from the database, by checksum (checked on every start)
-PACKED_CACHE = Path(tempfile.gettempdir()) / "geo-service-packed"
+PACKED_CACHE = Path(tempfile.gettempdir()) / f"geo-service-packed-{os.getuid()}"
 PACKED_SLICE = 2**20
 POOL_TIMEOUT_S = 5.0  # a request waits this long for a connection before a 503
 # Any fixed number: the advisory lock that serialises schema migrations and first-start seeding between workers.
@@ -363,13 +363,21 @@ class PostgisStore(ProjectStore):
             size = conn.execute("SELECT octet_length(content) FROM boundary_packed WHERE level = %s", (level,))
             total = size.fetchone()[0]
             with tempfile.NamedTemporaryFile(dir=PACKED_CACHE, prefix=".packed-", delete=False) as fh:
-                for start in range(0, total, PACKED_SLICE):
-                    row = conn.execute(
-                        "SELECT substring(content FROM %s FOR %s) FROM boundary_packed WHERE level = %s",
-                        (start + 1, PACKED_SLICE, level),
-                    ).fetchone()
-                    fh.write(row[0])
-            os.replace(fh.name, path)
+                copy = Path(fh.name)
+                try:
+                    for start in range(0, total, PACKED_SLICE):
+                        row = conn.execute(
+                            "SELECT substring(content FROM %s FOR %s) FROM boundary_packed WHERE level = %s",
+                            (start + 1, PACKED_SLICE, level),
+                        ).fetchone()
+                        fh.write(row[0])
+                except BaseException:
+                    copy.unlink(missing_ok=True)
+                    raise
+            if sha256_of(copy) != sha256:
+                copy.unlink(missing_ok=True)
+                raise DataError(f"the packed {level} boundaries in the database do not match their checksum")
+            os.replace(copy, path)
         try:
             return open_packed(path)
         except PackError as exc:

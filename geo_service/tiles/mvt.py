@@ -250,11 +250,11 @@ def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Renumber ids 0, 1, 2... in the order they first appear; returns (new ids, old id of each new one)."""
     if len(ids) == 0:
         return ids, ids
-    unique, first = np.unique(ids, return_index=True)
-    by_appearance = unique[np.argsort(first)]
-    renumber = np.empty(int(unique[-1]) + 1, dtype=np.int64)
-    renumber[by_appearance] = np.arange(len(by_appearance))
-    return renumber[ids], by_appearance
+    unique, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty(len(unique), dtype=np.int64)  # sized by the tile, not by the layer's whole table
+    rank[order] = np.arange(len(unique))
+    return rank[inverse.reshape(-1)], unique[order]
 
 
 def encode_layer(
