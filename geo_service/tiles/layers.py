@@ -26,7 +26,7 @@ from geo_service.errors import NotFoundError
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.territories import Boundaries
 from geo_service.tiles.grid import to_mercator
-from geo_service.tiles.mvt import RowTags
+from geo_service.tiles.mvt import PreparedColumns, RowTags
 
 # Below this zoom a commune is a few pixels wide: vector tile features carry only what styling needs; their
 # other fields, and their INSEE/SIREN code as feature id, come from this zoom on (half the bytes at z6-z8).
@@ -302,8 +302,8 @@ class Records(Sequence[dict[str, Any]]):
         return kept
 
 
-def _tags(frame: pd.DataFrame, columns: tuple[str, ...]) -> RowTags:
-    return RowTags.from_columns({column: frame[column].to_numpy() for column in columns}, len(frame))
+def _tags(frame: pd.DataFrame, columns: tuple[str, ...], prepared: PreparedColumns | None = None) -> RowTags:
+    return RowTags.from_columns({column: frame[column].to_numpy() for column in columns}, len(frame), prepared)
 
 
 def _short_hash(*parts: object) -> str:
@@ -395,8 +395,9 @@ class LayerSet:
         self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str, pd.DataFrame]] = {}
         # the coverage layers before the write: rows whose content did not change keep their property dicts
         self._previous_coverage = reuse._by_params if reuse is not None else {}
-        # hashes of the coverage columns that come from the boundaries (code, name...): the same for every write
-        self._static_hashes: np.ndarray | None = reuse._static_hashes if reuse is not None else None
+        # the coverage columns that come from the boundaries (code, name...), hashed and made into tags once: the
+        # same for every write
+        self._static: tuple[np.ndarray, PreparedColumns] | None = reuse._static if reuse is not None else None
 
     def get(self, name: str, params: CoverageParams | None = None) -> LayerData:
         info = check_layer(name)
@@ -434,17 +435,24 @@ class LayerSet:
             return previous  # the same figures (an edit that moved no project): the same layers
         # row hashes straight from the columns (vectorised, stable across processes): what tiles are cached by;
         # the columns that come from the boundaries are hashed once, those a write can change every time
-        if self._static_hashes is None:
-            self._static_hashes = pd.util.hash_pandas_object(frame[list(COVERAGE_STATIC)], index=False).to_numpy()
+        if self._static is None:
+            self._static = (
+                pd.util.hash_pandas_object(frame[list(COVERAGE_STATIC)], index=False).to_numpy(),
+                PreparedColumns.of({c: frame[c].to_numpy() for c in COVERAGE_STATIC}, len(frame)),
+            )
+        static_hashes, static_tags = self._static
         changing = [c for c in COVERAGE_PROPERTIES if c not in COVERAGE_STATIC]
         full = pd.util.hash_pandas_object(frame[changing], index=False).to_numpy()
-        full = (full * np.uint64(0x9E3779B97F4A7C15)) ^ self._static_hashes
+        full = (full * np.uint64(0x9E3779B97F4A7C15)) ^ static_hashes
         low = pd.util.hash_pandas_object(frame[list(LOW_ZOOM_PROPERTIES["coverage"])], index=False).to_numpy()
         version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(full.tobytes()).hexdigest())
         communes = self.layers["communes"]
         rows = self._commune_codes.get_indexer(frame["code"])
         records = Records(frame, COVERAGE_PROPERTIES)
-        tags = {True: _tags(frame, COVERAGE_PROPERTIES), False: _tags(frame, LOW_ZOOM_PROPERTIES["coverage"])}
+        tags = {
+            True: _tags(frame, COVERAGE_PROPERTIES, static_tags),
+            False: _tags(frame, LOW_ZOOM_PROPERTIES["coverage"]),
+        }
         everything = communes.subset(rows, LAYERS["coverage"], records, tags)
         blanches = frame["zone_blanche"].to_numpy()
         kept = np.flatnonzero(blanches)

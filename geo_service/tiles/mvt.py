@@ -148,27 +148,35 @@ class RowTags:
         return cls(list(keys), b"".join(encoded), offsets, pairs, starts)
 
     @classmethod
-    def from_columns(cls, columns: dict[str, np.ndarray], count: int) -> RowTags:
+    def from_columns(
+        cls, columns: dict[str, np.ndarray], count: int, prepared: PreparedColumns | None = None
+    ) -> RowTags:
         """The same table from columns of equal length (a value that is None or NaN is absent from its row, as
         in the layer's property dicts), whole columns at a time: a coverage layer is rebuilt on every write, and
         one dict (or one Python object) per row and value made this the slowest and largest part of publishing.
-        Columns of one kind (booleans, integers, floats, strings) share their values, as they would in a tile."""
-        groups: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
-        for k, column in enumerate(columns.values()):
-            column = np.asarray(column)
-            present = _present(column)
-            codes, uniques = pd.factorize(column[present], sort=False)
-            uniques = np.asarray(uniques)
-            groups.setdefault(_kind(uniques, k), []).append((k, present, codes, uniques))
-        ids = np.full((count, len(columns)), -1, dtype=np.int64)
+        Columns of one kind (booleans, integers, floats, strings) share their values, as they would in a tile.
+        ``prepared``: some of the columns, worked out once (the same values, rows in the same order)."""
+        prepared = prepared or PreparedColumns({}, {})
+        names = list(columns)
+        groups = _factorized({name: column for name, column in columns.items() if name not in prepared.columns})
+        ids = np.full((count, len(names)), -1, dtype=np.int64)
         blobs, all_offsets, base, size = [], [np.zeros(1, dtype=np.int64)], 0, 0
-        for kind, members in groups.items():
-            merged = np.concatenate([uniques for *_, uniques in members])
+        for kind in [*prepared.kinds, *(kind for kind in groups if kind not in prepared.kinds)]:
+            known, known_blob, known_offsets = prepared.kinds.get(kind, (np.empty(0, dtype=object), b"", ZERO))
+            members = groups.get(kind, [])
+            merged = np.concatenate([known, *(uniques for *_, uniques in members)]) if members else known
             merged_codes, distinct = pd.factorize(merged, sort=False)
-            blob, offsets = _encode_values(kind, np.asarray(distinct))
-            at = 0
-            for k, present, codes, uniques in members:
-                ids[present, k] = base + merged_codes[at : at + len(uniques)][codes]
+            # the prepared values come first and are distinct: they keep their numbers; only new ones are encoded
+            blob, offsets = _encode_values(kind, np.asarray(distinct)[len(known) :])
+            blob, offsets = known_blob + blob, np.concatenate([known_offsets, offsets[1:] + len(known_blob)])
+            for name, (column_kind, column_ids) in prepared.columns.items():
+                if column_kind == kind and name in columns:
+                    k = names.index(name)
+                    present = column_ids >= 0
+                    ids[present, k] = base + column_ids[present]
+            at = len(known)
+            for name, present, codes, uniques in members:
+                ids[present, names.index(name)] = base + merged_codes[at : at + len(uniques)][codes]
                 at += len(uniques)
             blobs.append(blob)
             all_offsets.append(offsets[1:] + size)
@@ -176,7 +184,7 @@ class RowTags:
         rows, keys = np.nonzero(ids >= 0)  # row by row, then key by key: each row's tags in column order
         pairs = np.column_stack([keys, ids[rows, keys]]).astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=count))])
-        return cls(list(columns), b"".join(blobs), np.concatenate(all_offsets), pairs, starts)
+        return cls(names, b"".join(blobs), np.concatenate(all_offsets), pairs, starts)
 
     def take(self, rows: np.ndarray) -> RowTags:
         """The same table, for some rows (in that order)."""
@@ -184,6 +192,56 @@ class RowTags:
         counts = self.starts[rows + 1] - self.starts[rows]
         pairs = self.pairs[_ranges(self.starts[rows], counts)]
         return RowTags(self.keys, self.values, self.offsets, pairs, np.concatenate([[0], np.cumsum(counts)]))
+
+
+ZERO = np.zeros(1, dtype=np.int64)
+ZERO.setflags(write=False)
+
+
+class PreparedColumns:
+    """Columns of a layer that stay the same each time it is rebuilt (names, codes, populations), factorised and
+    encoded once: ``columns`` maps a name to its kind and each row's number among that kind's values (-1 where
+    absent); ``kinds`` maps a kind to its distinct values, their encoded Value messages and offsets."""
+
+    __slots__ = ("columns", "kinds")
+
+    def __init__(
+        self,
+        columns: dict[str, tuple[str, np.ndarray]],
+        kinds: dict[str, tuple[np.ndarray, bytes, np.ndarray]],
+    ) -> None:
+        self.columns, self.kinds = columns, kinds
+
+    @classmethod
+    def of(cls, columns: dict[str, np.ndarray], count: int) -> PreparedColumns:
+        prepared: dict[str, tuple[str, np.ndarray]] = {}
+        kinds: dict[str, tuple[np.ndarray, bytes, np.ndarray]] = {}
+        for kind, members in _factorized(columns).items():
+            merged_codes, distinct = pd.factorize(np.concatenate([u for *_, u in members]), sort=False)
+            distinct = np.asarray(distinct)
+            at = 0
+            for name, present, codes, uniques in members:
+                ids = np.full(count, -1, dtype=np.int64)
+                ids[present] = merged_codes[at : at + len(uniques)][codes]
+                prepared[name] = (kind, ids)
+                at += len(uniques)
+            kinds[kind] = (distinct, *_encode_values(kind, distinct))
+        return cls(prepared, kinds)
+
+
+Factorized = tuple[str, np.ndarray, np.ndarray, np.ndarray]  # column name, present rows, codes, distinct values
+
+
+def _factorized(columns: dict[str, np.ndarray]) -> dict[str, list[Factorized]]:
+    """Each column's present rows, codes and distinct values, grouped by kind."""
+    groups: dict[str, list[Factorized]] = {}
+    for name, column in columns.items():
+        column = np.asarray(column)
+        present = _present(column)
+        codes, uniques = pd.factorize(column[present], sort=False)
+        uniques = np.asarray(uniques)
+        groups.setdefault(_kind(uniques, name), []).append((name, present, codes, uniques))
+    return groups
 
 
 def _present(column: np.ndarray) -> np.ndarray:
@@ -194,7 +252,7 @@ def _present(column: np.ndarray) -> np.ndarray:
     return np.ones(len(column), dtype=bool)
 
 
-def _kind(values: np.ndarray, column: int) -> str:
+def _kind(values: np.ndarray, column: str) -> str:
     """Which values can share a table: by dtype; an object column of anything but strings stays on its own."""
     kind = values.dtype.kind
     if kind in "bf":
