@@ -137,6 +137,9 @@ class Coverage:
         self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
         self._project_names = {p.id: p.name for p in projects.projects.values()}
         self._project_reach = {p.id: p.reach for p in projects.projects.values()}
+        # distances computed, by reached communes and measure: a later coverage starts from them
+        self._distances: dict[tuple[bytes, str], np.ndarray] = {}
+        self._previous_distances = previous._distances if same else {}
         # the figures of the same projects' communes are the same: the previous coverage's, shared
         self.figures = previous.figures if self._unchanged_figures else lru_cache(maxsize=32)(self._figures)
         self.compute = lru_cache(maxsize=32)(self._compute)
@@ -171,19 +174,32 @@ class Coverage:
         return params.reach == "all" or project_id in self.direct_projects
 
     def _nearest_km(self, reached: np.ndarray, distance_to: str) -> np.ndarray:
-        """Distance from each town hall to the nearest reached town hall (or outline), within one projection zone."""
-        distance = np.full(len(reached), np.nan)
+        """Distance from each town hall to the nearest reached town hall (or outline), within one projection zone.
+
+        After a write that only adds reached communes (a new project, most often), each distance is the smaller
+        of the previous one and the distance to the added communes: only those are searched."""
+        key = (reached.tobytes(), distance_to)
+        found = self._distances.get(key)
+        if found is not None:
+            return found
+        distance, targets_from = np.full(len(reached), np.nan), reached
+        for (before, to), previous in list(self._previous_distances.items()):
+            was = np.frombuffer(before, dtype=bool)
+            if to == distance_to and len(was) == len(reached) and not (was & ~reached).any():
+                distance, targets_from = previous.copy(), reached & ~was
+                break
         distance[reached] = 0.0
         outlines = self._projected_outlines() if distance_to == "territory" else None
         for rows in self._groups:
-            targets = rows[reached[rows]]
+            targets = rows[targets_from[rows]]
             sources = rows[~reached[rows]]
             if len(targets) == 0 or len(sources) == 0:
                 continue
             target_geometries = outlines[targets] if outlines is not None else self._points[targets]
             tree = shapely.STRtree(target_geometries)
             _, km = tree.query_nearest(self._points[sources], return_distance=True, all_matches=False)
-            distance[sources] = km / 1000.0
+            distance[sources] = np.fmin(distance[sources], km / 1000.0)  # fmin: NaN (none before) gives way
+        self._distances[key] = distance
         return distance
 
     def _projected_outlines(self) -> np.ndarray:

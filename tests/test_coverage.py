@@ -193,3 +193,21 @@ def test_an_edit_that_moves_no_project_keeps_the_figures_and_one_that_does_recom
     after = service_data.with_records(moved, service_data.revision + 1).coverage.figures(params)
     assert after is not before
     assert (after["best_scope"] != before["best_scope"]).any()
+
+
+@pytest.mark.parametrize("distance_to", ["townhall", "territory"])
+def test_distances_after_a_new_project_are_those_of_a_coverage_computed_afresh(
+    service_data: ServiceData, distance_to: str
+) -> None:
+    records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
+    params = CoverageParams(distance_to=distance_to)
+    service_data.coverage.figures(params)  # what the next coverage starts from
+    new = records[0].model_copy(
+        update={"id": "epicerie-ternois", "name": "Épicerie solidaire", "place_text": "CC du Ternois"}
+    )
+    added = service_data.with_records([*records, new], service_data.revision + 1)
+    afresh = Coverage(added.boundaries, added.projects)
+    after, expected = added.coverage.figures(params), afresh.figures(params)
+    assert (after["distance_km"].fillna(-1) == expected["distance_km"].fillna(-1)).all()
+    assert (after["zone_blanche"] == expected["zone_blanche"]).all()
+    assert after["zone_blanche"].sum() < service_data.coverage.figures(params)["zone_blanche"].sum()
