@@ -117,7 +117,16 @@ class Coverage:
         }
         # what the figures depend on: each project's id, scope, reach and communes (not its name or duration)
         scopes = {p.id: project_scope([t.level for t in p.territories]) for p in projects.projects.values()}
-        self.key = tuple(sorted((p.id, scopes[p.id], p.reach, tuple(p.communes)) for p in projects.projects.values()))
+        communes_of = {p.id: tuple(p.communes) for p in projects.projects.values()}
+        self.key = tuple(sorted((p.id, scopes[p.id], p.reach, communes_of[p.id]) for p in projects.projects.values()))
+        # each project's commune rows, kept across writes by its communes (a région-wide project has thousands)
+        known_rows = previous._rows if same else {}
+        self._rows = {
+            communes: known_rows.get(communes)
+            if communes in known_rows
+            else np.array([index[c] for c in communes if c in index], dtype=np.int64)
+            for communes in communes_of.values()
+        }
         self._unchanged_figures = same and previous.key == self.key
         if self._unchanged_figures:
             # an edit that moves no project (a duration, a name): the figures are those already computed
@@ -125,7 +134,7 @@ class Coverage:
             self.support_local, self.projects_of = previous.support_local, previous.projects_of
             self.scope_of_project, self.direct_projects = previous.scope_of_project, previous.direct_projects
         else:
-            self._count(projects, scopes, index)
+            self._count(projects, scopes, {pid: self._rows[communes] for pid, communes in communes_of.items()}, index)
         if same:
             self._xy, self._groups, self._outlines = previous._xy, previous._groups, previous._outlines
             self._density_text, self._points = previous._density_text, previous._points
@@ -146,7 +155,9 @@ class Coverage:
         self.export = lru_cache(maxsize=64)(self._export)
         self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
 
-    def _count(self, projects: ProjectCatalogue, scopes: dict[str, str], index: dict[str, int]) -> None:
+    def _count(
+        self, projects: ProjectCatalogue, scopes: dict[str, str], rows_of: dict[str, np.ndarray], index: dict[str, int]
+    ) -> None:
         """Which communes each scope of project reaches, and how many local projects reach each commune."""
         # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
         self.reach = {mode: {scope: np.zeros(len(index), dtype=bool) for scope in SCOPES[:3]} for mode in REACH_MODES}
@@ -158,7 +169,7 @@ class Coverage:
         for project in projects.projects.values():
             scope = scopes[project.id]
             self.scope_of_project[project.id] = scope
-            rows = [index[c] for c in project.communes if c in index]
+            rows = rows_of[project.id]
             for mode in REACH_MODES:
                 if mode == "all" or project.reach == "direct":
                     self.reach[mode][scope][rows] = True
@@ -166,7 +177,7 @@ class Coverage:
                         self.local_count[mode][rows] += 1
             if scope == "local" and project.reach != "direct":
                 self.support_local[rows] += 1
-            for row in rows:
+            for row in rows.tolist():
                 self.projects_of[row].append(project.id)
 
     def counted(self, project_id: str, params: CoverageParams) -> bool:
