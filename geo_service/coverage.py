@@ -210,6 +210,7 @@ class Coverage:
             tree = shapely.STRtree(target_geometries)
             _, km = tree.query_nearest(self._points[sources], return_distance=True, all_matches=False)
             distance[sources] = np.fmin(distance[sources], km / 1000.0)  # fmin: NaN (none before) gives way
+        distance.setflags(write=False)  # kept for the next coverage, and handed to every figures() call
         self._distances[key] = distance
         return distance
 
