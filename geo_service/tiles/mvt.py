@@ -162,22 +162,15 @@ class RowTags:
         ids = np.full((count, len(names)), -1, dtype=np.int64)
         blobs, all_offsets, base, size = [], [np.zeros(1, dtype=np.int64)], 0, 0
         for kind in [*prepared.kinds, *(kind for kind in groups if kind not in prepared.kinds)]:
-            known, known_blob, known_offsets = prepared.kinds.get(kind, (np.empty(0, dtype=object), b"", ZERO))
-            members = groups.get(kind, [])
-            merged = np.concatenate([known, *(uniques for *_, uniques in members)]) if members else known
-            merged_codes, distinct = pd.factorize(merged, sort=False)
+            known, known_blob, known_offsets = prepared.kinds.get(kind, (None, b"", ZERO))
+            distinct, numbers = _numbered(known, groups.get(kind, []), count)
+            numbers.update({name: n for name, (k, n) in prepared.columns.items() if k == kind and name in columns})
             # the prepared values come first and are distinct: they keep their numbers; only new ones are encoded
-            blob, offsets = _encode_values(kind, np.asarray(distinct)[len(known) :])
+            blob, offsets = _encode_values(kind, distinct[0 if known is None else len(known) :])
             blob, offsets = known_blob + blob, np.concatenate([known_offsets, offsets[1:] + len(known_blob)])
-            for name, (column_kind, column_ids) in prepared.columns.items():
-                if column_kind == kind and name in columns:
-                    k = names.index(name)
-                    present = column_ids >= 0
-                    ids[present, k] = base + column_ids[present]
-            at = len(known)
-            for name, present, codes, uniques in members:
-                ids[present, names.index(name)] = base + merged_codes[at : at + len(uniques)][codes]
-                at += len(uniques)
+            for name, column_numbers in numbers.items():
+                present = column_numbers >= 0
+                ids[present, names.index(name)] = base + column_numbers[present]
             blobs.append(blob)
             all_offsets.append(offsets[1:] + size)
             base, size = base + len(distinct), size + len(blob)
@@ -217,14 +210,8 @@ class PreparedColumns:
         prepared: dict[str, tuple[str, np.ndarray]] = {}
         kinds: dict[str, tuple[np.ndarray, bytes, np.ndarray]] = {}
         for kind, members in _factorized(columns).items():
-            merged_codes, distinct = pd.factorize(np.concatenate([u for *_, u in members]), sort=False)
-            distinct = np.asarray(distinct)
-            at = 0
-            for name, present, codes, uniques in members:
-                ids = np.full(count, -1, dtype=np.int64)
-                ids[present] = merged_codes[at : at + len(uniques)][codes]
-                prepared[name] = (kind, ids)
-                at += len(uniques)
+            distinct, numbers = _numbered(None, members, count)
+            prepared.update({name: (kind, column_numbers) for name, column_numbers in numbers.items()})
             kinds[kind] = (distinct, *_encode_values(kind, distinct))
         return cls(prepared, kinds)
 
@@ -242,6 +229,23 @@ def _factorized(columns: dict[str, np.ndarray]) -> dict[str, list[Factorized]]:
         uniques = np.asarray(uniques)
         groups.setdefault(_kind(uniques, name), []).append((name, present, codes, uniques))
     return groups
+
+
+def _numbered(
+    known: np.ndarray | None, members: list[Factorized], count: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One kind's values numbered in a single table: ``known`` values (distinct, prepared before) keep the
+    numbers 0, 1, 2...; the members' values not among them follow. Returns the table's distinct values and, per
+    member column, each row's number (-1 where the row has no value)."""
+    parts = ([] if known is None else [known]) + [uniques for *_, uniques in members]  # never empty: a kind has one
+    merged_codes, distinct = pd.factorize(np.concatenate(parts), sort=False)
+    numbers, at = {}, 0 if known is None else len(known)
+    for name, present, codes, uniques in members:
+        column_numbers = np.full(count, -1, dtype=np.int64)
+        column_numbers[present] = merged_codes[at : at + len(uniques)][codes]
+        numbers[name] = column_numbers
+        at += len(uniques)
+    return np.asarray(distinct), numbers
 
 
 def _present(column: np.ndarray) -> np.ndarray:
