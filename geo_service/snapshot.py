@@ -47,10 +47,7 @@ class Publisher:
         return self.current.data.store
 
     def start(self) -> Snapshot:
-        data = load_service_data(self.settings)
-        tiles = TileService(data, self._cache_bytes)
-        tiles.layer_version("coverage")  # the default coverage layers, as publish() builds them: no tile waits
-        self._current = Snapshot(data, tiles)
+        self._current = self._snapshot(load_service_data(self.settings), None)
         # What start-up made lives as long as the process (boundaries, their tables: millions of objects for all
         # of France). Left to the cyclic garbage collector, its first full pass over them stalls whichever request
         # triggers it (about 150 ms nationally): collect once now, then keep them out of later passes.
@@ -67,13 +64,15 @@ class Publisher:
             store = current.data.store
             if store is None or (only_if_changed_elsewhere and not store.changed_since(current.data.revision)):
                 return current
-            data = refreshed(current.data, self.settings)
-            tiles = TileService(data, self._cache_bytes, previous=current.tiles)
-            # the default coverage layers, built here rather than by the first tile request after the swap
-            tiles.layer_version("coverage")
-            fresh = Snapshot(data, tiles)
+            fresh = self._snapshot(refreshed(current.data, self.settings), current)
             self._current = fresh  # the one reference every request reads
             return fresh
+
+    def _snapshot(self, data: ServiceData, previous: Snapshot | None) -> Snapshot:
+        tiles = TileService(data, self._cache_bytes, previous=None if previous is None else previous.tiles)
+        # the default coverage layers, built here rather than by the first tile request after the swap
+        tiles.layer_version("coverage")
+        return Snapshot(data, tiles)
 
     def close(self) -> None:
         if self._current is not None and self._current.data.store is not None:
