@@ -183,7 +183,11 @@ class ProjectCatalogue:
         broken: dict[str, str] | None = None,
         search_text: dict[str, str] | None = None,
         fragments: dict[tuple[str, str], bytes] | None = None,
+        previous: ProjectCatalogue | None = None,
+        dumped: dict[str, tuple[ProjectRecord, bytes, str]] | None = None,
     ) -> None:
+        """``previous``: a catalogue of the same boundaries, whose tables that depend on them only are shared.
+        ``dumped``: each record with its JSON and that JSON's digest (what the next catalogue compares)."""
         self.projects = {p.id: p for p in projects}
         self.areas = areas
         self.version = version
@@ -194,7 +198,8 @@ class ProjectCatalogue:
         self.answers: dict[object, bytes] = {}  # serialized API answers of this catalogue, by query
         # serialized Features by (project id, geometry), handed on to the next catalogue for unchanged projects
         self.fragments: dict[tuple[str, str], bytes] = fragments or {}
-        self._parents = _parents_of(boundaries)
+        self._parents = previous._parents if previous is not None else _parents_of(boundaries)
+        self._dumped = dumped or {}
         known = search_text or {}
         self._search_text = {p.id: known.get(p.id) or _search_text(p) for p in projects}
 
@@ -221,10 +226,17 @@ class ProjectCatalogue:
         digest = hashlib.sha256()
         projects, areas, digests, broken, search_text, fragments = [], {}, {}, {}, {}, {}
         reusable = previous is not None and previous._boundaries is boundaries
+        # the store hands the same record objects back while they are unchanged: their JSON is made once
+        known, dumped = previous._dumped if previous is not None else {}, {}
         for record in records:
-            content = record.model_dump_json().encode()
+            hit = known.get(record.id)
+            if hit is not None and hit[0] is record:
+                content, own = hit[1], hit[2]
+            else:
+                content = record.model_dump_json().encode()
+                own = hashlib.sha256(content).hexdigest()
+            dumped[record.id] = (record, content, own)
             digest.update(content + b"\0")
-            own = hashlib.sha256(content).hexdigest()
             if reusable and previous.digests.get(record.id) == own and record.id in previous.projects:
                 project, area = previous.projects[record.id], previous.areas[record.id]
                 search_text[record.id] = previous._search_text[record.id]
@@ -252,6 +264,8 @@ class ProjectCatalogue:
             broken=broken,
             search_text=search_text,
             fragments=fragments,
+            previous=previous if reusable else None,
+            dumped=dumped,
         )
 
     def fragment(self, project_id: str, geometry: str, make: Callable[[], bytes]) -> bytes:

@@ -54,6 +54,8 @@ class ProjectStore(ABC):
 
     # How often the served data asks ``changed_since()`` (0: on every request).
     watch_interval_s: float
+    # the live records parsed at the last state(), by their stored JSON text (see _state)
+    _parsed: dict[str, ProjectRecord] = {}  # noqa: RUF012 (replaced, never mutated)
 
     # -- what a backend provides ----------------------------------------------------------------------------------
 
@@ -110,6 +112,16 @@ class ProjectStore(ABC):
     def history(self, project_id: str) -> list[Change]: ...
 
     # -- the rules, the same on every backend ---------------------------------------------------------------------
+
+    def _state(self, rows: list[tuple[str, int]], revision: int) -> StoreState:
+        """The state from (record as JSON text, version) rows. Records whose text was there at the previous call
+        are not parsed again: every write reads the whole state, and validating each record was the part that
+        grew with the number of projects. Records are never modified in place, so sharing them is safe."""
+        known = self._parsed
+        fresh = {text: known.get(text) or ProjectRecord.model_validate_json(text) for text, _ in rows}
+        self._parsed = fresh
+        records = [fresh[text] for text, _ in rows]
+        return StoreState(records, {r.id: row[1] for r, row in zip(records, rows, strict=True)}, revision)
 
     def snapshot(self) -> tuple[list[ProjectRecord], int]:
         """The live records, in the order they were first written, and the revision they are at, read together."""

@@ -262,10 +262,10 @@ class PostgisStore(ProjectStore):
         with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             revision = conn.execute("SELECT revision FROM data_revision").fetchone()[0]
-            rows = conn.execute("SELECT record, version FROM projects WHERE NOT deleted ORDER BY seq").fetchall()
+            sql = "SELECT record::text, version FROM projects WHERE NOT deleted ORDER BY seq"
+            rows = conn.execute(sql).fetchall()
         self._heard(revision)
-        records = [ProjectRecord.model_validate(row[0]) for row in rows]
-        return StoreState(records, {r.id: row[1] for r, row in zip(records, rows, strict=True)}, revision)
+        return self._state(rows, revision)
 
     def _read_connection(self) -> AbstractContextManager[psycopg.Connection]:
         return self._connection()

@@ -119,8 +119,7 @@ class SqliteStore(ProjectStore):
             sql = "SELECT record, version FROM projects WHERE deleted = 0 ORDER BY rowid"
             rows = self._db.execute(sql).fetchall()
             revision = self._data_version()
-        records = [ProjectRecord.model_validate_json(row[0]) for row in rows]
-        return StoreState(records, {r.id: row[1] for r, row in zip(records, rows, strict=True)}, revision)
+        return self._state(rows, revision)
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
