@@ -35,7 +35,8 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -95,6 +96,12 @@ class CoverageParams:
             raise InvalidInputError(f"max_km must be zero or more, got {self.max_km}")
 
 
+@lru_cache(maxsize=1024)
+def _direct_kinds(reach: tuple[str, ...]) -> list[str]:
+    """The kinds of direct action a project's reach words name, in a fixed order (the same words for many)."""
+    return [kind for kind in DIRECT_ACTIONS if any(w.startswith(kind + " (") for w in reach)]
+
+
 class Coverage:
     """Coverage computations for one data version; results are cached per parameters."""
 
@@ -111,10 +118,7 @@ class Coverage:
         same = previous is not None and previous.communes is communes
         index = previous._index if same else {code: i for i, code in enumerate(communes["code"])}
         self._index = index
-        self.kinds_of_project = {
-            p.id: [kind for kind in DIRECT_ACTIONS if any(w.startswith(kind + " (") for w in p.derivation["reach"])]
-            for p in projects.projects.values()
-        }
+        self.kinds_of_project = {p.id: _direct_kinds(tuple(p.derivation["reach"])) for p in projects.projects.values()}
         # what the figures depend on: each project's id, scope, reach and communes (not its name or duration)
         scopes = {p.id: project_scope([t.level for t in p.territories]) for p in projects.projects.values()}
         communes_of = {p.id: tuple(p.communes) for p in projects.projects.values()}
@@ -131,7 +135,7 @@ class Coverage:
         if self._unchanged_figures:
             # an edit that moves no project (a duration, a name): the figures are those already computed
             self.reach, self.local_count = previous.reach, previous.local_count
-            self.support_local, self.projects_of = previous.support_local, previous.projects_of
+            self.support_local, self._projects_of = previous.support_local, previous._projects_of
             self.scope_of_project, self.direct_projects = previous.scope_of_project, previous.direct_projects
         else:
             self._count(projects, scopes, {pid: self._rows[communes] for pid, communes in communes_of.items()}, index)
@@ -158,27 +162,42 @@ class Coverage:
     def _count(
         self, projects: ProjectCatalogue, scopes: dict[str, str], rows_of: dict[str, np.ndarray], index: dict[str, int]
     ) -> None:
-        """Which communes each scope of project reaches, and how many local projects reach each commune."""
+        """Which communes each scope of project reaches, and how many local projects reach each commune.
+
+        Counted over all projects' rows at once (one concatenation, then counts per group): per project, this was
+        the part of a write that grew with the number of projects."""
+        listed = list(projects.projects.values())
+        size = len(index)
+        self.scope_of_project = {p.id: scopes[p.id] for p in listed}
+        self.direct_projects = {p.id for p in listed if p.reach == "direct"}
+        lengths = np.array([len(rows_of[p.id]) for p in listed], dtype=np.int64)
+        rows = np.concatenate([rows_of[p.id] for p in listed]) if listed else np.zeros(0, dtype=np.int64)
+        scope = np.repeat(np.array([SCOPES.index(scopes[p.id]) for p in listed], dtype=np.int8), lengths)
+        local = scope == SCOPES.index("local")
+        direct = np.repeat(np.array([p.reach == "direct" for p in listed], dtype=bool), lengths)
+
+        def counts(selected: np.ndarray) -> np.ndarray:
+            return np.bincount(rows[selected], minlength=size)
+
         # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
-        self.reach = {mode: {scope: np.zeros(len(index), dtype=bool) for scope in SCOPES[:3]} for mode in REACH_MODES}
-        self.local_count = {mode: np.zeros(len(index), dtype=int) for mode in REACH_MODES}
-        self.support_local = np.zeros(len(index), dtype=int)
-        self.projects_of: list[list[str]] = [[] for _ in range(len(index))]
-        self.scope_of_project: dict[str, str] = {}
-        self.direct_projects = {p.id for p in projects.projects.values() if p.reach == "direct"}
-        for project in projects.projects.values():
-            scope = scopes[project.id]
-            self.scope_of_project[project.id] = scope
-            rows = rows_of[project.id]
-            for mode in REACH_MODES:
-                if mode == "all" or project.reach == "direct":
-                    self.reach[mode][scope][rows] = True
-                    if scope == "local":
-                        self.local_count[mode][rows] += 1
-            if scope == "local" and project.reach != "direct":
-                self.support_local[rows] += 1
-            for row in rows.tolist():
-                self.projects_of[row].append(project.id)
+        self.reach, self.local_count = {}, {}
+        for mode in REACH_MODES:
+            counted = np.ones(len(rows), dtype=bool) if mode == "all" else direct
+            self.reach[mode] = {s: counts(counted & (scope == SCOPES.index(s))) > 0 for s in SCOPES[:3]}
+            self.local_count[mode] = counts(counted & local)
+        self.support_local = counts(~direct & local)
+        # each commune's projects, in the projects' order (a stable sort of the rows keeps it), as lists when asked
+        order = np.argsort(rows, kind="stable")
+        ids = np.repeat(np.array([p.id for p in listed], dtype=object), lengths)[order]
+        self._projects_of = (ids, np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=size))]))
+
+    @cached_property
+    def projects_of(self) -> list[list[str]]:
+        """Each commune's projects (ids), in the projects' order. Made when a table or an export needs it: région-
+        and département-wide projects make it hundreds of thousands of entries, which tiles never show."""
+        ids, bounds = self._projects_of
+        every, bounds = ids.tolist(), bounds.tolist()
+        return [every[a:b] for a, b in pairwise(bounds)]
 
     def counted(self, project_id: str, params: CoverageParams) -> bool:
         """Whether the project counts as reaching its communes under these parameters' reach mode."""
@@ -249,7 +268,6 @@ class Coverage:
                 "area_km2": self.area,
                 "density": np.round(self.density, 1),
                 "rural": rural,
-                "projects": self.projects_of,
                 "local_projects": local_count,
                 "best_scope": best,
                 "support_projects": self.support_local if params.reach == "direct" else np.zeros_like(local_count),
@@ -262,6 +280,7 @@ class Coverage:
     def _compute(self, params: CoverageParams) -> pd.DataFrame:
         """The coverage of every commune with the reason in words (what tables, exports and cards show)."""
         frame = self.figures(params).copy()
+        frame.insert(COLUMNS.index("projects"), "projects", self.projects_of)
         frame["reason"] = [
             _reason(row, params, self._kinds(projects, params), density)
             for row, projects, density in zip(
