@@ -107,12 +107,20 @@ class ZoomGeometries:
 
     @classmethod
     def concat(cls, parts: Sequence[ZoomGeometries], levels: int) -> ZoomGeometries:
-        """Parts encoded in memory (``encode``), each with ``levels`` levels, one after the other."""
+        """Parts encoded in memory (``encode``), each with ``levels`` levels, one after the other. A part given
+        several times (projects with the same area) is stored once, its rows pointing at the same bytes."""
         if not parts:
             return cls(b"", np.zeros((levels, 0, 2), dtype=np.int64), np.zeros((0, 4)))
-        shifts = np.cumsum([0] + [len(part.buffer) for part in parts[:-1]])
-        spans = np.concatenate([part.spans + shift for part, shift in zip(parts, shifts, strict=True)], axis=1)
-        return cls(b"".join(bytes(part.buffer) for part in parts), spans, np.concatenate([p.bounds for p in parts]))
+        shift_of: dict[int, int] = {}
+        chunks: list[bytes] = []
+        size = 0
+        for part in parts:
+            if id(part) not in shift_of:
+                shift_of[id(part)] = size
+                chunks.append(bytes(part.buffer))
+                size += len(part.buffer)
+        spans = np.concatenate([part.spans + shift_of[id(part)] for part in parts], axis=1)
+        return cls(b"".join(chunks), spans, np.concatenate([p.bounds for p in parts]))
 
     def take(self, zoom: int, rows: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
         """The geometries of ``rows`` (every row when None) as drawn at ``zoom``, decoded now."""

@@ -24,6 +24,7 @@ from boundaries.packed import SIMPLIFY_MAX_ZOOM, ZoomGeometries, simplify_each
 from geo_service.coverage import Coverage, CoverageParams
 from geo_service.errors import NotFoundError
 from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.projects.models import Project
 from geo_service.territories import Boundaries
 from geo_service.tiles.grid import to_mercator
 from geo_service.tiles.mvt import PreparedColumns, RowTags
@@ -302,6 +303,11 @@ class Records(Sequence[dict[str, Any]]):
         return kept
 
 
+def _territory_key(project: Project) -> tuple[tuple[str, str], ...]:
+    """What a project's area is the union of (see catalogue._build_project)."""
+    return tuple(sorted((t.level, t.code) for t in project.territories))
+
+
 def _tags(frame: pd.DataFrame, columns: tuple[str, ...], prepared: PreparedColumns | None = None) -> RowTags:
     return RowTags.from_columns({column: frame[column].to_numpy() for column in columns}, len(frame), prepared)
 
@@ -362,20 +368,19 @@ class LayerSet:
             ],
             geometry_tags=[f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in local],
         )
-        # each project's area simplified per zoom and encoded, kept by the content of its record across writes
-        self._areas: dict[str, ZoomGeometries] = {}
+        # each project's area simplified per zoom and encoded, kept across writes by the territories it is the
+        # union of: projects on the same territories (several in one city, every région-wide one) share it
+        self._areas: dict[tuple[tuple[str, str], ...], ZoomGeometries] = {}
         for p in listed:
-            digest = projects.digests.get(p.id, p.id)
-            known = reuse._areas.get(digest) if reuse is not None else None
+            territories = _territory_key(p)
+            known = self._areas.get(territories) or (reuse._areas.get(territories) if reuse is not None else None)
             if known is None:
                 area = to_mercator(np.array([projects.areas[p.id]], dtype=object))
                 known = ZoomGeometries.encode([*simplify_each(area), area])
-            self._areas[digest] = known
+            self._areas[territories] = known
         self.layers["project-areas"] = LayerData(
             LAYERS["project-areas"],
-            ZoomGeometries.concat(
-                [self._areas[projects.digests.get(p.id, p.id)] for p in listed], SIMPLIFY_MAX_ZOOM + 2
-            ),
+            ZoomGeometries.concat([self._areas[_territory_key(p)] for p in listed], SIMPLIFY_MAX_ZOOM + 2),
             [
                 {
                     "id": p.id,
