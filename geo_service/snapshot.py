@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from geo_service.service import ServiceData, load_service_data, refreshed
@@ -26,6 +27,7 @@ from geo_service.tiles.service import TileService
 class Snapshot:
     data: ServiceData
     tiles: TileService
+    writes: int = 0  # how many of this process's writes it includes (see Publisher.write)
 
 
 class Publisher:
@@ -35,6 +37,8 @@ class Publisher:
         self.settings = settings
         self._current: Snapshot | None = None
         self._lock = threading.Lock()
+        self._written = 0  # writes committed through this process, counted once each has committed
+        self._count_lock = threading.Lock()
 
     @property
     def current(self) -> Snapshot:
@@ -56,6 +60,21 @@ class Publisher:
         _release_free_memory()
         return self._current
 
+    def write(self, commit: Callable[[], object]) -> Snapshot:
+        """Run ``commit`` (a write to the store), then return a snapshot that includes it, building one if need be.
+
+        Writes that commit while a build runs wait for it, then one build serves all of them (a group publish):
+        each build first notes how many writes have committed, then reads the store, so a snapshot holds at
+        least the writes it counts, and a write that finds itself counted has nothing left to wait for."""
+        commit()
+        with self._count_lock:
+            self._written += 1
+            mine = self._written
+        with self._lock:
+            if self.current.writes >= mine:
+                return self.current
+            return self._publish_locked()
+
     def publish(self, *, only_if_changed_elsewhere: bool = False) -> Snapshot:
         """The store's committed state, served from now on. With ``only_if_changed_elsewhere``, callers that
         queued behind a build find it done and do not repeat it."""
@@ -64,15 +83,20 @@ class Publisher:
             store = current.data.store
             if store is None or (only_if_changed_elsewhere and not store.changed_since(current.data.revision)):
                 return current
-            fresh = self._snapshot(refreshed(current.data, self.settings), current)
-            self._current = fresh  # the one reference every request reads
-            return fresh
+            return self._publish_locked()
 
-    def _snapshot(self, data: ServiceData, previous: Snapshot | None) -> Snapshot:
+    def _publish_locked(self) -> Snapshot:
+        current = self.current
+        writes = self._written  # read before the store: every write counted here has committed
+        fresh = self._snapshot(refreshed(current.data, self.settings), current, writes)
+        self._current = fresh  # the one reference every request reads
+        return fresh
+
+    def _snapshot(self, data: ServiceData, previous: Snapshot | None, writes: int = 0) -> Snapshot:
         tiles = TileService(data, self._cache_bytes, previous=None if previous is None else previous.tiles)
         # the default coverage layers, built here rather than by the first tile request after the swap
         tiles.layer_version("coverage")
-        return Snapshot(data, tiles)
+        return Snapshot(data, tiles, writes)
 
     def close(self) -> None:
         if self._current is not None and self._current.data.store is not None:

@@ -99,16 +99,21 @@ def _record(raw: dict[str, Any]) -> ProjectRecord:
 
 
 async def _commit(
-    publisher: Publisher, response: Response, project_id: str, *steps: Callable[[], object]
+    publisher: Publisher,
+    response: Response,
+    project_id: str,
+    commit: Callable[[], object],
+    *,
+    check: Callable[[], object] | None = None,
 ) -> ServiceData:
-    """Run the write's steps (check, store), then swap in the new snapshot before answering, all in one worker
-    thread (one hop: under load every return to the event loop waits its turn), and tell the client the project's
-    new version."""
+    """Run the write's check and its commit to the store, then wait for a snapshot that includes it, all in one
+    worker thread (one hop: under load every return to the event loop waits its turn), and tell the client the
+    project's new version."""
 
     def run() -> ServiceData:
-        for step in steps:
-            step()
-        return publisher.publish().data
+        if check is not None:
+            check()
+        return publisher.write(commit).data
 
     data = await run_in_threadpool(run)
     if project_id in data.projects.versions:
@@ -127,7 +132,11 @@ async def create(
     answer: dict[str, Any] = {}
     store = _store(data)
     await _commit(
-        publisher, response, record.id, lambda: answer.update(_checked(data, record)), lambda: store.create(record, who)
+        publisher,
+        response,
+        record.id,
+        lambda: store.create(record, who),
+        check=lambda: answer.update(_checked(data, record)),
     )
     response.headers["Location"] = f"/api/v1/projects/{record.id}"
     return answer
@@ -155,8 +164,8 @@ async def replace(
         publisher,
         response,
         project_id,
-        lambda: answer.update(_checked(data, record)),
         lambda: store.replace(project_id, record, who, expected),
+        check=lambda: answer.update(_checked(data, record)),
     )
     return answer
 
