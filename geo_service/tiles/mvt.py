@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -319,18 +319,28 @@ def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank[inverse.reshape(-1)], unique[order]
 
 
-def encode_layer(
-    name: str,
-    geometries: np.ndarray,
-    tags: RowTags,
-    bounds: tuple[float, float, float, float],
-    kind: str,
-    ids: np.ndarray | None = None,
-) -> bytes:
-    """One layer message, or b'' when no feature has anything inside the tile. ``tags``: one row per geometry;
-    ``ids``: feature ids (positive integers), one per geometry, or none."""
+class TileGeometry(NamedTuple):
+    """A layer's features in one tile, geometry only: the geometry integers as varints, each kept feature's
+    (start, end) in them and its row among the geometries given. A tile encoded again with other properties (a
+    coverage tile after a write) reuses it: clipping and quantising are most of the cost."""
+
+    data: bytes
+    ranges: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data) + self.ranges.nbytes + self.rows.nbytes
+
+
+NO_GEOMETRY = TileGeometry(b"", np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def tile_geometry(geometries: np.ndarray, bounds: Bounds, kind: str) -> TileGeometry:
+    """The geometry of ``geometries`` (Mercator) as drawn in the tile of ``bounds``; features with nothing
+    inside it are left out."""
     if len(geometries) == 0:
-        return b""
+        return NO_GEOMETRY
     span = bounds[2] - bounds[0]
     pad = span * BUFFER / EXTENT
     rect = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
@@ -341,20 +351,42 @@ def encode_layer(
     )
     clipped = geometries.copy()
     clipped[crossing] = shapely.clip_by_rect(geometries[crossing], *rect)
-
     commands = _point_commands if kind == "point" else _polygon_feature_commands
     ints, rows, first, last = commands(clipped, bounds)
     if len(rows) == 0:
+        return NO_GEOMETRY
+    data, offsets = _varints(ints)
+    return TileGeometry(data, np.column_stack([offsets[first], offsets[last]]), rows)
+
+
+def encode_layer(
+    name: str,
+    geometries: np.ndarray,
+    tags: RowTags,
+    bounds: tuple[float, float, float, float],
+    kind: str,
+    ids: np.ndarray | None = None,
+) -> bytes:
+    """One layer message, or b'' when no feature has anything inside the tile. ``tags``: one row per geometry;
+    ``ids``: feature ids (positive integers), one per geometry, or none."""
+    return encode_features(name, tile_geometry(geometries, bounds, kind), tags, kind, ids)
+
+
+def encode_features(
+    name: str, geometry: TileGeometry, tags: RowTags, kind: str, ids: np.ndarray | None = None
+) -> bytes:
+    """One layer message from its geometry in the tile (``tile_geometry``) and its rows' tags and ids (one per
+    geometry given to ``tile_geometry``); b'' when no feature is left."""
+    if len(geometry.rows) == 0:
         return b""
-    geometry_bytes, offsets = _varints(ints)
-    geometry_ranges = np.column_stack([offsets[first], offsets[last]])
+    rows = geometry.rows
     kept = tags.take(rows)
     # the tile's own key and value tables, in the order the features first use them
     local_keys, key_ids = _first_seen(kept.pairs[:, 0])
     local_values, value_ids = _first_seen(kept.pairs[:, 1])
     features_bytes = _frame_features(
-        geometry_bytes,
-        geometry_ranges,
+        geometry.data,
+        geometry.ranges,
         np.column_stack([local_keys, local_values]).ravel(),
         2 * np.diff(kept.starts),
         None if ids is None else ids[rows],
@@ -522,5 +554,9 @@ def encode_tile(
     bounds: tuple[float, float, float, float],
 ) -> bytes:
     """A tile from (name, Mercator geometries, tags, kind, ids) layers; b'' when it would hold no feature."""
-    bodies = (encode_layer(name, g, t, bounds, kind, ids) for name, g, t, kind, ids in layers)
+    return wrap_layers([encode_layer(name, g, t, bounds, kind, ids) for name, g, t, kind, ids in layers])
+
+
+def wrap_layers(bodies: Sequence[bytes]) -> bytes:
+    """A tile from layer messages (those that are b'' left out)."""
     return b"".join(_field(3, body) for body in bodies if body)

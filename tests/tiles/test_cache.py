@@ -1,6 +1,14 @@
-"""The tile cache's size bound: a tile kept under two keys (request and content) counts once."""
+"""The tile caches: a tile kept under two keys (request and content) counts once; coverage tiles encoded again
+after a write from their cached geometry."""
 
-from geo_service.tiles.service import EncodedTile, TileCache
+from pathlib import Path
+
+from geo_service.projects.models import ProjectRecord
+from geo_service.settings import REPO_DATA_DIR
+from geo_service.snapshot import Publisher
+from geo_service.tiles.grid import Tile
+from geo_service.tiles.service import EncodedTile, TileCache, TileRequest, TileService
+from tests.conftest import settings_for, sqlite_url
 
 
 def tile(n: int) -> EncodedTile:
@@ -28,3 +36,36 @@ def test_eviction_frees_a_tile_once_no_key_holds_it() -> None:
     cache.put("c", tile(100))
     assert cache.get("request") is None and cache.get("content") is None
     assert cache.get("b") is not None and cache.get("c") is not None and cache.bytes == 200
+
+
+def test_a_coverage_tile_encoded_again_from_its_cached_geometry_is_the_tile_drawn_afresh(tmp_path: Path) -> None:
+    """After a write that changes Amiens's figures, its coverage tiles are re-encoded at once from the geometry
+    kept from before (no thread, no decoding): the bytes must be those a service with empty caches draws."""
+    publisher = Publisher(settings_for(REPO_DATA_DIR, sqlite_url(tmp_path)))
+    before = publisher.start().tiles
+    requests = [  # Amiens (2.296 E, 49.894 N) and its neighbours
+        TileRequest(layer, tile, "mvt")
+        for layer in ("coverage", "zones-blanches")
+        for tile in (Tile(8, 129, 86), Tile(10, 518, 347), Tile(10, 517, 347), Tile(10, 518, 348))
+    ]
+    old = {request: before.render(request).body for request in requests}
+    record = ProjectRecord.model_validate(
+        {
+            "id": "epicerie-amiens",
+            "organisation": "Association Test",
+            "name": "Épicerie solidaire",
+            "duration_years": 1,
+            "place_text": "Ville d'Amiens",
+            "actions": ["Ouverture d'une épicerie solidaire"],
+        }
+    )
+    after = publisher.write(lambda: publisher.store.create(record, "test"))
+    afresh = TileService(after.data, 2**26)
+    changed = 0
+    for request in requests:
+        encoded = after.tiles.cached(request)
+        assert encoded is not None, request  # the geometry was at hand: no need for a thread
+        assert encoded.body == afresh.render(request).body, request
+        changed += encoded.body != old[request]
+    assert changed  # Amiens's tiles now count one more local project
+    publisher.close()
