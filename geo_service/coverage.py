@@ -49,6 +49,7 @@ from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
 from geo_service.projects.catalogue import ProjectCatalogue, project_scope
 from geo_service.projects.derive import DIRECT_ACTIONS
+from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
@@ -528,6 +529,9 @@ def to_csv(frame: pd.DataFrame) -> str:
     out["projects"] = out["projects"].map(";".join)
     for column in ("rural", "zone_blanche"):
         out[column] = out[column].map({True: "true", False: "false"})
+    for column in out.columns:
+        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(safe_cell)  # text cells: names, codes, project ids
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
