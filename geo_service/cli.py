@@ -60,7 +60,7 @@ def _log_config(level: str) -> dict[str, Any]:
 
 def _load_boundaries(args: argparse.Namespace) -> int:
     from geo_service.errors import GeoServiceError
-    from geo_service.store.postgis import PostgisStore
+    from geo_service.store import postgis_store_class
 
     settings = get_settings()
     if settings.database_backend != "postgis":
@@ -72,7 +72,7 @@ def _load_boundaries(args: argparse.Namespace) -> int:
         return 2
     folder = args.source or settings.boundaries_dir
     try:
-        store = PostgisStore(settings.database_url)
+        store = postgis_store_class(settings.database_url)(settings.database_url)
         try:
             loaded = store.load_boundaries(folder)
         finally:
@@ -247,16 +247,15 @@ def _export(args: argparse.Namespace) -> int:
     from geo_service.service import load_service_data
 
     data = load_service_data(get_settings())
-    records = data.store.records()
-    # GeoJSON: the record's own fields as properties (so the file imports back), the map point as geometry
-    points = {p.id: [p.point.lon, p.point.lat] for p in data.projects.projects.values()}
+    # the records the served projects were built from, read in one transaction: a write running meanwhile is
+    # either wholly in the file or not at all
+    records = data.projects.records
+    # GeoJSON: the record's own fields as properties (so the file imports back), the map point as geometry (none
+    # for a record set aside because it no longer builds)
+    served = data.projects.projects.values()
+    points = {p.id: {"type": "Point", "coordinates": [p.point.lon, p.point.lat]} for p in served}
     features = [
-        {
-            "type": "Feature",
-            "id": r.id,
-            "geometry": {"type": "Point", "coordinates": points[r.id]},
-            "properties": r.model_dump(mode="json"),
-        }
+        {"type": "Feature", "id": r.id, "geometry": points.get(r.id), "properties": r.model_dump(mode="json")}
         for r in records
     ]
     text = dump(records, args.format, features)

@@ -268,6 +268,12 @@ class ProjectCatalogue:
             dumped=dumped,
         )
 
+    @property
+    def records(self) -> list[ProjectRecord]:
+        """The records this catalogue was made from, in their order, those set aside included: what an export
+        writes, consistent with the projects served (read in the same store transaction)."""
+        return [record for record, _, _ in self._dumped.values()]
+
     def fragment(self, project_id: str, geometry: str, make: Callable[[], bytes]) -> bytes:
         found = self.fragments.get((project_id, geometry))
         if found is None:
