@@ -14,6 +14,7 @@ from geo_service import __version__
 from geo_service.api import (
     bench,
     coverage,
+    docs,
     geocode,
     health,
     labels,
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     add_exception_handlers(app)
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(maps.router)
     app.include_router(pages.router)
     app.include_router(oembed.router)
+    app.include_router(docs.router)
 
     mount_vendor(app, settings)
     if settings.benchmark_routes:
