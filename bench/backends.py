@@ -39,7 +39,7 @@ from tiles import free_port, measure, start_server, tile_list
 from geo_service.settings import REPO_DATA_DIR
 
 BBOXES = {"région 32": (1.38, 48.83, 4.26, 51.09), "France": (-5.2, 41.3, 9.6, 51.1)}
-TOKEN = "bench-token"
+TOKEN = "bench-token-for-backends"
 
 
 def resident_mb(pid: int) -> float:

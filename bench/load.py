@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tiles import Connection, free_port, percentile, start_server, tile_list
 
-TOKEN = "charge-token"
+TOKEN = "charge-token-for-bench"
 PLACES = ["Ville d'Amiens", "CC du Ternois", "Lille, Amiens et Senlis", "CC des 7 Vallées", "Ville de Laon", "62140"]
 
 

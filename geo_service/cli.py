@@ -50,7 +50,12 @@ def _log_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}},
+        "formatters": {
+            "plain": {
+                "()": "geo_service.logs.OneLineFormatter",
+                "fmt": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s",
+            }
+        },
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": level.upper()},
         # uvicorn's own loggers carry handlers of their own by default: route them to ours, once
@@ -464,8 +469,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # a setting refused (a weak token, an unknown database scheme): say which, not a traceback
+        for error in exc.errors():
+            setting = "GEO_SERVICE_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
+            print(f"error: {setting}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

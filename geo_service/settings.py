@@ -20,6 +20,18 @@ def without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
+MIN_TOKEN_LENGTH = 16
+
+
+def _check_token(where: str, token: str) -> None:
+    """A write token short enough to guess is refused at start, with how to make a good one."""
+    if token and len(token) < MIN_TOKEN_LENGTH:  # empty: no token, writes disabled
+        raise ValueError(
+            f"{where} has {len(token)} characters: write tokens need at least {MIN_TOKEN_LENGTH} "
+            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+
+
 class Settings(BaseSettings):
     """Service settings; every field maps to ``GEO_SERVICE_<FIELD>``."""
 
@@ -44,7 +56,22 @@ class Settings(BaseSettings):
         default_factory=dict, description='Named write tokens, JSON: {"dreets": "...", "ddets80": "..."}.'
     )
     max_body_kb: int = Field(default=256, ge=1, description="Largest request body accepted (413 beyond).")
-    cors_origins: list[str] = Field(default=["*"], description="Origins allowed to read the API (GET only).")
+    cors_origins: list[str] = Field(
+        default=["*"], description="Origins whose pages may read the API from a browser (GET and HEAD)."
+    )
+    write_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins whose pages may also write from a browser (with a token); default none.",
+    )
+    public_url: str = Field(
+        default="",
+        description="The service's public address (e.g. https://carte.example.fr/): absolute URLs are built from "
+        "it, never from the Host header, and only its host (and loopback) is answered.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names answered (400 for others); default: any, or the public URL's host and loopback.",
+    )
     cache_control: str = Field(
         default="no-cache",
         description="Cache-Control of tiles and layers; ETags follow the data version, so revalidation is cheap.",
@@ -66,6 +93,38 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None:
+            _check_token("the token", token.get_secret_value())
+        return token
+
+    @field_validator("admin_tokens")
+    @classmethod
+    def _strong_tokens(cls, tokens: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, token in tokens.items():
+            _check_token(f"token {name!r}", token.get_secret_value())
+        return tokens
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        if not url:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"expected http(s)://host[:port][/path], got {url!r}")
+        return url if url.endswith("/") else url + "/"
+
+    def hosts(self) -> list[str]:
+        """The host names answered; ``["*"]`` for any."""
+        if self.allowed_hosts:
+            return [host.lower() for host in self.allowed_hosts]
+        if self.public_url:
+            return [str(urlsplit(self.public_url).hostname).lower(), "127.0.0.1", "localhost", "::1"]
+        return ["*"]
 
     @field_validator("database_url")
     @classmethod

@@ -47,7 +47,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             text=True,
         )
-        time.sleep(rng.uniform(0.3, 1.2))
+        time.sleep(rng.uniform(0.3, 1.2))  # not a wait for a condition: the crash lands at a random moment, on purpose
         writer.send_signal(signal.SIGKILL)
         out, _ = writer.communicate()
         acknowledged.extend(line for line in out.splitlines() if line.startswith("ecriture-"))
@@ -65,7 +65,7 @@ def test_writes_acknowledged_over_http_survive_a_killed_server(tmp_path: Path) -
     acknowledged: list[str] = []
     rng = random.Random(7)
     port = free_port()
-    env = {"GEO_SERVICE_DATABASE_URL": f"sqlite:///{store}", "GEO_SERVICE_ADMIN_TOKEN": "crash"}
+    env = {"GEO_SERVICE_DATABASE_URL": f"sqlite:///{store}", "GEO_SERVICE_ADMIN_TOKEN": "crash-test-token-1234"}
     for round_number in range(3):
         server = serve(port, env)
         stop = threading.Event()
@@ -87,7 +87,7 @@ def test_writes_acknowledged_over_http_survive_a_killed_server(tmp_path: Path) -
                     f"http://127.0.0.1:{port}/api/v1/projects",
                     data=body,
                     method="POST",
-                    headers={"Authorization": "Bearer crash", "Content-Type": "application/json"},
+                    headers={"Authorization": "Bearer crash-test-token-1234", "Content-Type": "application/json"},
                 )
                 try:
                     with urllib.request.urlopen(request, timeout=10) as response:
@@ -98,7 +98,7 @@ def test_writes_acknowledged_over_http_survive_a_killed_server(tmp_path: Path) -
 
         client = threading.Thread(target=post_until_killed)
         client.start()
-        time.sleep(rng.uniform(2.0, 4.0))
+        time.sleep(rng.uniform(2.0, 4.0))  # not a wait for a condition: the kill lands mid-request, at a random moment
         server.send_signal(signal.SIGKILL)
         server.wait()
         stop.set()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -28,14 +29,35 @@ STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
 }
 
 
+def printable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate someone sent (JSON's ``"\\ud800"``) is written as its escape
+    rather than failing the answer that names it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         status = next((code for cls, code in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 500)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=headers)
+        return JSONResponse(status_code=status, content={"detail": printable(str(exc))}, headers=headers)
+
+    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
+        """FastAPI's list of problems, each naming where and what; the value received is left out (it may be
+        large, and it is what the client sent)."""
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        problems = [
+            {
+                "loc": [part if isinstance(part, int) else printable(str(part)) for part in error["loc"]],
+                "msg": printable(error["msg"]),
+                "type": error["type"],
+            }
+            for error in errors
+        ]
+        return JSONResponse(status_code=422, content={"detail": problems})
 
     for error_class in STATUS_BY_ERROR:
         app.add_exception_handler(error_class, handle)
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
 
 class ErrorDetail(BaseModel):

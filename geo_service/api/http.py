@@ -8,6 +8,12 @@ from typing import Any
 from fastapi import Request, Response
 
 
+def public_base(request: Request) -> str:
+    """Where absolute URLs start (ending with '/'): the configured public URL, else what the request was sent to
+    (its Host header, checked by the trusted-host middleware)."""
+    return request.app.state.settings.public_url or str(request.base_url)
+
+
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 §13.1.2: ``*``, or any listed tag equal to ``etag`` by weak comparison (``W/`` ignored)."""
     if not if_none_match:

@@ -3,12 +3,14 @@ GeoJSON."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,7 +74,10 @@ class HeadAsGet:
 
 
 class BodySizeLimit:
-    """413 for a request body over the limit, whether it declares its length or streams it."""
+    """413 for a request body over the limit, whether it declares its length or streams it (chunked).
+
+    The body is read here, up to the limit, before the application sees it: an error raised while the
+    application reads would reach FastAPI's body parsing, which answers any failure there with a 400."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -82,24 +87,32 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body (GET, HEAD...)
+            return
+        messages: list[Message] = []
         received = 0
-
-        async def counted() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: let the application see it
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _TooLarge
-            return message
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = f'{{"detail":"request body over {self.max_bytes // 1024} KB"}}'.encode()
@@ -111,10 +124,6 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class StoreWatcher:
@@ -141,16 +150,135 @@ class StoreWatcher:
         await self.app(scope, receive, send)
 
 
+READ_METHODS = ("GET", "HEAD")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+READ_HEADERS = ("If-None-Match", "If-Modified-Since", "Range")
+WRITE_HEADERS = ("Authorization", "Content-Type", "If-Match")
+EXPOSED_HEADERS = "ETag, Location, Content-Range, Accept-Ranges"
+
+
+class Cors:
+    """Cross-origin access as the documentation says: any configured reading origin (all by default) may GET and
+    HEAD; writing from a browser page (with a token) is for the origins in GEO_SERVICE_WRITE_ORIGINS only, none by
+    default, so a page elsewhere cannot drive a logged-in editor's browser into a write."""
+
+    def __init__(self, app: ASGIApp, read_origins: list[str], write_origins: list[str]) -> None:
+        self.app = app
+        self.read_any = "*" in read_origins
+        self.read_origins = set(read_origins)
+        self.write_origins = set(write_origins)
+
+    def _allowed(self, origin: str, method: str) -> bool:
+        if method in READ_METHODS:
+            return self.read_any or origin in self.read_origins or origin in self.write_origins
+        return origin in self.write_origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        if not origin:
+            await self.app(scope, receive, send)
+            return
+        requested = headers.get(b"access-control-request-method", b"").decode("latin-1").upper()
+        if scope["method"] == "OPTIONS" and requested:
+            await self._preflight(origin, requested, send)
+            return
+        allowed = self._allowed(origin, scope["method"])
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start" and allowed:
+                extra = [*self._origin_headers(origin), (b"access-control-expose-headers", EXPOSED_HEADERS.encode())]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
+
+    def _origin_headers(self, origin: str) -> list[tuple[bytes, bytes]]:
+        if self.read_any and origin not in self.write_origins:
+            return [(b"access-control-allow-origin", b"*")]
+        return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+
+    async def _preflight(self, origin: str, method: str, send: Send) -> None:
+        if not self._allowed(origin, method):
+            reason = "writes" if method in WRITE_METHODS else "requests"
+            body = f'{{"detail":"cross-origin {reason} are not allowed from this origin"}}'.encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        writes = origin in self.write_origins
+        methods = READ_METHODS + WRITE_METHODS if writes else READ_METHODS
+        allowed_headers = READ_HEADERS + WRITE_HEADERS if writes else READ_HEADERS
+        headers = [
+            *self._origin_headers(origin),
+            (b"access-control-allow-methods", ", ".join(methods).encode()),
+            (b"access-control-allow-headers", ", ".join(allowed_headers).encode()),
+            (b"access-control-max-age", b"600"),
+            (b"content-length", b"0"),
+        ]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def host_name(header: str) -> str | None:
+    """The host name of a Host header value (lower case, IPv6 without brackets), or None if it is not one."""
+    try:
+        parts = urlsplit("//" + header)
+        name, _ = parts.hostname, parts.port  # .port refuses a port that is not a number
+    except ValueError:
+        return None
+    if not name or parts.username is not None or parts.path or parts.query or parts.fragment:
+        return None
+    if header.startswith("["):
+        return name if all(c in "0123456789abcdef:." for c in name) else None
+    return name if all(LABEL.fullmatch(label) for label in name.split(".")) else None
+
+
+class TrustedHosts:
+    """400 for a Host header that is not a host name (the service builds URLs from it when no public URL is
+    set), or not one of the hosts configured (GEO_SERVICE_ALLOWED_HOSTS, or the public URL's)."""
+
+    def __init__(self, app: ASGIApp, hosts: list[str]) -> None:
+        self.app = app
+        self.hosts = None if "*" in hosts else set(hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        name = host_name(header) if header or self.hosts is not None else ""  # no Host (HTTP/1.0): any host
+        if name is None or (self.hosts is not None and name not in self.hosts):
+            shown = re.sub(r"[^A-Za-z0-9.:\[\]-]", "?", header[:100])  # what was sent, without its markup
+            body = json.dumps({"detail": f"Host {shown!r} is not served here"}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(StoreWatcher)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=ALREADY_COMPRESSED)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["If-None-Match", "Authorization", "Content-Type"],
-        expose_headers=["ETag"],
-    )
+    app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.write_origins)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(TrustedHosts, hosts=settings.hosts())
     app.add_middleware(RequestLog)

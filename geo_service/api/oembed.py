@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from geo_service.api.deps import BoundariesDep
+from geo_service.api.http import public_base
 from geo_service.errors import GeoServiceError, NotFoundError
 from geo_service.maps.pages import LEVEL_LABELS, parse_territory, require_territory
 
@@ -50,7 +51,7 @@ def oembed(
     """404 for a link that is not one of this service's maps (another host, another page, an unknown territory).
     Another format than JSON is a 422 naming it (the oEmbed specification suggests 501; a 4xx keeps server errors
     for what really fails on the server)."""
-    base = urlsplit(str(request.base_url))
+    base = urlsplit(public_base(request))
     link = urlsplit(url)
     if link.scheme not in ("http", "https") or link.netloc != base.netloc:
         raise NotFoundError(f"url={url!r}: not a link to this service ({base.netloc})")

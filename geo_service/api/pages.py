@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from geo_service.api.deps import DataDep, current_snapshot
+from geo_service.api.http import public_base
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
 from geo_service.maps.pages import (
     LEVEL_WORDS,
@@ -75,7 +76,10 @@ def _render(
             reach=parse_reach(reach),
             programme=load_programme(settings.programme_path),
         )
-        discovery = "/oembed?" + urlencode({"url": str(request.url), "format": "json"})
+        page_url = (
+            public_base(request) + request.url.path.lstrip("/") + (f"?{request.url.query}" if request.url.query else "")
+        )
+        discovery = "/oembed?" + urlencode({"url": page_url, "format": "json"})
         document = TEMPLATES.get_template("carte.html").render(page=page, oembed=discovery)
         return HTMLResponse(document, headers=security_headers(settings))
     except GeoServiceError as exc:

@@ -6,13 +6,14 @@ import hashlib
 import json
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Query, Request, Response
 
 from geo_service.api.coverage import ParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
-from geo_service.api.http import etag_matches, json_response
+from geo_service.api.http import etag_matches, json_response, public_base
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.tiles.grid import Tile
@@ -20,7 +21,7 @@ from geo_service.tiles.layers import LAYERS, check_layer
 from geo_service.tiles.service import TileRequest, TileService, parse_bbox
 
 router = APIRouter(tags=["tiles"])
-TILE_NAME = re.compile(r"(\d+)(@2x)?\.(mvt|pbf|png)")
+TILE_NAME = re.compile(r"(\d{1,10})(@2x)?\.(mvt|pbf|png)")  # ten digits: beyond any zoom's grid already
 MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
 COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to")
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -99,17 +100,25 @@ def tilejson(request: Request, layer: str, format: Literal["mvt", "png"] = "mvt"
     """Tile URLs carry the layer's version (`?v=`): such tiles are served `immutable` for a year. The TileJSON
     itself follows the configured Cache-Control (revalidate), so a client learns of a new version at once."""
     check_layer(layer)
-    query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in COVERAGE_KEYS)
     params = _params(request, layer)
+    # the parameters as understood, re-encoded: nothing of the request's own text goes into the URLs
+    given = [key for key in COVERAGE_KEYS if key in request.query_params]
+    query = "" if params is None else urlencode({key: _query_value(getattr(params, key)) for key in given})
     service = _service(request)
-    document = service.tilejson(layer, str(request.base_url), format, query, params)
+    document = service.tilejson(layer, public_base(request), format, query, params)
     etag = f'"{service.layer_version(layer, params)}-{format}-{hashlib.sha1(query.encode()).hexdigest()[:8]}"'
     return json_response(request, document, etag)
 
 
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
 @router.get("/api/v1/layers", summary="The map layers, with their TileJSON URLs")
 def layers(request: Request) -> dict[str, Any]:
-    base = str(request.base_url)
+    base = public_base(request)
     return {
         "layers": [
             {

@@ -38,19 +38,36 @@ router = APIRouter(prefix="/api/v1/projects", tags=["projects (write)"])
 _TAG = re.compile(r'\s*(W/)?"(\d+)(?:-[^"]*)?"\s*')
 
 
-def writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    """The name of the token the request carries, or 401/403."""
+def _token_name(request: Request, authorization: str | None) -> str | None:
+    """The name of the token the request carries; None without an Authorization header; 401/403 otherwise."""
+    if authorization is None:
+        return None
     settings: Settings = request.app.state.settings
     tokens = settings.write_tokens()
     if not tokens:
         raise PermissionDeniedError("writes are disabled: no GEO_SERVICE_ADMIN_TOKEN is configured")
-    if not authorization or not authorization.startswith("Bearer "):
+    scheme, _, given = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():  # the scheme is case-insensitive (RFC 9110 §11.1)
         raise AuthenticationError("a write needs 'Authorization: Bearer <token>'")
-    given = authorization.removeprefix("Bearer ").strip()
     for token, name in tokens.items():
-        if hmac.compare_digest(given.encode(), token.encode()):
+        if hmac.compare_digest(given.strip().encode(), token.encode()):
             return name
     raise PermissionDeniedError("this token may not write")
+
+
+def writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    """The name of the token the request carries, or 401/403."""
+    name = _token_name(request, authorization)
+    if name is None:
+        if not request.app.state.settings.write_tokens():
+            raise PermissionDeniedError("writes are disabled: no GEO_SERVICE_ADMIN_TOKEN is configured")
+        raise AuthenticationError("a write needs 'Authorization: Bearer <token>'")
+    return name
+
+
+def reader_or_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> str | None:
+    """A token's name when the request carries one (a wrong one is refused, not ignored), else None."""
+    return _token_name(request, authorization)
 
 
 WriterDep = Annotated[str, Depends(writer)]
@@ -222,7 +239,21 @@ async def restore(
     return project_feature(fresh.projects.get(project_id))
 
 
-@router.get("/{project_id}/history", summary="Every version of a project: who, when, what")
-def history(data: DataDep, project_id: str) -> dict[str, Any]:
-    changes = _store(data).history(project_id)
-    return {"id": project_id, "versions": [vars(change) for change in changes]}
+@router.get(
+    "/{project_id}/history",
+    summary="Every version of a project: when and what (who, and deleted projects, with a token)",
+    responses={404: {"description": "unknown project, or deleted and asked without a token"}},
+)
+def history(
+    data: DataDep, project_id: str, who: Annotated[str | None, Depends(reader_or_writer)] = None
+) -> dict[str, Any]:
+    """Anyone may read the versions of a live project (each was public while served), without the names of the
+    tokens that wrote them; a token holder also sees who wrote each version, and deleted projects."""
+    store = _store(data)
+    if who is None:
+        store.current(project_id)  # 404 for a project that is unknown or deleted
+    changes = store.history(project_id)
+    versions = [vars(change) for change in changes]
+    if who is None:
+        versions = [{key: value for key, value in version.items() if key != "by"} for version in versions]
+    return {"id": project_id, "versions": versions}

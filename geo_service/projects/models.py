@@ -6,9 +6,9 @@ is published at ``/api/v1/schemas/project-record.json`` and committed as ``data/
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 Level = Literal["commune", "epci", "arrondissement", "departement", "region"]
 Reach = Literal["direct", "support"]
@@ -72,6 +72,33 @@ class ProjectRecord(BaseModel):
     partners: list[Text] = Field(default_factory=list)
     objectives: list[Text] = Field(default_factory=list)
     curation: Curation = Field(default_factory=Curation)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        """JSON may escape half a UTF-16 pair (``"\\ud800"``): such text can be neither stored nor shown."""
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where or 'record'}: text with a lone UTF-16 surrogate is not valid Unicode")
+        return data
+
+
+def _lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Where in ``value`` (a dotted path) a text holds a lone surrogate, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        if isinstance(key, str) and _lone_surrogate(key) is not None:
+            return where or "record"
+        found = _lone_surrogate(child, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 class IndicatorOut(BaseModel):
@@ -149,7 +176,7 @@ def describe_validation_error(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "record"
-        received = repr(item["input"])
+        received = repr(item["input"]).encode("utf-8", "backslashreplace").decode("utf-8")
         received = received if len(received) <= 80 else received[:77] + "..."
         problems.append(f"{where}: {item['msg']} (got {received})")
     return "; ".join(problems)

@@ -55,7 +55,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", SWITCH)
 
 @pytest.fixture(scope="module")
 def started_app(new_store: Callable[[], str]) -> Iterator[None]:
-    app = create_app(settings_for(REPO_DATA_DIR, new_store(), admin_tokens={"fuzz": "fuzz-token"}))
+    app = create_app(settings_for(REPO_DATA_DIR, new_store(), admin_tokens={"fuzz": "fuzz-token-for-schemathesis"}))
     with TestClient(app):  # runs the lifespan: data loaded, as in production
         SWITCH.target = app
         yield
@@ -66,4 +66,4 @@ def started_app(new_store: Callable[[], str]) -> Iterator[None]:
 def test_api_never_fails_on_generated_requests(case, started_app: None) -> None:
     # business refusals of schema-valid input (a place nothing resolves, an unknown code) are answers, not bugs:
     # what must hold is no 5xx, only documented statuses, and bodies that match the schema
-    case.call_and_validate(headers={"Authorization": "Bearer fuzz-token"}, checks=CHECKS)
+    case.call_and_validate(headers={"Authorization": "Bearer fuzz-token-for-schemathesis"}, checks=CHECKS)

@@ -20,7 +20,7 @@ from geo_service.settings import REPO_DATA_DIR
 from tests.conftest import settings_for
 from tests.servers import call, free_port, serve, stop
 
-TOKEN = {"Authorization": "Bearer s3cret-dreets"}
+TOKEN = {"Authorization": "Bearer s3cret-dreets-token-1"}
 PROJECT = {
     "id": "edition-concurrente",
     "organisation": "Association Test",
@@ -35,7 +35,7 @@ PROJECT_TILE = "/tiles/projects/6/32/21.mvt"  # the whole région
 
 @pytest.fixture(scope="module")
 def editor(new_store: Callable[[], str]) -> Iterator[TestClient]:
-    settings = settings_for(REPO_DATA_DIR, new_store(), admin_tokens={"dreets": "s3cret-dreets"})
+    settings = settings_for(REPO_DATA_DIR, new_store(), admin_tokens={"dreets": "s3cret-dreets-token-1"})
     with TestClient(create_app(settings)) as client:
         assert client.post("/api/v1/projects", json=PROJECT, headers=TOKEN).status_code == 201
         yield client
@@ -115,7 +115,7 @@ def test_concurrent_patches_of_different_fields_both_survive(
     new_store: Callable[[], str], tmp_path: Path, servers: int
 ) -> None:
     store = new_store()
-    env = {"GEO_SERVICE_DATABASE_URL": store, "GEO_SERVICE_ADMIN_TOKEN": "s3cret-dreets"}
+    env = {"GEO_SERVICE_DATABASE_URL": store, "GEO_SERVICE_ADMIN_TOKEN": "s3cret-dreets-token-1"}
     ports = [free_port() for _ in range(servers)]
     running = []
     try:
@@ -131,7 +131,7 @@ def test_concurrent_patches_of_different_fields_both_survive(
 
 
 def test_a_record_that_no_longer_builds_is_set_aside_and_reported(new_store: Callable[[], str]) -> None:
-    settings = settings_for(REPO_DATA_DIR, new_store(), admin_tokens={"dreets": "s3cret-dreets"})
+    settings = settings_for(REPO_DATA_DIR, new_store(), admin_tokens={"dreets": "s3cret-dreets-token-1"})
     with TestClient(create_app(settings)) as client:
         publisher = client.app.state.publisher
         # as after a load-boundaries that lost an EPCI: a stored record naming a territory that is not there

@@ -18,7 +18,7 @@ from geo_service.tiles.grid import tile_of
 from tests.conftest import PostgresDatabases
 from tests.servers import call, free_port, serve, stop
 
-TOKEN = {"Authorization": "Bearer workers-token"}
+TOKEN = {"Authorization": "Bearer workers-token-for-tests"}
 NEW = {
     "id": "jardin-partage-de-saint-quentin",
     "organisation": "Association Test Saint-Quentin",
@@ -29,7 +29,7 @@ NEW = {
 
 
 def _env(database_url: str) -> dict[str, str]:
-    return {"GEO_SERVICE_DATABASE_URL": database_url, "GEO_SERVICE_ADMIN_TOKEN": "workers-token"}
+    return {"GEO_SERVICE_DATABASE_URL": database_url, "GEO_SERVICE_ADMIN_TOKEN": "workers-token-for-tests"}
 
 
 def _ids(port: int) -> set[str]:
@@ -84,7 +84,7 @@ def test_a_write_through_one_worker_is_served_by_the_other_at_once(two_servers: 
 
     assert call(a, "DELETE", f"/api/v1/projects/{NEW['id']}", headers=TOKEN)[0] == 200
     assert call(b, "GET", f"/api/v1/projects/{NEW['id']}")[0] == 404
-    history = json.loads(call(b, "GET", f"/api/v1/projects/{NEW['id']}/history")[2])["versions"]
+    history = json.loads(call(b, "GET", f"/api/v1/projects/{NEW['id']}/history", headers=TOKEN)[2])["versions"]
     assert [version["action"] for version in history] == ["create", "update", "delete"]
 
 
