@@ -10,8 +10,23 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], what: str, timeout_s: float = 15.0) -> T:
+    """Poll ``condition`` until it returns something true, and return that; fail after ``timeout_s`` seconds.
+    For what arrives in its own time (a notification, a periodic check): a fixed sleep either waits too long or,
+    on a loaded machine, not long enough."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout_s} s: {what}")
+        time.sleep(0.05)
+    return result
 
 
 def free_port() -> int:

@@ -90,6 +90,7 @@ def test_coverage_export_gpkg_and_refusals(tmp_path: Path, capsys: pytest.Captur
     out = tmp_path / "couverture.gpkg"
     assert main(["coverage", "--format", "gpkg", "--out", str(out), "--departement", "80"]) == 0
     layer = gpd.read_file(out, layer="coverage")
+    # the Somme's 771 communes in the COG 2026
     assert len(layer) == 771 and set(layer["departement"]) == {"80"} and layer.crs.to_epsg() == 4326
     assert "wrote" in capsys.readouterr().out
     assert main(["coverage", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--max-km", "-1"]) == 2

@@ -16,7 +16,7 @@ def test_communes_geojson(client: TestClient) -> None:
     response = client.get("/api/v1/coverage/communes")
     assert response.status_code == 200 and response.headers["content-type"] == "application/geo+json"
     features = response.json()["features"]
-    assert len(features) == 3782
+    assert len(features) == 3782  # the région's communes in the COG 2026
     assert {
         "code",
         "population",
@@ -36,7 +36,7 @@ def test_csv_filters_and_the_cli_writes_the_same_bytes(client: TestClient, tmp_p
     response = client.get("/api/v1/coverage/communes", params=params)
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert len(rows) == 64 and {r["epci"] for r in rows} == {"200035442"}
+    assert len(rows) == 64 and {r["epci"] for r in rows} == {"200035442"}  # the CC du Sud Artois' communes (COG 2026)
     out = tmp_path / "sud-artois.csv"
     assert (
         main(
@@ -60,7 +60,7 @@ def test_csv_filters_and_the_cli_writes_the_same_bytes(client: TestClient, tmp_p
 
 def test_summary_totals(client: TestClient) -> None:
     body = client.get("/api/v1/coverage/summary", params={"level": "epci"}).json()
-    assert body["level"] == "epci" and len(body["items"]) == 92
+    assert body["level"] == "epci" and len(body["items"]) == 92  # COG 2026: 92 EPCI, 3782 communes
     assert body["totals"]["communes"] == 3782
     assert body["totals"]["communes_zone_blanche"] == sum(i["communes_zone_blanche"] for i in body["items"])
     sud_artois = next(i for i in body["items"] if i["code"] == "200035442")

@@ -10,7 +10,7 @@ def test_answer_has_exactly_the_documented_fields(client: TestClient) -> None:
     assert body["units"] == [
         {"level": "epci", "code": "200035442", "name": "CC du Sud Artois", "confidence": 0.95, "matched": "Sud-Artois"}
     ]
-    assert len(body["communes"]) == 64 and body["unresolved"] == []
+    assert len(body["communes"]) == 64 and body["unresolved"] == []  # the brochure's 64, the CC's in the COG 2026
 
 
 def test_context_decides_a_homonym(client: TestClient) -> None:
@@ -40,6 +40,7 @@ def test_suggestions_come_from_the_geocoder_s_gazetteer(client: TestClient) -> N
     assert (somme[0]["level"], somme[0]["code"]) == ("departement", "80")
     caph = client.get("/api/v1/geocode/suggest", params={"q": "CAPH"}).json()
     assert [(s["code"], s["kind"]) for s in caph] == [("200042190", "acronym")]
+    # 22 communes share the postcode 62140 (La Poste's list in the COG package): the limit holds
     postcode = client.get("/api/v1/geocode/suggest", params={"q": "62140", "limit": 20}).json()
     assert len(postcode) == 20 and all(s["matched"] == "62140" and s["level"] == "commune" for s in postcode)
     # a word inside the name counts: "quesnoy" finds Le Quesnoy

@@ -46,6 +46,7 @@ def test_another_region_builds_and_loads(source_files: SourceFiles, tmp_path: Pa
     # Corsica: small, and its codes (2A/2B) are the unusual ones
     build_boundaries(source_files, tmp_path / "boundaries", region="94", progress=lambda _: None)
     corsica = Boundaries.load(tmp_path / "boundaries")
+    # COG 2026: 124 + 236 communes in 19 EPCI, 5 arrondissements and the 2 départements
     assert corsica.counts() == {"commune": 360, "epci": 19, "arrondissement": 5, "departement": 2, "region": 1}
     assert corsica.get("departement", "2A").name == "Corse-du-Sud"
     ajaccio = corsica.get("commune", "2A004")

@@ -75,11 +75,12 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def wait_until(frame, expression: str, timeout_s: float = 20.0) -> None:
-    """Poll ``expression`` from here until it is true: Playwright's wait_for_function polls with an eval inside
-    the page, which a page keeping its own CSP (as embeds do in these tests) refuses."""
+def wait_until(frame, expression: str, timeout_s: float = 20.0, *, arg=None) -> None:
+    """Poll ``expression`` (called with ``arg`` if it is a function) from here until it is true: Playwright's
+    wait_for_function polls with an eval inside the page, which a page keeping its own CSP (as embeds do in these
+    tests) refuses."""
     deadline = time.monotonic() + timeout_s
-    while not frame.evaluate(expression):
+    while not frame.evaluate(expression, arg):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout_s} s: {expression}")
         time.sleep(0.05)

@@ -92,12 +92,9 @@ def test_the_embed_follows_its_frame_when_resized(browser, live_server: str, for
         wait_until(frame, "window.projectsLoaded === true")
         map_name = frame.evaluate("window.CARTE.map")
         page.evaluate("() => { const f = document.getElementById('carte'); f.width = 360; f.height = 450; }")
-        for _ in range(50):  # polled from here: the embed's CSP (rightly) forbids the page-side polling's eval
-            if frame.evaluate(f"() => window['{map_name}'].getSize().x") == 360:
-                break
-            page.wait_for_timeout(100)
-        page.wait_for_timeout(300)
-        assert frame.evaluate(OUTLINE_IN_VIEW, map_name)
+        # the map takes the new size, then fits its territory again: polled until both hold (or 20 s pass)
+        wait_until(frame, f"window['{map_name}'].getSize().x === 360")
+        wait_until(frame, OUTLINE_IN_VIEW, arg=map_name)
         assert frame.evaluate(SHARE, CONTROLS) <= 0.25
     finally:
         page.close()

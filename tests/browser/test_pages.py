@@ -34,7 +34,8 @@ def test_an_area_wide_project_opens_in_its_panel_and_escape_closes_it(carte: Vis
     card.wait_for(timeout=10_000)
     text = card.inner_text()
     assert "Centre socioculturel APTAHR" in text and "Département de l'Aisne" in text and "Axe 2" in text
-    assert "Aisne (département, 797 communes)" in text  # the territories counted, next to the brochure's words
+    # the territories counted (the Aisne's 797 communes in the COG 2026), next to the brochure's words
+    assert "Aisne (département, 797 communes)" in text
     assert carte.serious_violations() == []
     page.keyboard.press("Escape")
     assert page.locator("#fiche-nutri-cheques").is_hidden()

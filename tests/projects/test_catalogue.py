@@ -45,6 +45,8 @@ def test_every_manual_territory_says_why(catalogue: ProjectCatalogue) -> None:
     assert geocoded and all(t.confidence and t.matched for t in geocoded)
 
 
+# commune counts of the COG 2026: CC du Sud Artois 64, arrondissement de Montreuil 161, Nord 647 + Pas-de-Calais 887,
+# the région 3782, CU de Dunkerque 17
 @pytest.mark.parametrize(
     ("project_id", "units", "communes"),
     [

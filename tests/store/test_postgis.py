@@ -4,7 +4,6 @@ workers follow, and the command that loads boundaries."""
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
 import pytest
@@ -21,6 +20,7 @@ from geo_service.settings import REPO_DATA_DIR
 from geo_service.store.postgis import MIGRATIONS, PostgisStore
 from geo_service.territories import LEVELS, Boundaries
 from tests.conftest import PostgresDatabases, settings_for
+from tests.servers import wait_for
 
 RECORD = ProjectRecord(id="test-revision", organisation="Test", name="Test", duration_years=1, place_text="Amiens")
 
@@ -141,8 +141,10 @@ def test_a_running_service_switches_to_newly_loaded_boundaries(postgres: Postgre
         loader = PostgisStore(url)
         loader.load_boundaries(folder)
         loader.close()
-        time.sleep(0.05)  # the notification's trip
-        assert running.get("/api/v1/territories/commune/80021").json()["name"] == "Amiens (essai)"
+        wait_for(  # the notification's trip, then the reload
+            lambda: running.get("/api/v1/territories/commune/80021").json()["name"] == "Amiens (essai)",
+            "the running service serves the newly loaded boundaries",
+        )
         assert running.get("/healthz").json()["data_version"] != version
 
 

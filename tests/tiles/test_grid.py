@@ -1,5 +1,7 @@
 """Tile arithmetic: round trips between tiles, bounds and points, and clear refusals outside the grid."""
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,10 +48,21 @@ def test_mercator_round_trip(lon: float, lat: float) -> None:
     assert mercator_to_lonlat(*lonlat_to_mercator(lon, lat)) == pytest.approx((lon, lat), abs=1e-9)
 
 
-def test_covering_the_region_matches_the_peer_harness_counts() -> None:
-    bbox = (1.38, 48.83, 4.26, 51.09)
-    assert [len(tiles_covering(*bbox, z)) for z in (6, 8, 10, 12)] == [2, 16, 110, 1394]
-    assert tile_count(*bbox, 12) == 1394
+def _osm_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The tile of a point by the OpenStreetMap wiki's formula ('Slippy map tilenames'), not geo_service's code."""
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def test_covering_the_region_matches_the_slippy_map_formula_and_the_peer_harness() -> None:
+    bbox = west, south, east, north = (1.38, 48.83, 4.26, 51.09)
+    for z in (6, 8, 10, 12):
+        (x0, y0), (x1, y1) = _osm_tile(west, north, z), _osm_tile(east, south, z)
+        expected = [Tile(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+        assert tiles_covering(*bbox, z) == expected, z
+        assert tile_count(*bbox, z) == len(expected), z
+    # the peer harness's tile list holds every tile of z6, z8 and z10 over the région (README, "Tile benchmark")
+    assert [tile_count(*bbox, z) for z in (6, 8, 10)] == [2, 16, 110]
 
 
 @pytest.mark.parametrize(("z", "x", "y"), [(23, 0, 0), (-1, 0, 0), (3, 8, 0), (3, 0, -1), (0, 1, 0)])
