@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from geo_service.geocoding import Geocoder
 from geo_service.main import create_app
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import ServiceData, load_service_data
-from geo_service.settings import REPO_DATA_DIR, Settings, get_settings
+from geo_service.settings import REPO_DATA_DIR, REPO_DIR, Settings, get_settings
 from geo_service.territories import Boundaries
 
 
@@ -43,6 +44,34 @@ def cli_store(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+# What a test run may leave in the repository (git-ignored tool output); anything else new is a test writing into it.
+RUN_OUTPUT = {".pytest_cache", ".hypothesis", ".ruff_cache", ".venv", "node_modules", "test-artifacts", "__pycache__"}
+
+
+def _repository_status() -> set[str]:
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "-z"], cwd=REPO_DIR, capture_output=True, check=True, timeout=60
+    )
+    return {entry.decode() for entry in status.stdout.split(b"\0") if entry}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_untouched() -> Iterator[None]:
+    """In CI (a fresh clone nobody else uses), fail the session if the tests created or changed files in the
+    repository, e.g. a store in data/. Not locally: an editor or ./scripts/serve.sh may change the tree meanwhile."""
+    if not os.environ.get("CI") or not (REPO_DIR / ".git").exists():
+        yield
+        return
+    before = _repository_status()
+    yield
+    new = sorted(
+        entry
+        for entry in _repository_status() - before
+        if not RUN_OUTPUT.intersection(entry[3:].rstrip("/").split("/")) and not entry.rstrip("/").endswith(".egg-info")
+    )
+    assert not new, f"the tests wrote into the repository {REPO_DIR} (git status): {new}"
 
 
 POSTGRES_ENV = "GEO_SERVICE_TEST_POSTGRES_URL"
