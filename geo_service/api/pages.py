@@ -23,6 +23,7 @@ from geo_service.maps.pages import (
     parse_territory,
     parse_view,
 )
+from geo_service.maps.policy import page_policy
 from geo_service.programme import load_programme
 from geo_service.service import ServiceData
 from geo_service.settings import Settings
@@ -34,16 +35,12 @@ TEMPLATES = Environment(
 )
 
 
-def security_headers(settings: Settings) -> dict[str, str]:
-    """Pages load only from this server (the basemap's host too, when one is configured)."""
-    basemap = ""
-    if settings.basemap_url:
-        basemap = " " + "/".join(settings.basemap_url.split("/")[:3])
+def security_headers(settings: Settings, document: str) -> dict[str, str]:
+    """Pages load only from this server (images from the basemap's host too, when one is configured); the
+    inline scripts the page was written with, and no other (see maps.policy)."""
+    basemap = "/".join(settings.basemap_url.split("/")[:3]) if settings.basemap_url else ""
     return {
-        "Content-Security-Policy": (
-            f"default-src 'self'; img-src 'self' data:{basemap}; script-src 'self' 'unsafe-inline'; "
-            f"style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors {settings.frame_ancestors}"
-        ),
+        "Content-Security-Policy": page_policy(document, settings.frame_ancestors, basemap),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
@@ -81,11 +78,11 @@ def _render(
         )
         discovery = "/oembed?" + urlencode({"url": page_url, "format": "json"})
         document = TEMPLATES.get_template("carte.html").render(page=page, oembed=discovery)
-        return HTMLResponse(document, headers=security_headers(settings))
+        return HTMLResponse(document, headers=security_headers(settings, document))
     except GeoServiceError as exc:
         status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidInputError) else 503
         body = TEMPLATES.get_template("erreur.html").render(status=status, message=str(exc), embed=not chrome)
-        return HTMLResponse(body, status_code=status, headers=security_headers(settings))
+        return HTMLResponse(body, status_code=status, headers=security_headers(settings, body))
 
 
 @router.get("/carte", response_class=HTMLResponse)
@@ -118,5 +115,5 @@ def territoire(
         settings: Settings = request.app.state.settings
         message = f"niveau de territoire inconnu : « {level} » (niveaux : {', '.join(LEVEL_WORDS)})"
         body = TEMPLATES.get_template("erreur.html").render(status=404, message=message, embed=False)
-        return HTMLResponse(body, status_code=404, headers=security_headers(settings))
+        return HTMLResponse(body, status_code=404, headers=security_headers(settings, body))
     return _render(request, data, chrome=True, layers=layers, legend=None, territory=f"{level}:{code}", reach=reach)

@@ -20,6 +20,7 @@ from geo_service.formatting import fr_number
 from geo_service.labels import place_labels
 from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS, vendor_file
 from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, projects_reaching, script_json
+from geo_service.maps.policy import offline_policy
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData
@@ -169,7 +170,7 @@ def render_offline(data: ServiceData, tiles: TileService, level: str, code: str,
         f"{fr_number(int(inside['population'].sum()))} habitants · "
         f"{fr_number(int(inside['zone_blanche'].sum()))} communes en zone blanche"
     )
-    return f"""<!doctype html>
+    document = f"""<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} — Mieux manger pour tous</title>{header}
 <style>body{{font-family:system-ui,sans-serif;margin:0}} header{{padding:.5rem 1rem}} h1{{margin:0;font-size:1.3rem}}
@@ -197,7 +198,15 @@ d'une commune atteinte.</p></section>{extended_section}</main>
   }}
   for (const p of {script_json(markers)}) {{
     L.circleMarker([p.lat, p.lon], {{radius: 8, color: "#ffffff", weight: 2, fillColor: "#1565c0", fillOpacity: 1}})
-      .bindTooltip(p.name).bindPopup(p.card, {{maxWidth: 360}}).addTo(group);
+      .bindTooltip(text(p.name)).bindPopup(p.card, {{maxWidth: 360}}).addTo(group);
+  }}
+  function text(value) {{  // Leaflet writes a string tooltip as HTML: a project's name must stay text
+    const span = document.createElement("span");
+    span.textContent = value;
+    return span;
   }}
 }})();</script></body></html>
 """
+    # the file's own inline scripts, by hash, and nothing else: an opened file can load and run nothing more
+    policy = f'<meta http-equiv="Content-Security-Policy" content="{html.escape(offline_policy(document))}">'
+    return document.replace('<meta charset="utf-8">', '<meta charset="utf-8">' + policy, 1)

@@ -1,6 +1,9 @@
 """Liveness and the documented API."""
 
+import base64
+import hashlib
 import html
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +28,13 @@ def test_pages_forbid_third_party_sources_and_allow_framing(client: TestClient) 
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors *" in policy
+    # inline scripts by hash (CSP Level 3 hash-source: base64 of the SHA-256 of the element's text), none other
+    scripts = policy.split("script-src ")[1].split(";")[0].split()
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", response.text, re.DOTALL)
+    assert inline and "'unsafe-inline'" not in scripts
+    assert {f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline} <= set(
+        scripts
+    )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "http://" not in response.text and "https://" not in response.text  # no CDN, no external basemap
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
+import yaml
+
 from geo_service.cli import main
+from geo_service.settings import get_settings
 
 
 def test_offline_map_opens_from_disk_without_any_request(browser, artifacts: Path, tmp_path: Path) -> None:
@@ -27,3 +32,61 @@ def test_offline_map_opens_from_disk_without_any_request(browser, artifacts: Pat
 def test_render_refuses_a_bad_territory(tmp_path: Path, capsys) -> None:
     assert main(["render", "--territoire", "epci:999", "--out", str(tmp_path / "x.html")]) == 2
     assert "epci" in capsys.readouterr().err and not (tmp_path / "x.html").exists()
+
+
+HOSTILE = [
+    "</script><script>document.title='injecte'</script>",
+    "<img src=x onerror=\"document.title='injecte'\">",
+]
+
+
+def test_project_text_stays_text_in_the_offline_file(browser, tmp_path: Path, monkeypatch) -> None:
+    """Names written to close the script element or to carry an event handler: shown as text, never run; and
+    the file's own policy allows its inline scripts only (by hash)."""
+    monkeypatch.setenv("GEO_SERVICE_DATABASE_URL", f"sqlite:///{tmp_path / 'hostile.sqlite3'}")  # its own store
+    get_settings.cache_clear()
+    rows = [
+        {
+            "id": f"hostile-{n}",
+            "organisation": name,
+            "name": name,
+            "duration_years": 1,
+            "place_text": "CC du Sud Artois",
+            "actions": ["Ouverture d'une épicerie solidaire"],
+        }
+        for n, name in enumerate(HOSTILE)
+    ]
+    source = tmp_path / "hostile.yaml"
+    source.write_text(yaml.safe_dump(rows, allow_unicode=True), "utf-8")
+    assert main(["import", str(source), "--by", "test"]) == 0
+    out = tmp_path / "sud-artois.html"
+    assert main(["render", "--territoire", "epci:200035442", "--out", str(out)]) == 0
+    text = out.read_text("utf-8")
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', text)
+    assert policy is not None
+    scripts = html.unescape(policy.group(1)).split("script-src ")[1].split(";")[0].split()
+    assert scripts and all(source.startswith("'sha256-") for source in scripts)
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    violations: list[str] = []
+    page.on("console", lambda message: message.type == "error" and violations.append(message.text))
+    page.goto(out.as_uri())
+    page.wait_for_selector("path.leaflet-interactive", timeout=15_000)
+    tooltips = page.evaluate(
+        """() => {
+            const shown = [];
+            for (const key of Object.keys(window)) {
+                const layer = window[key];
+                if (layer && layer.eachLayer && key.startsWith("feature_group")) {
+                    layer.eachLayer(m => { if (m.getTooltip && m.getTooltip()) { m.openTooltip(); } });
+                }
+            }
+            document.querySelectorAll(".leaflet-tooltip").forEach(t => shown.push(t.textContent));
+            return shown;
+        }"""
+    )
+    title = page.title()
+    images = page.locator(".leaflet-tooltip img").count()
+    page.close()
+    assert title != "injecte" and images == 0
+    assert set(HOSTILE) <= set(tooltips)
+    assert not [v for v in violations if "Content Security Policy" in v and "inline" in v]
