@@ -53,6 +53,7 @@ from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
+PARAMS_KEPT = 12  # parameter sets whose results are kept, per computation
 REACH_MODES = ("direct", "all")
 DISTANCE_TARGETS = ("townhall", "territory")
 METROPOLE_CRS = 2154
@@ -155,10 +156,12 @@ class Coverage:
         self._distances: dict[tuple[bytes, str], np.ndarray] = {}
         self._previous_distances = previous._distances if same else {}
         # the figures of the same projects' communes are the same: the previous coverage's, shared
-        self.figures = previous.figures if self._unchanged_figures else lru_cache(maxsize=32)(self._figures)
-        self.compute = lru_cache(maxsize=32)(self._compute)
-        self.export = lru_cache(maxsize=64)(self._export)
-        self.zones_blanches_geojson = lru_cache(maxsize=32)(self._zones_blanches_geojson)
+        # per parameter set; a few sets are in use at a time (the defaults, a partner's), and each kept export
+        # of every commune weighs megabytes: random parameters must not pile them up (see api.limits)
+        self.figures = previous.figures if self._unchanged_figures else lru_cache(maxsize=PARAMS_KEPT)(self._figures)
+        self.compute = lru_cache(maxsize=PARAMS_KEPT)(self._compute)
+        self.export = lru_cache(maxsize=PARAMS_KEPT)(self._export)
+        self.zones_blanches_geojson = lru_cache(maxsize=PARAMS_KEPT)(self._zones_blanches_geojson)
 
     def _count(
         self, projects: ProjectCatalogue, scopes: dict[str, str], rows_of: dict[str, np.ndarray], index: dict[str, int]

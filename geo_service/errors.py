@@ -31,3 +31,11 @@ class PermissionDeniedError(GeoServiceError):
 
 class PreconditionFailedError(GeoServiceError):
     """A conditional write (If-Match) found the resource at another version than the one the client read."""
+
+
+class TooBusyError(GeoServiceError):
+    """429: this client already has its share of costly work in progress, or the server has no room for more."""
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -28,6 +28,7 @@ from geo_service.api import (
     writes,
 )
 from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers, document_errors
+from geo_service.api.limits import ExpensiveWork
 from geo_service.api.middleware import add_middleware
 from geo_service.api.static import mount_vendor
 from geo_service.settings import Settings, get_settings
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.expensive = ExpensiveWork(
+        settings.expensive_running, settings.expensive_waiting, settings.expensive_per_client
+    )
     add_exception_handlers(app)
     document_errors(app)
     app.include_router(health.router)

@@ -1,10 +1,12 @@
 """Coverage of the communes and zones blanches; the rule is documented in ``geo_service.coverage``."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from geo_service.api.deps import DataDep
+from geo_service.api.limits import client_of
 from geo_service.coverage import CoverageParams
 from geo_service.coverage import __doc__ as RULE
 from geo_service.territories import Boundaries, check_code
@@ -35,7 +37,21 @@ def coverage_params(
     return CoverageParams(rural_max_density, max_km, count_departmental, reach, distance_to)
 
 
-ParamsDep = Annotated[CoverageParams, Depends(coverage_params)]
+async def limited_params(
+    request: Request, params: Annotated[CoverageParams, Depends(coverage_params)]
+) -> AsyncIterator[CoverageParams]:
+    """The parameters; other than the defaults (computed at each write, always at hand), the request is costly
+    work and waits for a place (see api.limits)."""
+    if params == CoverageParams():
+        yield params
+        return
+    async with request.app.state.expensive.slot(client_of(request)):
+        yield params
+
+
+ParamsDep = Annotated[CoverageParams, Depends(limited_params)]
+# for routes that hold a place anyway (ExpensiveDep): the parameters alone, so as not to take two places
+PlainParamsDep = Annotated[CoverageParams, Depends(coverage_params)]
 
 
 def _filters(boundaries: Boundaries, **codes: str | None) -> None:

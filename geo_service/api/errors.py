@@ -16,6 +16,7 @@ from geo_service.errors import (
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
+    TooBusyError,
 )
 
 STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
@@ -26,6 +27,7 @@ STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
     PermissionDeniedError: 403,
     DataError: 503,
     PreconditionFailedError: 412,
+    TooBusyError: 429,
 }
 
 
@@ -39,6 +41,8 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         status = next((code for cls, code in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 500)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooBusyError):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(status_code=status, content={"detail": printable(str(exc))}, headers=headers)
 
     async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
@@ -75,6 +79,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "an unknown level, code, layer, tile or project"),
         (409, "a write that contradicts the store"),
         (413, "a request body over the limit"),
+        (429, "too much costly work at once (Retry-After says when to try again)"),
         (503, "data missing or inconsistent on the server"),
     ]
 }

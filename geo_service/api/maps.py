@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from geo_service.api.deps import DataDep, current_snapshot
+from geo_service.api.deps import current_snapshot
 from geo_service.api.http import etag_matches
+from geo_service.api.limits import client_of
 from geo_service.maps.picture import territory_picture
 from geo_service.territories import check_code, check_level
+from geo_service.tiles.service import EncodedTile
 
 router = APIRouter(prefix="/api/v1/maps", tags=["maps"])
 
@@ -19,15 +21,26 @@ router = APIRouter(prefix="/api/v1/maps", tags=["maps"])
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}},
 )
-async def territory_map(request: Request, data: DataDep, level: str, code: str) -> Response:
-    """Unknown level or code: 404; malformed code: 422."""
+async def territory_map(request: Request, level: str, code: str) -> Response:
+    """Unknown level or code: 404; malformed code: 422. Drawn once per data version (then kept with the tiles);
+    drawing is costly work, limited per client (429 beyond, see api.limits)."""
+    snapshot = current_snapshot(request)
+    data, tiles = snapshot.data, snapshot.tiles
     data.boundaries.get(check_level(level), check_code(level, code))
     etag = f'"{data.version}-map-{level}-{code}"'
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
-    body = await run_in_threadpool(territory_picture, data, current_snapshot(request).tiles, level, code)
+    key = ("picture", data.version, level, code)
+    found = tiles.cache.get(key)
+    if found is None:
+        async with request.app.state.expensive.slot(client_of(request)):
+            found = tiles.cache.get(key)  # drawn while this request waited its turn
+            if found is None:
+                body = await run_in_threadpool(territory_picture, data, tiles, level, code)
+                found = EncodedTile(body, None, etag)
+                tiles.cache.put(key, found)
     return Response(
-        body,
+        found.body,
         media_type="image/png",
         headers={
             "ETag": etag,

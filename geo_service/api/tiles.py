@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Query, Request, Response
 
-from geo_service.api.coverage import ParamsDep, coverage_params
+from geo_service.api.coverage import PlainParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
 from geo_service.api.http import etag_matches, json_response, public_base
+from geo_service.api.limits import ExpensiveDep, client_of
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.tiles.grid import Tile
@@ -74,7 +75,13 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
         raise NotFoundError("@2x is for PNG tiles")
     key = TileRequest(layer, Tile(z, x, int(y)), fmt, 2 if retina else 1, _params(request, layer))
     service = _service(request)
-    encoded = service.cached(key) or await to_thread.run_sync(service.render, key, limiter=RENDER_LIMITER)
+    encoded = service.cached(key)
+    if encoded is None and key.params is not None and not service.layers.ready(layer, key.params):
+        # coverage layers under parameters not asked for before: costly, so waits for a place (api.limits)
+        async with request.app.state.expensive.slot(client_of(request)):
+            encoded = await to_thread.run_sync(service.render, key, limiter=RENDER_LIMITER)
+    elif encoded is None:
+        encoded = await to_thread.run_sync(service.render, key, limiter=RENDER_LIMITER)
     # ?v= naming the layer's current version: that URL will never serve other bytes, so caches may keep it
     versioned = request.query_params.get("v") == service.layer_version(layer, key.params)
     cache_control = IMMUTABLE if versioned else request.app.state.settings.cache_control
@@ -145,7 +152,8 @@ def layers(request: Request) -> dict[str, Any]:
 def layer_geojson(
     request: Request,
     layer: str,
-    params: ParamsDep,
+    params: PlainParamsDep,
+    _: ExpensiveDep,
     bbox: Annotated[
         str | None, Query(description="minx,miny,maxx,maxy in WGS84", examples=["2.2,49.8,2.4,50.0"])
     ] = None,

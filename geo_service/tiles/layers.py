@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from boundaries.packed import SIMPLIFY_MAX_ZOOM, ZoomGeometries, simplify_each
-from geo_service.coverage import Coverage, CoverageParams
+from geo_service.coverage import PARAMS_KEPT, Coverage, CoverageParams
 from geo_service.errors import NotFoundError
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.projects.models import Project
@@ -428,7 +428,7 @@ class LayerSet:
             with self._lock:
                 found = self._by_params.get(params)
                 if found is None:
-                    if len(self._by_params) > 32:
+                    if len(self._by_params) > PARAMS_KEPT:
                         self._by_params.pop(next(iter(self._by_params)))
                     found = self._by_params[params] = self._coverage_layers(params)
         return found
