@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
-[[ -d node_modules/leaflet ]] || npm ci --no-audit --no-fund --silent
+# npm writes node_modules/.package-lock.json on install: older than package-lock.json means a library was added
+[[ node_modules/.package-lock.json -nt package-lock.json ]] || npm ci --no-audit --no-fund --silent
 exec geo-service serve "$@"
