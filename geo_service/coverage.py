@@ -47,6 +47,7 @@ from shapely.geometry import mapping
 
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
+from geo_service.geojson import geometry_dict, oriented
 from geo_service.projects.catalogue import ProjectCatalogue, project_scope
 from geo_service.projects.derive import DIRECT_ACTIONS
 from geo_service.spreadsheet import safe_cell
@@ -362,7 +363,7 @@ class Coverage:
     def feature_collection(self, frame: pd.DataFrame) -> dict:
         records = frame[COLUMNS].to_dict(orient="records")
         features = []
-        for record, geometry in zip(records, self._geometry.loc[frame.index], strict=True):
+        for record, geometry in zip(records, oriented(self._geometry.loc[frame.index].to_numpy()), strict=True):
             if isinstance(record["distance_km"], float) and np.isnan(record["distance_km"]):
                 record["distance_km"] = None
             features.append(
@@ -417,7 +418,7 @@ class Coverage:
                         "population": int(members["population"].sum()),
                         "departements": sorted(set(members["departement"])),
                     },
-                    "geometry": mapping(part),
+                    "geometry": geometry_dict(part),
                 }
             )
         return {"type": "FeatureCollection", "features": features}

@@ -3,6 +3,7 @@ GeoJSON."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -14,12 +15,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from geo_service.api.http import etag_matches
 from geo_service.errors import DataError
 from geo_service.settings import Settings
 
 logger = logging.getLogger("geo_service")
 # Tiles handle their own compression (MVT is gzipped once, when encoded; PNG does not shrink).
 ALREADY_COMPRESSED = ("application/vnd.mapbox-vector-tile", "image/png")
+
+
+async def send_json(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A whole JSON answer ``{"detail": ...}`` from a middleware, before any route ran."""
+    body = json.dumps({"detail": detail}).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestLog:
@@ -89,7 +99,7 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and (len(declared) > 12 or int(declared) > self.max_bytes):
             await self._refuse(send)
             return
         if declared is None and b"transfer-encoding" not in headers:
@@ -115,15 +125,7 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = f'{{"detail":"request body over {self.max_bytes // 1024} KB"}}'.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, 413, f"request body over {self.max_bytes // 1024} KB")
 
 
 class StoreWatcher:
@@ -204,15 +206,7 @@ class Cors:
     async def _preflight(self, origin: str, method: str, send: Send) -> None:
         if not self._allowed(origin, method):
             reason = "writes" if method in WRITE_METHODS else "requests"
-            body = f'{{"detail":"cross-origin {reason} are not allowed from this origin"}}'.encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 403, f"cross-origin {reason} are not allowed from this origin")
             return
         writes = origin in self.write_origins
         methods = READ_METHODS + WRITE_METHODS if writes else READ_METHODS
@@ -261,23 +255,117 @@ class TrustedHosts:
         name = host_name(header) if header or self.hosts is not None else ""  # no Host (HTTP/1.0): any host
         if name is None or (self.hosts is not None and name not in self.hosts):
             shown = re.sub(r"[^A-Za-z0-9.:\[\]-]", "?", header[:100])  # what was sent, without its markup
-            body = json.dumps({"detail": f"Host {shown!r} is not served here"}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 400, f"Host {shown!r} is not served here")
             return
         await self.app(scope, receive, send)
+
+
+MAX_BUFFERED = 64 * 2**20  # bodies up to this size get an ETag and byte ranges (every answer here is smaller)
+RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")  # one range; longer numbers are beyond any body here
+
+
+class ConditionalAndRanges:
+    """HTTP as GDAL, QGIS, browsers and caches expect it (RFC 9110), for every successful GET answer with a body:
+
+    - a strong ETag when the route set none: a digest of the bytes sent, so each encoding (gzip or identity)
+      has its own (this sits outside the gzip middleware);
+    - ``If-None-Match`` with weak comparison, lists and ``*`` (§13.1.2): 304;
+    - ``Range: bytes=a-b`` (one range; §14): 206 with Content-Range, 416 when it starts past the end;
+      ``If-Range`` with another ETag sends the whole body; ``Accept-Ranges: bytes`` says ranges are served.
+      GDAL reads remote GeoJSON and CSV only from servers that answer ranges.
+    HEAD gets the same headers (the HEAD middleware runs the GET through this one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+        passing = False
+        asked = scope["headers"]
+
+        async def hold(message: Message) -> None:
+            nonlocal start, passing
+            if passing:
+                await send(message)
+                return
+            if message["type"] == "http.response.start":
+                start = message
+                if message["status"] not in (200, 204):
+                    passing = True
+                    await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if sum(len(c) for c in chunks) > MAX_BUFFERED:  # too large to hold: sent as it comes
+                passing = True
+                await send(start)
+                await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
+                return
+            if not message.get("more_body", False):
+                await self._answer(asked, start, b"".join(chunks), send)
+
+        # conditions are decided here, on the representation actually sent (gzip or not): a route checking
+        # If-None-Match itself would compare it with the tag of its content, whatever the encoding
+        without = [(k, v) for k, v in asked if k.lower() != b"if-none-match"]
+        await self.app({**scope, "headers": without}, receive, hold)
+
+    async def _answer(self, asked: list[tuple[bytes, bytes]], start: Message, body: bytes, send: Send) -> None:
+        request = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in asked}
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
+        encoding = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-encoding"), None)
+        if etag is not None and encoding and etag.endswith('"'):
+            # the route's tag names the content; a strong tag names the bytes: one per encoding (§8.8.3)
+            etag = f'{etag[:-1]}-{encoding}"'
+            headers = [(k, v) for k, v in headers if k.lower() != b"etag"] + [(b"etag", etag.encode("latin-1"))]
+        if etag is None and body:
+            etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            headers.append((b"etag", etag.encode()))
+        if etag is not None and etag_matches(request.get("if-none-match"), etag):
+            kept = [
+                (k, v) for k, v in headers if k.lower() in (b"etag", b"cache-control", b"vary", b"content-location")
+            ]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        status, extra = start["status"], []
+        wanted = request.get("range", "") if status == 200 else ""
+        match = RANGE.fullmatch(wanted.strip())
+        if_range = request.get("if-range")
+        if match and match.groups() == ("", ""):
+            match = None  # "bytes=-": no range at all, ignored
+        if body and match and (if_range is None or if_range.strip() == etag):
+            first, last = match.groups()
+            size = len(body)
+            if first == "" and last != "":  # the last N bytes
+                begin, end = max(0, size - int(last)), size - 1
+            else:
+                begin, end = int(first or 0), min(int(last), size - 1) if last else size - 1
+            if first != "" and last != "" and int(last) < int(first):
+                match = None  # invalid: ignored, the whole body is sent (§14.1.1)
+            elif begin >= size:
+                unsatisfied = [*headers, (b"content-range", f"bytes */{size}".encode())]
+                await send({"type": "http.response.start", "status": 416, "headers": unsatisfied})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            else:
+                status, body = 206, body[begin : end + 1]
+                extra = [(b"content-range", f"bytes {begin}-{end}/{size}".encode())]
+        headers += [*extra, (b"accept-ranges", b"bytes")] if status in (200, 206) else []
+        if status != 204:
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(StoreWatcher)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_kb * 1024)
     app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=ALREADY_COMPRESSED)
+    app.add_middleware(ConditionalAndRanges)
     app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.write_origins)
     app.add_middleware(HeadAsGet)
     app.add_middleware(TrustedHosts, hosts=settings.hosts())

@@ -78,7 +78,7 @@ def export_tiles(
                 "center": ",".join(map(str, [*tilejson["center"][:2], minzoom])),
             }
             if fmt == "mvt":
-                metadata["json"] = json.dumps({"vector_layers": tilejson["vector_layers"]})
+                metadata["json"] = json.dumps({"vector_layers": _layers_as_built(tilejson, minzoom, maxzoom)})
             db.executemany("INSERT INTO metadata VALUES (?, ?)", metadata.items())
 
     def write_pmtiles(path: Path) -> None:
@@ -108,8 +108,13 @@ def export_tiles(
                     "center_lat_e7": int(tilejson["center"][1] * 1e7),
                 },
                 {key: tilejson[key] for key in ("name", "description", "version", "attribution")}
-                | ({"vector_layers": tilejson["vector_layers"]} if fmt == "mvt" else {}),
+                | ({"vector_layers": _layers_as_built(tilejson, minzoom, maxzoom)} if fmt == "mvt" else {}),
             )
 
     write_atomically(out, write_mbtiles if kind == ".mbtiles" else write_pmtiles)
     return count
+
+
+def _layers_as_built(tilejson: dict, minzoom: int, maxzoom: int) -> list[dict]:
+    """The TileJSON's vector layers with the zooms the archive holds (not the live layer's 0 to 14)."""
+    return [layer | {"minzoom": minzoom, "maxzoom": maxzoom} for layer in tilejson["vector_layers"]]

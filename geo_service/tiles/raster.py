@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,15 @@ def draw(
                         line_draw.line(_ring(ring), fill=chosen.outline, width=line_width, joint="curve")
     image.alpha_composite(lines)
     return image.resize((width, height), Image.Resampling.LANCZOS)
+
+
+@lru_cache(maxsize=4)
+def empty(size: int) -> bytes:
+    """A fully transparent PNG tile: what a raster tile with nothing on it answers. A 204 (no body) is right for
+    vector tiles, but an <img> cannot decode it: Leaflet reported a tile error for each."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (size, size), (0, 0, 0, 0)).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def render(

@@ -25,6 +25,7 @@ from shapely.geometry import mapping
 
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
+from geo_service.geojson import geometry_dict, oriented
 from geo_service.service import ServiceData
 from geo_service.tiles import mvt, raster
 from geo_service.tiles.grid import Tile, lonlat_to_mercator, mercator_bounds, tile_count, tile_span, to_lonlat
@@ -34,7 +35,7 @@ Format = Literal["mvt", "png"]
 Item = TypeVar("Item")
 # Part of every tile's content key: bump it when the encoding or the styling of tiles changes, so that no ETag
 # survives a change of what the same data looks like.
-TILE_FORMAT_VERSION = 1
+TILE_FORMAT_VERSION = 2  # 2: polygons valid after snapping, no repeated closing point
 MAX_BBOX_TILES = 256  # a bbox may cover at most this many tiles of the zoom asked (a large screen's worth)
 DEFAULT_BBOX_TILES_WIDE = 4  # without zoom, the zoom at which the bbox is about four tiles wide (a 1024 px map)
 
@@ -122,6 +123,18 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
+# The tile schema's version (semver): the major goes up when a field is removed or renamed, the minor when one is
+# added. Each layer's content version is the build metadata after '+'.
+TILESET_VERSION = "1.0.0"
+
+
+def _field_type(value: object) -> str:
+    """A vector layer field's type as TileJSON consumers name them (Mapbox's convention)."""
+    if isinstance(value, bool):
+        return "Boolean"
+    return "Number" if isinstance(value, int | float) else "String"
+
+
 class TileService:
     def __init__(self, data: ServiceData, cache_bytes: int, previous: TileService | None = None) -> None:
         """``previous``: the service of the data this one replaces after a write; its encoded tiles stay valid
@@ -198,11 +211,11 @@ class TileService:
                     self.geometries.put(self._geometry_key(request, layer, rows), (layer.zooms.buffer, geometry))
             encoded = self._encode_mvt(request, layer, rows, geometry, content)
         else:
-            body = b""
+            size = 256 * request.scale
+            body = raster.empty(size)
             if len(rows):
                 geometries = layer.geometries_at(tile.z, rows)
                 bounds = mercator_bounds(tile)
-                size = 256 * request.scale
                 body = raster.render(request.layer, layer.info.kind, geometries, layer.records(rows), bounds, size)
             encoded = EncodedTile(body, None, f'"{content}"')
             self.cache.put(content, encoded)
@@ -259,17 +272,26 @@ class TileService:
         return digest.hexdigest()
 
     def tilejson(
-        self, name: str, base_url: str, fmt: Format, query: str = "", params: CoverageParams | None = None
+        self,
+        name: str,
+        base_url: str,
+        fmt: Format,
+        query: str = "",
+        params: CoverageParams | None = None,
+        scale: int = 1,
     ) -> dict[str, Any]:
+        """TileJSON 3.0.0. ``version`` is semver, as the specification asks, with the layer's content version as
+        build metadata (``1.0.0+<version>``); raster sets say their ``tileSize`` (256: MapLibre assumes 512 and
+        would stretch them), and ``scale=2`` lists the @2x tiles (512 pixels drawn for 256)."""
         info = check_layer(name)
-        suffix = ".mvt" if fmt == "mvt" else ".png"
+        suffix = ".mvt" if fmt == "mvt" else ("@2x.png" if scale == 2 else ".png")
         layer = self.layers.get(name, params)
         version = self.layer_version(name, params)
         document: dict[str, Any] = {
             "tilejson": "3.0.0",
             "name": info.title,
             "description": info.description,
-            "version": self.version,
+            "version": f"{TILESET_VERSION}+{version}",
             "attribution": ATTRIBUTION,
             "scheme": "xyz",
             "tiles": [f"{base_url}tiles/{name}/{{z}}/{{x}}/{{y}}{suffix}?{query + '&' if query else ''}v={version}"],
@@ -282,6 +304,8 @@ class TileService:
                 7,
             ],
         }
+        if fmt == "png":
+            document["tileSize"] = 256
         if fmt == "mvt":
             sample = layer.properties[0] if layer.properties else {}
             low = layer.tags_at(0).keys if layer.thinned else list(sample)
@@ -298,7 +322,7 @@ class TileService:
                     "description": info.description + detail,
                     "minzoom": 0,
                     "maxzoom": info.maxzoom,
-                    "fields": {key: type(value).__name__ for key, value in sample.items()},
+                    "fields": {key: _field_type(value) for key, value in sample.items()},
                 }
             ]
         return document
@@ -316,7 +340,7 @@ class TileService:
             "type": "Feature",
             "id": code,
             "properties": {"level": level, "code": code, "name": properties.get("name")},
-            "geometry": mapping(shapely.orient_polygons(rounded)),
+            "geometry": geometry_dict(rounded),
         }
 
     def geojson(
@@ -347,18 +371,18 @@ class TileService:
                 )
         keep = properties if properties is not None else available
         geometries = to_lonlat(layer.geometries_at(zoom, rows))
+        # 6 decimals (0.1 m), the data's own grid: coarser rounding would fold small polygons onto themselves
+        rounded = shapely.set_coordinates(geometries, np.round(shapely.get_coordinates(geometries), 6))
         features = []
-        for record, geometry in zip(layer.records(rows), geometries, strict=True):
+        for record, geometry in zip(layer.records(rows), oriented(rounded), strict=True):
             if geometry is None or geometry.is_empty:
                 continue
-            # 6 decimals (0.1 m), the data's own grid: coarser rounding would fold small polygons onto themselves
-            rounded = shapely.set_coordinates(geometry, np.round(shapely.get_coordinates(geometry), 6))
             features.append(
                 {
                     "type": "Feature",
                     "id": record.get("code", record.get("id")),
                     "properties": {k: record[k] for k in keep if k in record},
-                    "geometry": mapping(rounded),
+                    "geometry": mapping(geometry),
                 }
             )
         return {"type": "FeatureCollection", "zoom": zoom, "features": features}

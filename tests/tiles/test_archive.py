@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import sqlite3
 from pathlib import Path
 
@@ -25,7 +26,9 @@ def test_mbtiles_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
             "SELECT tile_data FROM tiles WHERE zoom_level=6 AND tile_column=32 AND tile_row=42"
         ).fetchone()
     assert (low, high) == (6, 8) and count == 2 + 5 + 10
-    assert metadata["format"] == "pbf" and "vector_layers" in metadata["json"]
+    assert metadata["format"] == "pbf" and (metadata["minzoom"], metadata["maxzoom"]) == ("6", "8")
+    layers = json.loads(metadata["json"])["vector_layers"]
+    assert [(layer["minzoom"], layer["maxzoom"]) for layer in layers] == [(6, 8)]  # as built, not the live 0-14
     assert len(mapbox_vector_tile.decode(gzip.decompress(data[0]))["communes"]["features"]) > 3700  # TMS row 42 = y 21
 
 
