@@ -13,6 +13,11 @@ class InvalidInputError(GeoServiceError):
     """An argument is malformed; the message names the argument and the value received."""
 
 
+class BadRequestError(GeoServiceError):
+    """400: a query parameter the operation does not define, or a value it cannot read, where OGC API – Features
+    asks for 400 (/req/core/query-param-unknown, /req/core/query-param-invalid) rather than the API's usual 422."""
+
+
 class DataError(GeoServiceError):
     """The data on disk is missing, unreadable or inconsistent."""
 

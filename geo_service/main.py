@@ -27,7 +27,7 @@ from geo_service.api import (
     tiles,
     writes,
 )
-from geo_service.api.errors import ERROR_RESPONSES, add_exception_handlers, document_errors
+from geo_service.api.errors import add_exception_handlers, document_errors
 from geo_service.api.limits import ExpensiveWork
 from geo_service.api.middleware import add_middleware
 from geo_service.api.static import mount_vendor
@@ -82,7 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Boundaries, funded food-aid projects and their coverage in Hauts-de-France.",
         version=__version__,
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
         docs_url=None,
         redoc_url=None,
     )

@@ -6,12 +6,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from geo_service.api.deps import DataDep
+from geo_service.api.errors import errors
 from geo_service.api.limits import client_of
+from geo_service.api.schemas import CommuneCoverage, CoverageSummary
 from geo_service.coverage import CoverageParams
 from geo_service.coverage import __doc__ as RULE
 from geo_service.territories import Boundaries, check_code
 
-router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
+# every route takes the coverage parameters: other than the defaults, costly work that may be refused (429)
+router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"], responses=errors(429))
 
 
 def coverage_params(
@@ -86,7 +89,12 @@ def communes(
     return Response(body, media_type="application/geo+json")
 
 
-@router.get("/communes/{code}", summary="One commune's coverage, with the projects reaching it")
+@router.get(
+    "/communes/{code}",
+    response_model=CommuneCoverage,
+    summary="One commune's coverage, with the projects reaching it",
+    responses=errors(404),
+)
 def commune(
     data: DataDep,
     params: ParamsDep,
@@ -98,7 +106,11 @@ def commune(
     return data.coverage.commune(params, code)
 
 
-@router.get("/summary", summary="Per EPCI or département: communes and people in zones blanches, actions, reach")
+@router.get(
+    "/summary",
+    response_model=CoverageSummary,
+    summary="Per EPCI or département: communes and people in zones blanches, actions, reach",
+)
 def summary(data: DataDep, params: ParamsDep, level: Literal["epci", "departement"] = "departement") -> dict[str, Any]:
     items = data.coverage.summary(params, level)
     totals = items.drop(columns=["code", "name", "local_actions", "actions", "population_reached_share"]).sum()

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from geo_service.errors import (
     AuthenticationError,
+    BadRequestError,
     ConflictError,
     DataError,
     GeoServiceError,
@@ -22,6 +23,7 @@ from geo_service.errors import (
 STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
     NotFoundError: 404,
     InvalidInputError: 422,
+    BadRequestError: 400,
     ConflictError: 409,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
@@ -70,23 +72,40 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+Responses = dict[int | str, dict[str, Any]]
+
+# The refusals an operation may document, one entry per status, for the routes' ``responses=`` through errors().
+# The 400 the trusted-host middleware answers (a Host header not served here) comes before any route and for any
+# path alike: no operation documents it for that. 422 is added by document_errors() below.
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     status: {"model": ErrorDetail, "description": text}
     for status, text in [
-        (400, "a request body that is not JSON"),
-        (401, "a write without a bearer token"),
-        (403, "a token that may not write"),
-        (404, "an unknown level, code, layer, tile or project"),
+        (400, "a request that cannot be read (e.g. a body that is not UTF-8 text)"),
+        (401, "an Authorization header that is not 'Bearer <token>', or a write without one"),
+        (403, "a token that may not write (or no token configured: writes disabled)"),
+        (404, "an unknown level, code, layer, tile or project (named in the answer)"),
         (409, "a write that contradicts the store"),
+        (412, "If-Match names another version of the project"),
         (413, "a request body over the limit"),
         (429, "too much costly work at once (Retry-After says when to try again)"),
-        (503, "data missing or inconsistent on the server"),
+        (503, "the store or the data out of reach or inconsistent on the server"),
     ]
 }
 
 
+def errors(*statuses: int) -> Responses:
+    """The documented refusals for the statuses an operation can answer, for its ``responses=`` (or its router's):
+    each operation lists only those, so that an answer with any other status is a bug the schema fuzzing finds."""
+    return {status: ERROR_RESPONSES[status] for status in statuses}
+
+
+NOT_MODIFIED: Responses = {304: {"description": "unchanged (If-None-Match)"}}
+
+
 def document_errors(app: FastAPI) -> None:
-    """Every operation may answer the errors above; a 422 is FastAPI's validation list or our sentence."""
+    """A 422 is FastAPI's validation list or our sentence (InvalidInputError): either, on each operation that
+    takes parameters or a body, the only ones that can be refused as invalid input. FastAPI documents its own
+    list alone there; an operation without any input keeps no 422."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -99,13 +118,14 @@ def document_errors(app: FastAPI) -> None:
                 {"$ref": "#/components/schemas/ErrorDetail"},
             ]
         }
-        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-            "HTTPValidationError", {"type": "object", "properties": {"detail": {"type": "array"}}}
-        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("HTTPValidationError", {"type": "object", "properties": {"detail": {"type": "array"}}})
+        components.setdefault("ErrorDetail", ErrorDetail.model_json_schema())
         for operations in schema["paths"].values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                responses["422"] = {
+                if not operation.get("parameters") and "requestBody" not in operation:
+                    continue
+                operation.setdefault("responses", {})["422"] = {
                     "description": "invalid input, named in the answer",
                     "content": {"application/json": {"schema": either}},
                 }

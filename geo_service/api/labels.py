@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from geo_service.api.deps import BoundariesDep
+from geo_service.api.errors import NOT_MODIFIED
 from geo_service.api.http import json_response
 from geo_service.labels import MAX_ZOOM, MIN_ZOOM, place_labels
 from geo_service.tiles.service import parse_bbox
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["layers"])
     "/labels",
     summary="Place names to show at a zoom (GeoJSON points, most important first)",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+    responses={200: {"content": {"application/geo+json": {}}}, **NOT_MODIFIED},
 )
 def labels(
     request: Request,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from geo_service.api.deps import current_snapshot
+from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import etag_matches
 from geo_service.api.limits import client_of
 from geo_service.maps.picture import territory_picture
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/v1/maps", tags=["maps"])
     "/{level}/{code}.png",
     summary="A PNG map of a territory: coverage, zones blanches, projects, legend",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    responses={200: {"content": {"image/png": {}}}, **NOT_MODIFIED, **errors(404, 429)},
 )
 async def territory_map(request: Request, level: str, code: str) -> Response:
     """Unknown level or code: 404; malformed code: 422. Drawn once per data version (then kept with the tiles);

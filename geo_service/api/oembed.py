@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from geo_service.api.deps import BoundariesDep
+from geo_service.api.errors import errors
 from geo_service.api.http import public_base
 from geo_service.errors import GeoServiceError, NotFoundError
 from geo_service.maps.pages import LEVEL_LABELS, parse_territory, require_territory
@@ -39,6 +40,7 @@ class OEmbed(BaseModel):
     "/oembed",
     response_model=OEmbed,
     summary="oEmbed for a link to one of this service's maps",
+    responses=errors(404),
 )
 def oembed(
     request: Request,

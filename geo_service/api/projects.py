@@ -5,11 +5,12 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.api.deps import DataDep
+from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response, not_modified
+from geo_service.geojson import geometry_dict
 from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project, ProjectRecord
@@ -23,7 +24,9 @@ Geometry = Literal["point", "area"]
 def project_feature(project: Project, area: BaseGeometry | None = None) -> dict[str, Any]:
     """A project as a GeoJSON Feature: its map point, or its intervention ``area`` when given."""
     shape = (
-        mapping(area) if area is not None else {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
+        geometry_dict(area)
+        if area is not None
+        else {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
     )
     return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump()}
 
@@ -45,7 +48,7 @@ def _feature(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) 
     "/projects",
     summary="Projects as a GeoJSON FeatureCollection",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+    responses={200: {"content": {"application/geo+json": {}}}, **NOT_MODIFIED},
 )
 def list_projects(
     request: Request,
@@ -81,7 +84,7 @@ def list_projects(
     "/projects/{project_id}",
     summary="One project as a GeoJSON Feature with all its fields",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+    responses={200: {"content": {"application/geo+json": {}}}, **NOT_MODIFIED, **errors(404)},
 )
 def get_project(
     request: Request,

@@ -6,10 +6,12 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from geo_service.api.deps import BoundariesDep, current_snapshot
+from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response
 from geo_service.territories import LEVELS, check_code, check_level
 
-router = APIRouter(prefix="/api/v1/territories", tags=["territories"])
+# every route names a level, and an unknown one is a 404
+router = APIRouter(prefix="/api/v1/territories", tags=["territories"], responses=errors(404))
 
 LevelPath = Annotated[str, Path(description=f"One of: {', '.join(LEVELS)}", examples=["epci"])]
 CodePath = Annotated[str, Path(description="INSEE code (SIREN for an EPCI)", examples=["200035442"])]
@@ -83,7 +85,7 @@ def get_territory(level: LevelPath, code: CodePath, boundaries: BoundariesDep) -
     "/{level}/{code}/outline.geojson",
     summary="One unit's outline (GeoJSON Feature), simplified for a zoom",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses={200: {"content": {"application/geo+json": {}}}, **NOT_MODIFIED},
 )
 def territory_outline(
     request: Request,

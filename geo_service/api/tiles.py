@@ -13,8 +13,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from geo_service.api.coverage import PlainParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
+from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import etag_matches, json_response, public_base
 from geo_service.api.limits import ExpensiveDep, client_of
+from geo_service.api.schemas import LayerList
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.tiles.grid import Tile
@@ -59,7 +61,8 @@ def _params(request: Request, layer: str) -> CoverageParams | None:
     responses={
         200: {"content": {MEDIA_TYPES["mvt"]: {}, "image/png": {}}},
         204: {"description": "no feature in this tile"},
-        304: {"description": "unchanged (If-None-Match)"},
+        **NOT_MODIFIED,
+        **errors(404, 429),  # 429: a coverage layer under parameters not drawn before
     },
 )
 async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Response:
@@ -101,19 +104,27 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     "/tiles/{layer}.json",
     summary="TileJSON 3.0 of a layer (format=png for raster tiles)",
     response_class=Response,
-    responses={200: {"content": {"application/json": {}}}, 304: {"description": "unchanged (If-None-Match)"}},
+    responses={200: {"content": {"application/json": {}}}, **NOT_MODIFIED, **errors(404)},
 )
-def tilejson(request: Request, layer: str, format: Literal["mvt", "png"] = "mvt") -> Response:
+def tilejson(
+    request: Request,
+    layer: str,
+    format: Literal["mvt", "png"] = "mvt",
+    scale: Annotated[int, Query(ge=1, le=2, description="2: the @2x PNG tiles (512 pixels for 256)")] = 1,
+) -> Response:
     """Tile URLs carry the layer's version (`?v=`): such tiles are served `immutable` for a year. The TileJSON
     itself follows the configured Cache-Control (revalidate), so a client learns of a new version at once."""
+    if scale == 2 and format != "png":
+        raise InvalidInputError("scale=2 is for PNG tiles (format=png)")
     check_layer(layer)
     params = _params(request, layer)
     # the parameters as understood, re-encoded: nothing of the request's own text goes into the URLs
     given = [key for key in COVERAGE_KEYS if key in request.query_params]
     query = "" if params is None else urlencode({key: _query_value(getattr(params, key)) for key in given})
     service = _service(request)
-    document = service.tilejson(layer, public_base(request), format, query, params)
-    etag = f'"{service.layer_version(layer, params)}-{format}-{hashlib.sha1(query.encode()).hexdigest()[:8]}"'
+    document = service.tilejson(layer, public_base(request), format, query, params, scale)
+    digest = hashlib.sha1(query.encode()).hexdigest()[:8]
+    etag = f'"{service.layer_version(layer, params)}-{format}-{scale}-{digest}"'
     return json_response(request, document, etag)
 
 
@@ -123,7 +134,7 @@ def _query_value(value: object) -> str:
     return format(value, "g") if isinstance(value, float) else str(value)
 
 
-@router.get("/api/v1/layers", summary="The map layers, with their TileJSON URLs")
+@router.get("/api/v1/layers", response_model=LayerList, summary="The map layers, with their TileJSON URLs")
 def layers(request: Request) -> dict[str, Any]:
     base = public_base(request)
     return {
@@ -147,7 +158,7 @@ def layers(request: Request) -> dict[str, Any]:
     "/api/v1/layers/{layer}.geojson",
     summary="A layer as GeoJSON, simplified for a zoom",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    responses={200: {"content": {"application/geo+json": {}}}, **errors(404, 429)},
 )
 def layer_geojson(
     request: Request,

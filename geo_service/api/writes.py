@@ -19,7 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from geo_service.api.deps import DataDep, PublisherDep
+from geo_service.api.errors import ERROR_RESPONSES, errors
 from geo_service.api.projects import project_etag, project_feature
+from geo_service.api.schemas import DeletedProject, ProjectFeature, ProjectHistory
 from geo_service.errors import (
     AuthenticationError,
     DataError,
@@ -32,9 +34,13 @@ from geo_service.service import ServiceData
 from geo_service.settings import Settings
 from geo_service.snapshot import Publisher
 from geo_service.store import ProjectStore
-from geo_service.store.base import Expected
+from geo_service.store.base import Expected, no_such_project
 
-router = APIRouter(prefix="/api/v1/projects", tags=["projects (write)"])
+# Every route here reads a token (401, 403) and the store (503: out of reach, or none configured); each adds what
+# else it may answer: with a body, 400 (not UTF-8) and 413 (too large); 409 on every write, since besides the
+# cases each names, PostGIS refuses a write that raced another of the same project. No 429: writes are not the
+# costly work api.limits bounds.
+router = APIRouter(prefix="/api/v1/projects", tags=["projects (write)"], responses=errors(401, 403, 503))
 _TAG = re.compile(r'\s*(W/)?"(\d+)(?:-[^"]*)?"\s*')
 
 
@@ -79,6 +85,14 @@ def _store(data: ServiceData) -> ProjectStore:
     return data.store
 
 
+def _stored_id(project_id: str) -> str:
+    """The project id of the path, for the store. PostgreSQL takes no NUL character in a query's text (psycopg
+    raises, which was a 500 the schema fuzzing found); no record's id holds one, so such an id names no project."""
+    if "\x00" in project_id:
+        raise no_such_project(project_id)
+    return project_id
+
+
 def _checked(data: ServiceData, record: ProjectRecord) -> dict[str, Any]:
     """Geocode and build the project before anything is written; its Feature is the write's answer."""
     try:
@@ -105,7 +119,6 @@ def if_match(request: Request) -> Expected:
 
 
 IfMatchDep = Annotated[Expected, Depends(if_match)]
-STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names another version"}}
 
 
 def _record(raw: dict[str, Any]) -> ProjectRecord:
@@ -138,7 +151,13 @@ async def _commit(
     return data
 
 
-@router.post("", status_code=201, summary="Add a project (geocoded; 422 if its place resolves to nothing)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProjectFeature,
+    summary="Add a project (geocoded; 422 if its place resolves to nothing)",
+    responses=errors(400, 409, 413),
+)
 async def create(
     publisher: PublisherDep,
     response: Response,
@@ -161,8 +180,9 @@ async def create(
 
 @router.put(
     "/{project_id}",
+    response_model=ProjectFeature,
     summary="Replace a project",
-    responses=STALE,
+    responses=errors(400, 404, 409, 412, 413),
 )
 async def replace(
     publisher: PublisherDep,
@@ -189,8 +209,9 @@ async def replace(
 
 @router.patch(
     "/{project_id}",
+    response_model=ProjectFeature,
     summary="Change some fields of a project",
-    responses=STALE,
+    responses=errors(400, 404, 409, 412, 413),
 )
 async def patch(
     publisher: PublisherDep,
@@ -212,44 +233,52 @@ async def patch(
         answer.update(_checked(data, record))  # refuses (and writes nothing) if it no longer builds
         return record
 
-    store = _store(data)
+    store, project_id = _store(data), _stored_id(project_id)
     await _commit(publisher, response, project_id, lambda: store.update(project_id, merged, who, expected))
     return answer
 
 
 @router.delete(
     "/{project_id}",
+    response_model=DeletedProject,
     summary="Delete a project (soft: restore brings it back)",
-    responses=STALE,
+    responses=errors(404, 409, 412),
 )
 async def delete(
     publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, expected: IfMatchDep, project_id: str
 ) -> dict[str, str]:
-    store = _store(data)
+    store, project_id = _store(data), _stored_id(project_id)
     await _commit(publisher, response, project_id, lambda: store.delete(project_id, who, expected))
     return {"id": project_id, "status": "deleted", "restore": f"/api/v1/projects/{project_id}/restore"}
 
 
-@router.post("/{project_id}/restore", summary="Undo a delete")
+@router.post(
+    "/{project_id}/restore",
+    response_model=ProjectFeature,
+    summary="Undo a delete",
+    responses=errors(404, 409),  # 409: the project is not deleted
+)
 async def restore(
     publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, project_id: str
 ) -> dict[str, Any]:
-    store = _store(data)
+    store, project_id = _store(data), _stored_id(project_id)
     fresh = await _commit(publisher, response, project_id, lambda: store.restore(project_id, who))
     return project_feature(fresh.projects.get(project_id))
 
 
 @router.get(
     "/{project_id}/history",
+    response_model=ProjectHistory,
+    response_model_exclude_unset=True,  # `by` (who wrote a version) is left out, not null, without a token
     summary="Every version of a project: when and what (who, and deleted projects, with a token)",
-    responses={404: {"description": "unknown project, or deleted and asked without a token"}},
+    responses={404: ERROR_RESPONSES[404] | {"description": "unknown project, or deleted and asked without a token"}},
 )
 def history(
     data: DataDep, project_id: str, who: Annotated[str | None, Depends(reader_or_writer)] = None
 ) -> dict[str, Any]:
     """Anyone may read the versions of a live project (each was public while served), without the names of the
     tokens that wrote them; a token holder also sees who wrote each version, and deleted projects."""
-    store = _store(data)
+    store, project_id = _store(data), _stored_id(project_id)
     if who is None:
         store.current(project_id)  # 404 for a project that is unknown or deleted
     changes = store.history(project_id)

@@ -75,27 +75,32 @@ class ProjectRecord(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
-        """JSON may escape half a UTF-16 pair (``"\\ud800"``): such text can be neither stored nor shown."""
-        where = _lone_surrogate(data)
-        if where is not None:
-            raise ValueError(f"{where or 'record'}: text with a lone UTF-16 surrogate is not valid Unicode")
+    def _storable_text(cls, data: Any) -> Any:
+        """Text that can be neither stored nor shown is refused, naming where: half a UTF-16 pair (JSON's
+        ``"\\ud800"``), or a NUL character (PostgreSQL keeps none in jsonb: a record SQLite took could not move
+        to PostGIS; both were 500s)."""
+        found = _unstorable_text(data)
+        if found is not None:
+            where, why = found
+            raise ValueError(f"{where or 'record'}: {why}")
         return data
 
 
-def _lone_surrogate(value: Any, where: str = "") -> str | None:
-    """Where in ``value`` (a dotted path) a text holds a lone surrogate, or None."""
+def _unstorable_text(value: Any, where: str = "") -> tuple[str, str] | None:
+    """Where in ``value`` (a dotted path) a text cannot be stored, and why; None when all can."""
     if isinstance(value, str):
+        if "\x00" in value:
+            return where, "text with a NUL character (\\u0000) cannot be stored"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return where
+            return where, "text with a lone UTF-16 surrogate is not valid Unicode"
         return None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in items:
-        if isinstance(key, str) and _lone_surrogate(key) is not None:
-            return where or "record"
-        found = _lone_surrogate(child, f"{where}.{key}" if where else str(key))
+        if isinstance(key, str) and _unstorable_text(key) is not None:
+            return where or "record", "a field name that is not storable text"
+        found = _unstorable_text(child, f"{where}.{key}" if where else str(key))
         if found is not None:
             return found
     return None

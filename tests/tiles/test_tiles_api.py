@@ -118,6 +118,29 @@ def test_empty_tile_is_204(client: TestClient) -> None:
     assert response.status_code == 204 and response.content == b"" and response.headers["etag"]
 
 
+@pytest.mark.parametrize(("name", "size"), [("0.png", 256), ("0@2x.png", 512)])
+def test_an_empty_raster_tile_is_a_transparent_png(client: TestClient, name: str, size: int) -> None:
+    """An <img> cannot show a 204: Leaflet reported a tile error for every empty raster tile."""
+    response = client.get(f"/tiles/communes/6/0/{name}")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert image.size == (size, size) and image.mode == "RGBA" and image.getchannel("A").getextrema() == (0, 0)
+
+
+def test_tilejson_as_its_specification_and_maplibre_read_it(client: TestClient) -> None:
+    vector = client.get("/tiles/coverage.json").json()
+    # TileJSON 3.0.0: "version" is a semver string (build metadata after '+' allowed, semver.org item 10)
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9A-Za-z.-]+", vector["version"])
+    fields = vector["vector_layers"][0]["fields"]
+    assert set(fields.values()) <= {"String", "Number", "Boolean"} and fields["population"] == "Number"
+    assert fields["name"] == "String" and fields["zone_blanche"] == "Boolean"
+    raster = client.get("/tiles/coverage.json", params={"format": "png"}).json()
+    assert raster["tileSize"] == 256  # MapLibre assumes 512 without it
+    retina = client.get("/tiles/coverage.json", params={"format": "png", "scale": 2}).json()
+    assert retina["tileSize"] == 256 and "{y}@2x.png?" in retina["tiles"][0]
+    assert client.get("/tiles/coverage.json", params={"format": "png", "scale": 3}).status_code == 422
+
+
 def test_etag_and_304(client: TestClient) -> None:
     first = client.get(Z10_CAMBRAI.format(layer="communes", ext="mvt"))
     etag = first.headers["etag"]

@@ -1,0 +1,156 @@
+"""The JSON answers of the routes that build them as dicts, as pydantic models given as ``response_model``.
+
+Each model lists the fields in the order the route writes them: FastAPI validates the route's dict against the
+model and writes the model's fields in the model's order, so the answer stays the same bytes as a plain dict gave
+(same names, order and values). Being the response model, each is also what the OpenAPI document says the route
+answers, which the schema fuzzing (tests/api/test_schema_fuzz.py) checks every answer against.
+
+A key the route writes that its model lacks is dropped from the answer (pydantic's default), not refused: a model
+that forbade it would turn a forgotten field into a 500 for every client. The API tests that read such a field
+are what notice the omission; the models here list every key the routes write today.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from geo_service.projects.models import Project
+
+# --- coverage ---------------------------------------------------------------------------------------------------
+
+Scope = Literal["local", "departement", "region"]
+
+
+class CommuneProject(BaseModel):
+    id: str
+    name: str
+    reach: Literal["direct", "support"]
+    scope: Scope
+    counted: bool = Field(description="whether these parameters count the project as reaching the commune")
+
+
+class CommuneCoverage(BaseModel):
+    """One commune's row of the coverage (see /api/v1/coverage/communes for the rule), its EPCI and département
+    named, and every project reaching it."""
+
+    code: str
+    name: str
+    departement: str
+    # None for a commune in no EPCI (a few islands are; none in Hauts-de-France)
+    epci: str | None
+    population: int
+    area_km2: float
+    density: float = Field(description="inhabitants per km², rounded to 0.1")
+    rural: bool
+    projects: list[CommuneProject]
+    local_projects: int = Field(description="counted local projects reaching the commune")
+    best_scope: Literal["local", "departement", "region", "none"]
+    support_projects: int = Field(description="local support projects, not counted (reach=direct only, else 0)")
+    distance_km: float | None = Field(
+        description="to the nearest reached commune (0 when reached); null when none is reached in its zone"
+    )
+    zone_blanche: bool
+    reason: str = Field(description="the status explained in French words")
+    epci_name: str | None
+    departement_name: str | None
+
+
+class CoverageParamsOut(BaseModel):
+    """The coverage parameters the answer was computed with (the defaults for those not given)."""
+
+    rural_max_density: float
+    max_km: float
+    count_departmental: bool
+    reach: Literal["direct", "all"]
+    distance_to: Literal["townhall", "territory"]
+
+
+class SummaryTotals(BaseModel):
+    communes: int
+    population: int
+    communes_zone_blanche: int
+    population_zone_blanche: int
+    population_reached: int
+    population_reached_share: float = Field(description="population_reached / population, rounded to 4 decimals")
+
+
+class SummaryItem(BaseModel):
+    code: str
+    name: str
+    communes: int
+    population: int
+    communes_zone_blanche: int
+    population_zone_blanche: int
+    local_actions: int = Field(description="counted local projects reaching a commune of the unit")
+    actions: int = Field(description="every project reaching a commune of the unit")
+    population_reached: int
+    population_reached_share: float
+
+
+class CoverageSummary(BaseModel):
+    level: Literal["epci", "departement"]
+    params: CoverageParamsOut
+    items: list[SummaryItem]
+    totals: SummaryTotals
+
+
+# --- layers -----------------------------------------------------------------------------------------------------
+
+
+class LayerOut(BaseModel):
+    name: str
+    title: str = Field(description="French, as maps show it")
+    kind: Literal["polygon", "point"]
+    description: str
+    maxzoom: int
+    tilejson: str = Field(description="TileJSON URL of the vector tiles")
+    tilejson_png: str = Field(description="TileJSON URL of the raster (PNG) tiles")
+    geojson: str = Field(description="URL of the layer as GeoJSON")
+
+
+class LayerList(BaseModel):
+    layers: list[LayerOut]
+
+
+# --- projects (write) -------------------------------------------------------------------------------------------
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: tuple[float, float] = Field(description="longitude, latitude (WGS84)")
+
+
+class ProjectFeature(BaseModel):
+    """A project as a GeoJSON Feature at its map point, with all its fields (what a write answers)."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: Project
+
+
+class DeletedProject(BaseModel):
+    id: str
+    status: Literal["deleted"]
+    restore: str = Field(description="the path that brings the project back (POST)")
+
+
+class ProjectVersion(BaseModel):
+    """One version of a project as the store keeps it."""
+
+    version: int
+    action: Literal["seed", "create", "update", "import", "delete", "restore"]
+    record: dict[str, Any] = Field(description="the project record of this version (see the project record schema)")
+    deleted: bool
+    at: str = Field(description="when it was written (ISO 8601, with its UTC offset)")
+    # Only with a token: absent (not null) otherwise. Not set, it is left out of the answer (the route answers
+    # with response_model_exclude_unset), so the schema says an optional string, never null.
+    by: str | SkipJsonSchema[None] = Field(default=None, description="the name of the token that wrote it")
+
+
+class ProjectHistory(BaseModel):
+    id: str
+    versions: list[ProjectVersion]
