@@ -71,9 +71,10 @@ class Publisher:
             self._written += 1
             mine = self._written
         with self._lock:
-            if self.current.writes >= mine:
-                return self.current
-            return self._publish_locked()
+            fresh = self.current if self.current.writes >= mine else self._publish_locked()
+        if fresh.data.store is not None:
+            fresh.data.store.settle()  # other workers hear of it before the client is told
+        return fresh
 
     def publish(self, *, only_if_changed_elsewhere: bool = False) -> Snapshot:
         """The store's committed state, served from now on. With ``only_if_changed_elsewhere``, callers that

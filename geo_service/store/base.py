@@ -84,6 +84,10 @@ class ProjectStore(ABC):
         """Start following other processes' commits (a serving process calls it once); ``on_change``, if the
         store can tell by itself, is called when they happen."""
 
+    def settle(self) -> None:  # noqa: B027 (a hook with nothing to do by default, not an abstract method)
+        """After a write: wait until other workers can have heard of it (see PostgisStore.settle); nothing to
+        wait for by default."""
+
     @abstractmethod
     def changed_since(self, revision: int) -> bool:
         """Whether another process committed since the ``snapshot()`` that gave ``revision``."""

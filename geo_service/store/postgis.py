@@ -132,6 +132,10 @@ class PostgisStore(ProjectStore):
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         self._on_change: Callable[[], object] | None = None
+        # the last revision this process committed, and the last one its listener heard (see settle)
+        self._committed = 0
+        self._heard_here = 0
+        self._hearing = threading.Condition()
 
     def watch(self, on_change: Callable[[], object] | None = None) -> None:
         if self._listener is None:
@@ -194,16 +198,32 @@ class PostgisStore(ProjectStore):
                     # open is announced too, once the revision is read below
                     announced = self._latest_revision
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self._heard(conn.execute("SELECT revision FROM data_revision").fetchone()[0])
+                    self._listener_heard(conn.execute("SELECT revision FROM data_revision").fetchone()[0])
                     while not self._stop.is_set():
                         if self._latest_revision > announced:
                             announced = self._latest_revision
                             self._announce()
                         for notice in conn.notifies(timeout=1.0, stop_after=1):
-                            self._heard(int(notice.payload))
+                            self._listener_heard(int(notice.payload))
             except psycopg.Error as exc:
                 logger.warning("lost the PostgreSQL notification channel (%s); reconnecting", exc)
                 self._stop.wait(1.0)
+
+    def _listener_heard(self, revision: int) -> None:
+        self._heard(revision)
+        with self._hearing:
+            self._heard_here = max(self._heard_here, revision)
+            self._hearing.notify_all()
+
+    def settle(self, timeout_s: float = 0.5) -> None:
+        """Wait until this worker's own listener has heard its last commit. Every worker's listener gets the
+        notification from PostgreSQL at the same moment: once ours has it, the others have it too (give or take
+        their thread's turn), so a client told "done" that asks another worker next finds the write there. Without
+        this, a publish quicker than the notification's way to the other worker left a short window (seen in CI)."""
+        if self._listener is None:
+            return
+        with self._hearing:
+            self._hearing.wait_for(lambda: self._heard_here >= self._committed, timeout=timeout_s)
 
     def _announce(self) -> None:
         """Let the worker rebuild as soon as a commit is heard, so that the next request rarely has to wait for it
@@ -229,17 +249,19 @@ class PostgisStore(ProjectStore):
             constraint = exc.diag.constraint_name
             raise ConflictError(f"the project changed during this write, try again ({constraint})") from exc
 
-    def _bump(self, conn: psycopg.Connection) -> None:
+    def _bump(self, conn: psycopg.Connection) -> int:
         """Every write starts here: updating the one revision row also puts all writes, from any worker, in one
         line; the notification leaves when the transaction commits, never before."""
         revision = conn.execute("UPDATE data_revision SET revision = revision + 1 RETURNING revision").fetchone()[0]
         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(revision)))
+        return revision
 
     @contextmanager
     def _write_transaction(self) -> Iterator[psycopg.Connection]:
         with self._transaction() as conn:
-            self._bump(conn)
+            revision = self._bump(conn)
             yield conn
+        self._committed = max(self._committed, revision)  # committed: the notification is on its way
 
     # -- projects -------------------------------------------------------------------------------------------------
 
