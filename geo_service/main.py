@@ -20,6 +20,7 @@ from geo_service.api import (
     labels,
     maps,
     oembed,
+    ogc,
     pages,
     programme,
     projects,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(oembed.router)
     app.include_router(docs.router)
+    app.include_router(ogc.router)
 
     mount_vendor(app, settings)
     if settings.benchmark_routes:

@@ -1,0 +1,552 @@
+"""OGC API – Features and OGC API – Tiles routes: a thin layer over ``geo_service.ogc``.
+
+Each resource answers JSON (GeoJSON for features, JSON Schema for queryables, OpenAPI 3.0 at ``/api``) or a
+French HTML page, chosen by ``f=`` or else by the Accept header (browsers get HTML; GDAL, OWSLib and curl get
+JSON). ``/`` was free: it is the OGC landing page, HTML for people, JSON for clients. Query parameters are read
+from the request by ``geo_service.ogc.params`` (an unknown or unreadable one is a 400, as the standard asks); the
+OpenAPI document describes them with the standard's schemas (``openapi_extra``) rather than FastAPI's
+validation, which would answer 422. Links start from ``public_base`` (the configured public URL), never the Host.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import weakref
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Path, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from geo_service.api import tiles as tile_routes
+from geo_service.api.deps import current_snapshot
+from geo_service.api.errors import ErrorDetail
+from geo_service.api.http import etag_matches, public_base
+from geo_service.api.pages import TEMPLATES, security_headers
+from geo_service.errors import BadRequestError, NotFoundError
+from geo_service.ogc import documents
+from geo_service.ogc.collections import SPECS, CollectionSpec, check_collection, table
+from geo_service.ogc.crs import CRS84, SUPPORTED, bbox_area, from_crs84
+from geo_service.ogc.documents import GEOJSON, HTML, JSON, OPENAPI_JSON, SCHEMA_JSON
+from geo_service.ogc.html import french_value, outline_svg
+from geo_service.ogc.openapi30 import openapi_30
+from geo_service.ogc.params import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Query,
+    check_known,
+    prefers_html,
+    read_format,
+    read_item_query,
+    read_items_query,
+)
+from geo_service.ogc.tiles import (
+    TMS_ID,
+    Kind,
+    check_tile_matrix_set,
+    tile_matrix_set,
+    tile_matrix_sets,
+    tileset,
+    tilesets,
+)
+from geo_service.tiles.grid import tile_of
+from geo_service.tiles.layers import LAYERS
+from geo_service.tiles.service import ATTRIBUTION
+
+router = APIRouter(tags=["ogc-api"])
+
+# --- what the OpenAPI document says ------------------------------------------------------------------------------
+
+
+def _error(text: str) -> dict[str, Any]:
+    return {"model": ErrorDetail, "description": text, "content": {"text/html": {}}}
+
+
+BAD_REQUEST = {400: _error("an unknown query parameter, or one whose value cannot be read (named in the answer)")}
+NOT_FOUND = {404: _error("an unknown collection, feature, tile matrix set or tile")}
+NOT_MODIFIED = {304: {"description": "unchanged (If-None-Match)"}}
+
+
+def _ok(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media: {"schema": {"type": "object"}} for media in media_types}}}
+
+
+def _parameter(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
+
+
+F_PARAMETER = _parameter("f", "json or html (otherwise from the Accept header)", {"enum": ["json", "html"]})
+CRS_NAMES = list(SUPPORTED)
+ITEMS_PARAMETERS = [
+    _parameter("f", "json (GeoJSON) or html; geojson is read as json", {"enum": ["json", "geojson", "html"]}),
+    _parameter(
+        "limit",
+        f"features per page (a larger value is served as {MAX_LIMIT})",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        style="form",
+        explode=False,
+    ),
+    _parameter(
+        "offset",
+        "position of the first feature in the matched list (the next and prev links carry it)",
+        {"type": "integer", "minimum": 0, "default": 0},
+    ),
+    _parameter(
+        "bbox",
+        "features whose geometry meets the box minx,miny,maxx,maxy (CRS84 unless bbox-crs)",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        style="form",
+        explode=False,
+    ),
+    _parameter("bbox-crs", "the CRS of bbox", {"type": "string", "enum": CRS_NAMES}),
+    _parameter(
+        "crs", "the CRS of the geometries answered (Content-Crs says it)", {"type": "string", "enum": CRS_NAMES}
+    ),
+    _parameter(
+        "datetime",
+        "RFC 3339 instant or interval; these features have no time, so it keeps every one",
+        {"type": "string"},
+    ),
+    _parameter(
+        "filters",
+        "simple filters field=value on the fields of /collections/{collectionId}/queryables (AND)",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        style="form",
+        explode=True,
+    ),
+]
+COLLECTION_ID = Annotated[
+    str, Path(alias="collectionId", description=f"one of {', '.join(SPECS)}", examples=["communes"])
+]
+
+
+def _extra(*parameters: dict[str, Any]) -> dict[str, Any]:
+    return {"parameters": list(parameters)}
+
+
+# --- answering -------------------------------------------------------------------------------------------------
+
+
+def _query(request: Request) -> Query:
+    return Query(request.query_params.multi_items())
+
+
+def _accept(request: Request) -> str | None:
+    return request.headers.get("accept")
+
+
+def _wants_html(request: Request) -> bool:
+    given = request.query_params.getlist("f")
+    if given:
+        return given[0].strip().lower() == "html"
+    return prefers_html(_accept(request) or "")
+
+
+def _headers(request: Request, etag: str | None = None) -> dict[str, str]:
+    headers = {"Vary": "Accept", "Cache-Control": request.app.state.settings.cache_control}
+    if etag is not None:
+        headers["ETag"] = etag
+    return headers
+
+
+def _send(request: Request, body: str | bytes, media_type: str, etag: str, **extra: str) -> Response:
+    headers = {**_headers(request, etag), **extra}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _json(request: Request, document: Any, media_type: str, *key: object, **extra: str) -> Response:
+    etag = documents.etag(current_snapshot(request).data.version, public_base(request), media_type, *key)
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _send(request, body, media_type, etag, **extra)
+
+
+def _page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    settings = request.app.state.settings
+    body = TEMPLATES.get_template(template).render(
+        base=public_base(request), value=french_value, specs=SPECS, **context
+    )
+    headers = {**security_headers(settings, body), **_headers(request)}
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def html_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A refusal asked for by a browser is a short French page (same status); JSON clients get the usual JSON."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except (BadRequestError, NotFoundError) as exc:
+            request: Request = kwargs["request"]
+            if not _wants_html(request):
+                raise
+            status = 404 if isinstance(exc, NotFoundError) else 400
+            title = "Ressource introuvable" if status == 404 else "Demande incorrecte"
+            return _page(request, "ogc_erreur.html", status=status, title=title, message=str(exc))
+
+    return wrapper
+
+
+def _base_and_format(request: Request, allowed: tuple[str, ...] = ("json", "html")) -> tuple[str, str]:
+    query = _query(request)
+    check_known(query, ("f",))
+    return public_base(request), read_format(query, _accept(request), allowed=allowed)
+
+
+# --- Features ----------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/",
+    summary="OGC API landing page (HTML for browsers, JSON otherwise)",
+    response_class=Response,
+    responses={**_ok(JSON, HTML), **NOT_MODIFIED, **BAD_REQUEST},
+    openapi_extra=_extra(F_PARAMETER),
+)
+@html_errors
+def landing(request: Request) -> Response:
+    base, fmt = _base_and_format(request)
+    document = documents.landing(base, fmt)
+    if fmt == "html":
+        return _page(request, "ogc_accueil.html", title=documents.TITLE, doc=document)
+    return _json(request, document, JSON, "landing", fmt)
+
+
+@router.get(
+    "/api",
+    summary="The API definition in OpenAPI 3.0 (f=html: the interactive documentation)",
+    response_class=Response,
+    responses={**_ok(OPENAPI_JSON), 303: {"description": "f=html: to /docs"}, **NOT_MODIFIED, **BAD_REQUEST},
+    openapi_extra=_extra(F_PARAMETER),
+)
+def api_definition(request: Request) -> Response:
+    base, fmt = _base_and_format(request)
+    if fmt == "html":
+        return RedirectResponse(f"{base}docs", status_code=303)
+    converted = _openapi_30(request.app)
+    generic = converted["paths"]["/collections/{collectionId}/items"]["get"]
+    paths = {**converted["paths"], **documents.collection_item_paths(generic, _all_tables(request))}
+    document = {**converted, "paths": paths, "servers": [{"url": base.rstrip("/") or "/"}]}
+    return _json(request, document, OPENAPI_JSON, "api")
+
+
+_converted: weakref.WeakKeyDictionary[FastAPI, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _openapi_30(app: FastAPI) -> dict[str, Any]:
+    found = _converted.get(app)
+    if found is None:
+        found = _converted[app] = openapi_30(app.openapi())
+    return found
+
+
+@router.get(
+    "/conformance",
+    summary="The conformance classes this API implements",
+    response_class=Response,
+    responses={**_ok(JSON, HTML), **NOT_MODIFIED, **BAD_REQUEST},
+    openapi_extra=_extra(F_PARAMETER),
+)
+@html_errors
+def conformance(request: Request) -> Response:
+    base, fmt = _base_and_format(request)
+    document = documents.conformance(base, fmt)
+    if fmt == "html":
+        return _page(request, "ogc_conformite.html", title="Conformité aux standards OGC", doc=document)
+    return _json(request, document, JSON, "conformance", fmt)
+
+
+def _all_tables(request: Request) -> dict[str, Any]:
+    data = current_snapshot(request).data
+    return {name: table(data, name) for name in SPECS}
+
+
+@router.get(
+    "/collections",
+    summary="The feature collections (one per map layer)",
+    response_class=Response,
+    responses={**_ok(JSON, HTML), **NOT_MODIFIED, **BAD_REQUEST},
+    openapi_extra=_extra(F_PARAMETER),
+)
+@html_errors
+def collections(request: Request) -> Response:
+    base, fmt = _base_and_format(request)
+    document = documents.collections(base, _all_tables(request), fmt)
+    if fmt == "html":
+        return _page(request, "ogc_collections.html", title="Collections de données", doc=document)
+    return _json(request, document, JSON, "collections", fmt)
+
+
+@router.get(
+    "/collections/{collectionId}",
+    summary="One collection's metadata: extent, CRS, links to its items, queryables and tiles",
+    response_class=Response,
+    responses={**_ok(JSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra(F_PARAMETER),
+)
+@html_errors
+def collection(request: Request, collection_id: COLLECTION_ID) -> Response:
+    spec = check_collection(collection_id)
+    base, fmt = _base_and_format(request)
+    features = table(current_snapshot(request).data, spec.id)
+    document = documents.collection(base, spec, features, fmt)
+    if fmt == "html":
+        return _page(request, "ogc_collection.html", title=spec.title, doc=document, spec=spec, table=features)
+    return _json(request, document, JSON, spec.id, fmt)
+
+
+@router.get(
+    "/collections/{collectionId}/queryables",
+    summary="The fields a simple filter (?field=value) may name, as a JSON Schema",
+    response_class=Response,
+    responses={**_ok(SCHEMA_JSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra(F_PARAMETER),
+)
+@html_errors
+def queryables(request: Request, collection_id: COLLECTION_ID) -> Response:
+    spec = check_collection(collection_id)
+    base, fmt = _base_and_format(request)
+    features = table(current_snapshot(request).data, spec.id)
+    document = documents.queryables(base, spec, features)
+    if fmt == "html":
+        return _page(request, "ogc_champs.html", title=f"{spec.title} : champs filtrables", doc=document, spec=spec)
+    return _json(request, document, SCHEMA_JSON, spec.id, "queryables")
+
+
+@router.get(
+    "/collections/{collectionId}/items",
+    summary="A collection's features: bbox, simple filters, limit and offset paging, crs",
+    response_class=Response,
+    responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra(*ITEMS_PARAMETERS),
+)
+@html_errors
+def items(request: Request, collection_id: COLLECTION_ID) -> Response:
+    """Full-detail geometries, in CRS84 unless ``crs`` names another; ``numberMatched`` counts every feature the
+    bbox and filters select, ``next``/``prev`` links page through them."""
+    spec = check_collection(collection_id)
+    data = current_snapshot(request).data
+    features = table(data, spec.id)
+    query = read_items_query(_query(request), _accept(request), list(features.fields))
+    areas = None if query.bbox is None else bbox_area(query.bbox, query.bbox_crs)
+    rows = features.select(areas, query.filters)
+    page = rows[query.offset : query.offset + query.limit]
+    base = public_base(request)
+    if query.format == "html":
+        document, _ = documents.items(base, spec, query, len(rows), ["" for _ in page])
+        shown = [(features.ids[row], features.properties(row)) for row in page.tolist()]
+        return _page(
+            request, "ogc_objets.html", title=spec.title, doc=document, spec=spec, table=features, shown=shown,
+            query=query,
+        )  # fmt: skip
+    geometries = None if query.crs.uri == CRS84 else from_crs84(features.geometries[page], query.crs)
+    document, joined = documents.items(base, spec, query, len(rows), features.feature_json(page, geometries))
+    head = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    body = f'{head[:-1]},"features":[{joined}]}}'
+    etag = documents.etag(data.version, base, spec.id, query.link_parameters(fmt="json"))
+    return _send(request, body, GEOJSON, etag, **{"Content-Crs": f"<{query.crs.uri}>"})
+
+
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="One feature (id: INSEE or SIREN code, or project id)",
+    response_class=Response,
+    responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra(ITEMS_PARAMETERS[0], ITEMS_PARAMETERS[5]),
+)
+@html_errors
+def item(
+    request: Request,
+    collection_id: COLLECTION_ID,
+    feature_id: Annotated[str, Path(alias="featureId", examples=["80021"])],
+) -> Response:
+    spec = check_collection(collection_id)
+    data = current_snapshot(request).data
+    features = table(data, spec.id)
+    fmt, crs = read_item_query(_query(request), _accept(request))
+    row = features.row_of(feature_id)
+    if row is None:
+        raise NotFoundError(f"no feature {feature_id!r} in collection {spec.id!r}")
+    base = public_base(request)
+    links = documents.item_links(base, spec, feature_id, fmt)
+    if fmt == "html":
+        geometry = features.geometries[row]
+        return _page(
+            request, "ogc_objet.html", title=f"{spec.title} : {features.properties(row).get('name', feature_id)}",
+            spec=spec, feature_id=feature_id, properties=features.properties(row), links=links,
+            picture=outline_svg(geometry), fields=features.fields,
+        )  # fmt: skip
+    geometries = None if crs.uri == CRS84 else from_crs84(features.geometries[[row]], crs)
+    text = features.feature_json([row], geometries)[0]
+    body = f'{text[:-1]},"links":{json.dumps(links, ensure_ascii=False, separators=(",", ":"))}}}'
+    etag = documents.etag(data.version, base, spec.id, feature_id, crs.uri)
+    return _send(request, body, GEOJSON, etag, **{"Content-Crs": f"<{crs.uri}>"})
+
+
+# --- Tiles -------------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/tileMatrixSets",
+    summary="The tile matrix sets the tiles use (WebMercatorQuad)",
+    response_class=Response,
+    responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+def matrix_sets(request: Request) -> Response:
+    base, _ = _base_and_format(request, allowed=("json",))
+    return _json(request, tile_matrix_sets(base), JSON, "tileMatrixSets")
+
+
+@router.get(
+    "/tileMatrixSets/{tileMatrixSetId}",
+    summary="The WebMercatorQuad tile matrix set (OGC 2D Tile Matrix Set 2.0, JSON)",
+    response_class=Response,
+    responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+def matrix_set(request: Request, tms: Annotated[str, Path(alias="tileMatrixSetId", examples=[TMS_ID])]) -> Response:
+    check_tile_matrix_set(tms)
+    _base_and_format(request, allowed=("json",))
+    return _json(request, tile_matrix_set(), JSON, "tileMatrixSet")
+
+
+def _tilesets(request: Request, collection_id: str, kind: Kind) -> Response:
+    spec = check_collection(collection_id)
+    base, _ = _base_and_format(request, allowed=("json",))
+    return _json(request, tilesets(base, spec, kind), JSON, spec.id, kind, "tilesets")
+
+
+def _tileset(request: Request, collection_id: str, tms: str, kind: Kind) -> Response:
+    spec = check_collection(collection_id)
+    check_tile_matrix_set(tms)
+    base, _ = _base_and_format(request, allowed=("json",))
+    snapshot = current_snapshot(request)
+    version = snapshot.tiles.layer_version(spec.id)
+    vector = snapshot.tiles.tilejson(spec.id, base, "mvt")["vector_layers"][0]["fields"]
+    json_types = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+    fields = {name: json_types.get(kind_, "string") for name, kind_ in vector.items()}
+    document = tileset(
+        base, spec, kind, bounds=_bounds(request, spec), maxzoom=LAYERS[spec.id].maxzoom, version=version,
+        fields=fields, attribution=ATTRIBUTION,
+    )  # fmt: skip
+    return _json(request, document, JSON, spec.id, kind, version)
+
+
+def _bounds(request: Request, spec: CollectionSpec) -> tuple[float, float, float, float]:
+    """The collection's CRS84 extent (the région's when it has no geometry)."""
+    snapshot = current_snapshot(request)
+    extent = table(snapshot.data, spec.id).extent()
+    return tuple(extent) if extent is not None else snapshot.tiles.bounds  # type: ignore[return-value]
+
+
+async def _tile(
+    request: Request, collection_id: str, tms: str, matrix: str, row: str, col: str, kind: Kind
+) -> Response:
+    """A tile at the standard's path (/req/tileset/tc-op), served by the tile route itself; outside the
+    tileset's limits, a 404 as /req/tileset/tc-success D asks (the /tiles routes answer 204 there)."""
+    spec = check_collection(collection_id)
+    check_tile_matrix_set(tms)
+    try:
+        z, y, x = int(matrix), int(row), int(col)
+    except ValueError:
+        raise BadRequestError(f"tile {matrix}/{row}/{col}: tileMatrix, tileRow and tileCol are whole numbers") from None
+    if not 0 <= z <= LAYERS[spec.id].maxzoom:
+        raise NotFoundError(f"tileMatrix {z} is outside 0 to {LAYERS[spec.id].maxzoom} for {spec.id!r}")
+    west, south, east, north = _bounds(request, spec)
+    top_left, bottom_right = tile_of(west, north, z), tile_of(east, south, z)
+    if not (top_left.x <= x <= bottom_right.x and top_left.y <= y <= bottom_right.y):
+        raise NotFoundError(f"tile {z}/{y}/{x} (tileMatrix/tileRow/tileCol) is outside the limits of {spec.id!r}")
+    suffix = "mvt" if kind == "vector" else "png"
+    return await tile_routes.tile(request, spec.id, z, x, f"{y}.{suffix}")
+
+
+TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    204: {"description": "no feature in this tile"},
+    **NOT_MODIFIED,
+    **BAD_REQUEST,
+    **NOT_FOUND,
+    429: {"model": ErrorDetail, "description": "a coverage layer under parameters not drawn before, too much at once"},
+}
+TMS_PATH = Annotated[str, Path(alias="tileMatrixSetId", examples=[TMS_ID])]
+
+
+@router.get(
+    "/collections/{collectionId}/tiles",
+    summary="A collection's vector tilesets",
+    response_class=Response,
+    responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+def vector_tilesets(request: Request, collection_id: COLLECTION_ID) -> Response:
+    return _tilesets(request, collection_id, "vector")
+
+
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+    summary="A vector tileset: its tile URL template (/tiles/{layer}/{z}/{x}/{y}.mvt) and limits",
+    response_class=Response,
+    responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+def vector_tileset(request: Request, collection_id: COLLECTION_ID, tms: TMS_PATH) -> Response:
+    return _tileset(request, collection_id, tms, "vector")
+
+
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    summary="A vector tile (the same bytes as /tiles/{layer}/{z}/{x}/{y}.mvt)",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}, **TILE_RESPONSES},
+)
+async def vector_tile(
+    request: Request,
+    collection_id: COLLECTION_ID,
+    tms: TMS_PATH,
+    matrix: Annotated[str, Path(alias="tileMatrix", examples=["10"])],
+    row: Annotated[str, Path(alias="tileRow", examples=["348"])],
+    col: Annotated[str, Path(alias="tileCol", examples=["518"])],
+) -> Response:
+    return await _tile(request, collection_id, tms, matrix, row, col, "vector")
+
+
+@router.get(
+    "/collections/{collectionId}/map/tiles",
+    summary="A collection's map (PNG) tilesets",
+    response_class=Response,
+    responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+def map_tilesets(request: Request, collection_id: COLLECTION_ID) -> Response:
+    return _tilesets(request, collection_id, "map")
+
+
+@router.get(
+    "/collections/{collectionId}/map/tiles/{tileMatrixSetId}",
+    summary="A map tileset: its tile URL template (/tiles/{layer}/{z}/{x}/{y}.png) and limits",
+    response_class=Response,
+    responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+def map_tileset(request: Request, collection_id: COLLECTION_ID, tms: TMS_PATH) -> Response:
+    return _tileset(request, collection_id, tms, "map")
+
+
+@router.get(
+    "/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    summary="A map tile, PNG 256 px (the same bytes as /tiles/{layer}/{z}/{x}/{y}.png)",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **TILE_RESPONSES},
+)
+async def map_tile(
+    request: Request,
+    collection_id: COLLECTION_ID,
+    tms: TMS_PATH,
+    matrix: Annotated[str, Path(alias="tileMatrix", examples=["10"])],
+    row: Annotated[str, Path(alias="tileRow", examples=["348"])],
+    col: Annotated[str, Path(alias="tileCol", examples=["518"])],
+) -> Response:
+    return await _tile(request, collection_id, tms, matrix, row, col, "map")

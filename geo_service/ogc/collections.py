@@ -1,0 +1,397 @@
+"""The feature collections of the OGC API: what each holds, and its features as a table to page, filter and write.
+
+One collection per map layer (``geo_service.tiles.layers.LAYERS``), under the same name, so that a QGIS analyst
+finds the same nine things in the OGC API as in the tiles. What differs from the tiles, on purpose:
+
+* **Full detail, lon/lat.** Geometries are the boundaries' own CRS84 polygons (the packed files' lon/lat level,
+  exactly as the published GeoJSON), not a tile zoom's simplification: an analyst measures areas and joins
+  on them. Exterior rings are counter-clockwise (RFC 7946 §3.1.6), whatever order the source rings had.
+* **Feature ids** are the INSEE or SIREN code for boundaries and coverage (strings: "02001" keeps its zero) and
+  the project id for projects.
+* **Flat properties.** GDAL and QGIS need one type per field: lists (postal codes, axes, action types) are written
+  as comma-separated text, and a simple filter on such a field keeps the features where one element equals the
+  value asked. The commune's town-hall point, a second geometry, is left out (it is in ``/api/v1/territories``).
+* **Projects.** ``projects`` holds the points of the local projects only, like the map layer: a project covering
+  a whole département or the région has no honest point. ``project-areas`` holds every project with its area.
+* **Coverage** is computed with the rule's default parameters (the map's), like the layer's plain URL.
+
+Tables are built once per state of what they come from (a ``Boundaries``, a ``ProjectCatalogue``, a ``Coverage``:
+each snapshot holds its own, and a project write replaces only the last two), kept while that object lives.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+
+from geo_service.coverage import COLUMNS, CoverageParams
+from geo_service.errors import BadRequestError, NotFoundError
+from geo_service.service import ServiceData
+
+FieldKind = Literal["string", "integer", "number", "boolean", "list"]
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    id: str
+    title: str  # French: what QGIS's browser and the pages show
+    description: str  # French
+    geometry: Literal["polygon", "point"]
+    level: str | None = None  # the boundary level, for boundary collections
+
+
+SPECS: dict[str, CollectionSpec] = {
+    spec.id: spec
+    for spec in [
+        CollectionSpec(
+            "communes",
+            "Communes",
+            "Contours des communes de la région (code INSEE, nom, population, EPCI, arrondissement, département, "
+            "codes postaux), au détail complet.",
+            "polygon",
+            "commune",
+        ),
+        CollectionSpec(
+            "epci",
+            "Intercommunalités (EPCI)",
+            "Contours des EPCI à fiscalité propre (SIREN, nom, nature, population, nombre de communes).",
+            "polygon",
+            "epci",
+        ),
+        CollectionSpec(
+            "arrondissements",
+            "Arrondissements",
+            "Contours des arrondissements (code INSEE, chef-lieu).",
+            "polygon",
+            "arrondissement",
+        ),
+        CollectionSpec(
+            "departements",
+            "Départements",
+            "Contours des départements (code INSEE, chef-lieu).",
+            "polygon",
+            "departement",
+        ),
+        CollectionSpec("region", "Région", "Contour de la région Hauts-de-France.", "polygon", "region"),
+        CollectionSpec(
+            "projects",
+            "Projets financés (actions locales)",
+            "Un point par projet local (communes, EPCI, arrondissements) : la mairie du porteur quand elle est "
+            "connue, sinon un point dans la zone d'intervention. Un projet couvrant tout un département ou la "
+            "région n'a pas de point : sa zone est dans la collection « project-areas ».",
+            "point",
+        ),
+        CollectionSpec(
+            "project-areas",
+            "Territoires d'intervention",
+            "La zone d'intervention de chaque projet (l'union de ses territoires), tous projets confondus.",
+            "polygon",
+        ),
+        CollectionSpec(
+            "coverage",
+            "Couverture des communes",
+            "Chaque commune avec sa couverture par les projets (règle par défaut : action directe, commune rurale "
+            "sous 150 hab/km², zone blanche au-delà de 10 km d'une commune atteinte) et la raison en clair.",
+            "polygon",
+        ),
+        CollectionSpec(
+            "zones-blanches",
+            "Zones blanches",
+            "Les communes rurales qu'aucune action locale n'atteint, à plus de 10 km d'une commune atteinte "
+            "(règle par défaut).",
+            "polygon",
+        ),
+    ]
+}
+
+# What the pages and the queryables say of each field (French); a field not listed is described by its name.
+FIELD_TITLES = {
+    "code": "Code officiel (INSEE, ou SIREN pour un EPCI)",
+    "name": "Nom",
+    "population": "Population municipale",
+    "area_km2": "Superficie (km²)",
+    "epci": "SIREN de l'EPCI",
+    "arrondissement": "Code de l'arrondissement",
+    "departement": "Code du département",
+    "region": "Code de la région",
+    "postal_codes": "Codes postaux",
+    "townhall_source": "Source de la position de la mairie",
+    "full_name": "Nom complet",
+    "kind": "Nature de l'EPCI (CC, CA, CU, ME)",
+    "departements": "Départements touchés",
+    "communes_outside": "Communes hors de la région",
+    "communes_count": "Nombre de communes",
+    "chef_lieu": "Code INSEE du chef-lieu",
+    "organisation": "Porteur du projet",
+    "place_text": "Lieu d'intervention (texte de la plaquette)",
+    "duration_years": "Durée (années)",
+    "axes": "Axes du programme (1 à 4)",
+    "action_types": "Types d'action",
+    "mobile": "Action mobile",
+    "reach": "Portée : direct (aide reçue sur place) ou support (appui aux acteurs)",
+    "scope": "Échelle : local, departement ou region",
+    "territories": "Territoires (niveau:code)",
+    "communes": "Nombre de communes couvertes",
+    "point_source": "Origine du point (mairie du porteur ou point dans la zone)",
+    "density": "Densité (hab/km²)",
+    "rural": "Commune rurale",
+    "projects": "Projets qui l'atteignent",
+    "local_projects": "Projets locaux comptés",
+    "best_scope": "Meilleure échelle d'action (local, departement, region, none)",
+    "support_projects": "Projets locaux d'appui",
+    "distance_km": "Distance à la commune atteinte la plus proche (km)",
+    "zone_blanche": "Zone blanche",
+    "reason": "Raison, en clair",
+}
+LEFT_OUT = ("geometry", "townhall")  # the geometry is the feature's own; the town hall is a second point
+
+
+@dataclass
+class FieldInfo:
+    name: str
+    kind: FieldKind
+    title: str
+
+    @property
+    def json_type(self) -> str:
+        return "string" if self.kind == "list" else self.kind
+
+
+@dataclass
+class Table:
+    """A collection's features: ids, CRS84 geometries (oriented), their bounds, and properties by column."""
+
+    ids: list[str]
+    geometries: np.ndarray
+    columns: dict[str, list[Any]]
+    fields: dict[str, FieldInfo]
+    bounds: np.ndarray = field(init=False)
+    _index: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.geometries = shapely.orient_polygons(np.asarray(self.geometries, dtype=object), exterior_cw=False)
+        self.bounds = shapely.bounds(self.geometries)  # NaN for a feature without geometry
+        self._index = {feature_id: i for i, feature_id in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, feature_id: str) -> int | None:
+        return self._index.get(feature_id)
+
+    def extent(self) -> list[float] | None:
+        """The CRS84 box of every geometry, widened to the 6th decimal (the data's grid) so that it holds them."""
+        present = ~np.isnan(self.bounds[:, 0])
+        if not present.any():
+            return None
+        b = self.bounds[present]
+        return [
+            math.floor(b[:, 0].min() * 1e6) / 1e6,
+            math.floor(b[:, 1].min() * 1e6) / 1e6,
+            math.ceil(b[:, 2].max() * 1e6) / 1e6,
+            math.ceil(b[:, 3].max() * 1e6) / 1e6,
+        ]
+
+    def properties(self, row: int) -> dict[str, Any]:
+        return {name: values[row] for name, values in self.columns.items()}
+
+    def select(self, areas: Sequence[shapely.Geometry] | None, filters: dict[str, str]) -> np.ndarray:
+        """The rows, in table order, whose geometry intersects one of ``areas`` (all when None; a feature without
+        geometry always matches, as /req/core/fc-bbox-response says) and whose properties pass ``filters``."""
+        keep = np.ones(len(self), dtype=bool)
+        for name, wanted in filters.items():
+            keep &= self._matches(name, wanted)
+        if areas is not None:
+            missing = np.isnan(self.bounds[:, 0])
+            hit = missing.copy()
+            for area in areas:
+                minx, miny, maxx, maxy = shapely.bounds(area)
+                b = self.bounds
+                near = np.flatnonzero(
+                    keep & ~missing & (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+                )
+                if len(near):
+                    hit[near[shapely.intersects(self.geometries[near], area)]] = True
+            keep &= hit
+        return np.flatnonzero(keep)
+
+    def _matches(self, name: str, wanted: str) -> np.ndarray:
+        """Equality on one property, the value read as the field's type (a 400 when it cannot be)."""
+        info = self.fields[name]
+        values = self.columns[name]
+        if info.kind == "list":
+            return np.array([v is not None and wanted in v.split(",") for v in values], dtype=bool)
+        if info.kind == "string":
+            return np.array([v == wanted for v in values], dtype=bool)
+        if info.kind == "boolean":
+            # 1 and 0 too: GDAL reads booleans as integers and sends its filters so
+            if wanted.lower() not in ("true", "false", "1", "0"):
+                raise BadRequestError(f"{name}={wanted!r}: expected true or false")
+            truth = wanted.lower() in ("true", "1")
+            return np.array([v is truth for v in values], dtype=bool)
+        try:
+            number = float(wanted)
+        except ValueError:
+            raise BadRequestError(f"{name}={wanted!r}: expected a number") from None
+        if not math.isfinite(number):
+            raise BadRequestError(f"{name}={wanted!r}: expected a finite number")
+        return np.array([v is not None and v == number for v in values], dtype=bool)
+
+    def feature_json(self, rows: np.ndarray, geometries: np.ndarray | None = None) -> list[str]:
+        """Each row as a GeoJSON Feature's text; ``geometries``: the rows' geometries in another CRS."""
+        rows = np.asarray(rows, dtype=np.int64)
+        shapes = self.geometries[rows] if geometries is None else geometries
+        texts = shapely.to_geojson(shapes)
+        out = []
+        for row, geometry in zip(rows.tolist(), texts.tolist(), strict=True):
+            head = json.dumps(
+                {"type": "Feature", "id": self.ids[row], "properties": self.properties(row)},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            out.append(f'{head[:-1]},"geometry":{geometry or "null"}}}')
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON writes it: numpy scalars as Python ones, NaN as null, lists as comma-separated text."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | np.ndarray):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _kind(values: list[Any], raw: Sequence[Any]) -> FieldKind:
+    sample = next((v for v in raw if v is not None and not (isinstance(v, float) and math.isnan(v))), None)
+    if isinstance(sample, list | tuple | np.ndarray):
+        return "list"
+    if isinstance(sample, bool | np.bool_):
+        return "boolean"
+    if isinstance(sample, int | np.integer):
+        return "integer"
+    if isinstance(sample, float | np.floating):
+        return "number"
+    return "string"
+
+
+def _as_multi(geometries: Sequence[Any]) -> np.ndarray:
+    """Polygons as one-part MultiPolygons, so that a layer has one geometry type (GDAL and QGIS fix a layer's type
+    from its first features; a union of communes is sometimes one polygon, sometimes several)."""
+    shapes = np.asarray(geometries, dtype=object)
+    single = shapely.get_type_id(shapes) == shapely.GeometryType.POLYGON
+    if single.any():
+        shapes = shapes.copy()
+        shapes[single] = [shapely.MultiPolygon([polygon]) for polygon in shapes[single]]
+    return shapes
+
+
+def _table(ids: list[str], geometries: Sequence[Any], raw_columns: dict[str, Sequence[Any]]) -> Table:
+    """``geometries``: polygons (made MultiPolygons) or points, in CRS84."""
+    columns, fields = {}, {}
+    for name, raw in raw_columns.items():
+        raw = list(raw)
+        values = [_plain(v) for v in raw]
+        columns[name] = values
+        fields[name] = FieldInfo(name, _kind(values, raw), FIELD_TITLES.get(name, name))
+    return Table(ids, _as_multi(geometries), columns, fields)
+
+
+def _boundary_table(data: ServiceData, level: str) -> Table:
+    frame = data.boundaries.level(level)
+    columns = {c: frame[c].to_numpy(dtype=object) for c in frame.columns if c not in LEFT_OUT}
+    return _table([str(c) for c in frame["code"]], frame.geometry.to_numpy(), columns)
+
+
+PROJECT_FIELDS = (
+    "name", "organisation", "place_text", "duration_years", "scope", "reach", "mobile", "axes", "action_types",
+    "territories", "communes", "point_source",
+)  # fmt: skip
+
+
+def _project_values(project: Any) -> dict[str, Any]:
+    return {
+        "name": project.name,
+        "organisation": project.organisation,
+        "place_text": project.place_text,
+        "duration_years": project.duration_years,
+        "scope": project.scope,
+        "reach": project.reach,
+        "mobile": project.mobile,
+        "axes": list(project.axes),
+        "action_types": list(project.action_types),
+        "territories": [f"{t.level}:{t.code}" for t in project.territories],
+        "communes": len(project.communes),
+        "point_source": project.point.source,
+    }
+
+
+def _projects_table(data: ServiceData, areas: bool) -> Table:
+    listed = list(data.projects.projects.values())
+    if not areas:
+        listed = [p for p in listed if p.scope == "local"]
+    rows = [_project_values(p) for p in listed]
+    columns = {name: [row[name] for row in rows] for name in PROJECT_FIELDS}
+    if areas:
+        geometries = [data.projects.areas[p.id] for p in listed]
+    else:
+        geometries = [shapely.Point(p.point.lon, p.point.lat) for p in listed]
+    return _table([p.id for p in listed], geometries, columns)
+
+
+def _coverage_table(data: ServiceData, blanches_only: bool) -> Table:
+    frame = data.coverage.compute(CoverageParams())
+    geometries = data.boundaries.level("commune").geometry.loc[frame.index].to_numpy()
+    if blanches_only:
+        keep = frame["zone_blanche"].to_numpy(dtype=bool)
+        frame, geometries = frame[keep], geometries[keep]
+    columns = {c: frame[c].to_numpy(dtype=object) for c in COLUMNS}
+    return _table([str(c) for c in frame["code"]], geometries, columns)
+
+
+# what each collection's table is made from (the object whose life it shares) and how it is made
+_SOURCES: dict[str, tuple[Callable[[ServiceData], object], Callable[[ServiceData], Table]]] = {
+    **{
+        spec.id: (lambda data: data.boundaries, lambda data, level=spec.level: _boundary_table(data, level))
+        for spec in SPECS.values()
+        if spec.level is not None
+    },
+    "projects": (lambda data: data.projects, lambda data: _projects_table(data, areas=False)),
+    "project-areas": (lambda data: data.projects, lambda data: _projects_table(data, areas=True)),
+    "coverage": (lambda data: data.coverage, lambda data: _coverage_table(data, blanches_only=False)),
+    "zones-blanches": (lambda data: data.coverage, lambda data: _coverage_table(data, blanches_only=True)),
+}
+_tables: weakref.WeakKeyDictionary[object, dict[str, Table]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def check_collection(collection_id: str) -> CollectionSpec:
+    spec = SPECS.get(collection_id)
+    if spec is None:
+        raise NotFoundError(f"unknown collection {collection_id!r}: expected one of {', '.join(SPECS)}")
+    return spec
+
+
+def table(data: ServiceData, collection_id: str) -> Table:
+    """The collection's table for this state of the data, built on first use."""
+    check_collection(collection_id)
+    source_of, build = _SOURCES[collection_id]
+    source = source_of(data)
+    with _lock:
+        built = _tables.setdefault(source, {})
+        found = built.get(collection_id)
+        if found is None:
+            found = built[collection_id] = build(data)
+    return found

@@ -1,0 +1,232 @@
+"""The OGC API's JSON documents (landing page, conformance, collections, items, queryables), built from a base URL.
+
+Every href is absolute and starts with the base the web layer gives (the configured public URL, never the Host
+header). Every link carries ``rel`` and ``type``, and each resource links to itself and to its other media types
+(``self``/``alternate``), as /req/core/fc-md-links and /req/core/fc-links ask. Titles and descriptions are French:
+QGIS's browser and the HTML pages show them to people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from geo_service.ogc.collections import SPECS, CollectionSpec, Table
+from geo_service.ogc.crs import CRS84, SUPPORTED
+from geo_service.ogc.params import ItemsQuery
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+HTML = "text/html"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+REL = "http://www.opengis.net/def/rel/ogc/1.0/"
+
+FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+CONFORMANCE = [
+    FEATURES + "core",
+    FEATURES + "geojson",
+    FEATURES + "html",
+    FEATURES + "oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+]
+TITLE = "Mieux manger pour tous — données de l'aide alimentaire en Hauts-de-France"
+DESCRIPTION = (
+    "Limites administratives, projets financés par le programme « Mieux manger pour tous » et couverture des "
+    "communes (zones blanches), en OGC API – Features et Tiles : à ouvrir dans QGIS, GDAL ou tout client OGC."
+)
+LICENCE = "Licence Ouverte 2.0 (Etalab)"
+LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+
+
+def link(href: str, rel: str, media_type: str, title: str, **extra: Any) -> dict[str, Any]:
+    return {"href": href, "rel": rel, "type": media_type, "title": title, **extra}
+
+
+def with_query(url: str, pairs: list[tuple[str, str]]) -> str:
+    return f"{url}?{urlencode(pairs, safe=',:/')}" if pairs else url
+
+
+def _self_and_alternate(url: str, fmt: str, json_type: str, what: str) -> list[dict[str, Any]]:
+    """``self`` in the format served, ``alternate`` in the other; ``f=`` makes each link name its format."""
+    as_json = link(with_query(url, [("f", "json")]), "self", json_type, f"{what} (JSON)")
+    as_html = link(with_query(url, [("f", "html")]), "alternate", HTML, f"{what} (HTML)")
+    if fmt == "html":
+        as_json["rel"], as_html["rel"] = "alternate", "self"
+        return [as_html, as_json]
+    return [as_json, as_html]
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def landing(base: str, fmt: str) -> dict[str, Any]:
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "links": [
+            *_self_and_alternate(base, fmt, JSON, "Page d'accueil de l'API"),
+            link(f"{base}api", "service-desc", OPENAPI_JSON, "Définition de l'API (OpenAPI 3.0, JSON)"),
+            link(f"{base}docs", "service-doc", HTML, "Documentation de l'API (Swagger UI)"),
+            link(f"{base}conformance", "conformance", JSON, "Classes de conformité OGC"),
+            link(f"{base}collections", "data", JSON, "Collections de données"),
+            link(f"{base}tileMatrixSets", REL + "tiling-schemes", JSON, "Grilles de tuiles"),
+            link(f"{base}carte", "alternate", HTML, "Carte interactive"),
+            link(LICENCE_URL, "license", HTML, LICENCE),
+        ],
+    }
+
+
+def conformance(base: str, fmt: str) -> dict[str, Any]:
+    return {"conformsTo": CONFORMANCE, "links": _self_and_alternate(f"{base}conformance", fmt, JSON, "Conformité")}
+
+
+def collection(base: str, spec: CollectionSpec, table: Table, fmt: str | None = None) -> dict[str, Any]:
+    """One collection's metadata; ``fmt`` None inside the list of collections (its own links then)."""
+    url = f"{base}collections/{spec.id}"
+    items = f"{url}/items"
+    links = [
+        link(f"{items}?f=json", "items", GEOJSON, f"{spec.title} : objets (GeoJSON)"),
+        link(f"{items}?f=html", "items", HTML, f"{spec.title} : objets (HTML)"),
+        link(f"{url}/queryables", REL + "queryables", SCHEMA_JSON, f"{spec.title} : champs filtrables"),
+        link(f"{url}/tiles", REL + "tilesets-vector", JSON, f"{spec.title} : tuiles vectorielles"),
+        link(f"{url}/map/tiles", REL + "tilesets-map", JSON, f"{spec.title} : tuiles raster"),
+        link(LICENCE_URL, "license", HTML, LICENCE),
+    ]
+    if fmt is None:
+        links = [link(url, "self", JSON, spec.title), link(f"{url}?f=html", "alternate", HTML, spec.title), *links]
+    else:
+        links = [*_self_and_alternate(url, fmt, JSON, spec.title), *links]
+    document: dict[str, Any] = {
+        "id": spec.id,
+        "title": spec.title,
+        "description": spec.description,
+        "itemType": "feature",
+        "crs": list(SUPPORTED),
+        "storageCrs": CRS84,
+        "links": links,
+    }
+    extent = table.extent()
+    if extent is not None:
+        document["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
+    return document
+
+
+def collections(base: str, tables: dict[str, Table], fmt: str) -> dict[str, Any]:
+    return {
+        "links": _self_and_alternate(f"{base}collections", fmt, JSON, "Collections"),
+        "collections": [collection(base, SPECS[name], tables[name]) for name in SPECS],
+    }
+
+
+def queryables(base: str, spec: CollectionSpec, table: Table) -> dict[str, Any]:
+    """A JSON Schema of the fields a simple filter (``?name=value``) may name (OGC API – Features Part 3)."""
+    properties: dict[str, Any] = {}
+    for info in table.fields.values():
+        entry: dict[str, Any] = {"title": info.title, "type": info.json_type}
+        if info.kind == "list":
+            entry["description"] = (
+                "Liste séparée par des virgules ; un filtre retient les objets dont un élément vaut la valeur."
+            )
+        properties[info.name] = entry
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}collections/{spec.id}/queryables",
+        "type": "object",
+        "title": spec.title,
+        "description": "Champs utilisables comme filtres simples : ?champ=valeur (égalité, combinés par ET).",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def items(
+    base: str, spec: CollectionSpec, query: ItemsQuery, matched: int, features: list[str]
+) -> tuple[dict[str, Any], str]:
+    """The items document without its features (links, counts, time) and the ``features`` texts joined: the
+    features are already GeoJSON text, so the web layer splices them in rather than parsing them again."""
+    url = f"{base}collections/{spec.id}/items"
+    returned = len(features)
+    own = "html" if query.format == "html" else "json"
+    other = "json" if own == "html" else "html"
+    types = {"json": GEOJSON, "html": HTML}
+    links = [
+        link(with_query(url, query.link_parameters(fmt=own)), "self", types[own], f"{spec.title} : cette page"),
+        link(with_query(url, query.link_parameters(fmt=other)), "alternate", types[other], f"{spec.title} ({other})"),
+        link(f"{base}collections/{spec.id}", "collection", JSON, spec.title),
+    ]
+    if query.offset + returned < matched:
+        following = query.link_parameters(offset=query.offset + query.limit, fmt=own)
+        links.append(link(with_query(url, following), "next", types[own], "Page suivante"))
+    if query.offset > 0:
+        previous = query.link_parameters(offset=max(0, query.offset - query.limit), fmt=own)
+        links.append(link(with_query(url, previous), "prev", types[own], "Page précédente"))
+    document = {
+        "type": "FeatureCollection",
+        "links": links,
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": now(),
+    }
+    return document, ",".join(features)
+
+
+def item_links(base: str, spec: CollectionSpec, feature_id: str, fmt: str) -> list[dict[str, Any]]:
+    url = f"{base}collections/{spec.id}/items/{quote(feature_id, safe='')}"
+    own = _self_and_alternate(url, fmt, GEOJSON, f"{spec.title} : {feature_id}")
+    return [*own, link(f"{base}collections/{spec.id}", "collection", JSON, spec.title)]
+
+
+def etag(version: str, *parts: object) -> str:
+    """A weak tag (the documents carry a timeStamp, so two answers of one version differ by their bytes)."""
+    digest = hashlib.sha1(repr(parts).encode()).hexdigest()[:12]
+    return f'W/"{version}-{digest}"'
+
+
+def collection_item_paths(generic: dict[str, Any], tables: dict[str, Table]) -> dict[str, Any]:
+    """The items operation of each collection, spelled out for the API definition: the generic operation's
+    parameters without ``collectionId`` and the free-form filters, plus one parameter per queryable field. GDAL's
+    OAPIF driver reads these to know which attribute filters it may send to the server (it looks for the
+    collection's own path first); they also put every accepted filter "in the API definition" the 400 rule
+    refers to."""
+    paths: dict[str, Any] = {}
+    for name, features in tables.items():
+        operation = dict(generic)
+        kept = [
+            p for p in generic.get("parameters", []) if p.get("in") == "query" and p.get("name") != "filters"
+        ]  # fmt: skip
+        fields = [
+            {
+                "name": info.name,
+                "in": "query",
+                "required": False,
+                "description": info.title,
+                "schema": {"type": info.json_type},
+                "style": "form",
+                "explode": False,
+            }
+            for info in features.fields.values()
+        ]
+        operation["parameters"] = kept + fields
+        if "operationId" in generic:
+            operation["operationId"] = f"{generic['operationId']}_{name.replace('-', '_')}"
+        operation["summary"] = f"{SPECS[name].title} : objets"
+        paths[f"/collections/{name}/items"] = {"get": operation}
+    return paths
