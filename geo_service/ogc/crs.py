@@ -109,7 +109,9 @@ def bbox_area(values: tuple[float, ...], crs: Crs) -> list[shapely.Geometry]:
         if minx > maxx:
             return [shapely.box(minx, miny, 180.0, maxy), shapely.box(-180.0, miny, maxx, maxy)]
         return [shapely.box(minx, miny, maxx, maxy)]
-    box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny) / 64)
+    box, span = shapely.box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny)
+    if span > 0:  # a box reduced to a point or a line has no edge to bend (GEOS refuses a zero tolerance)
+        box = shapely.segmentize(box, span / 64)
     moved = _moved(np.array([box], dtype=object), crs, SUPPORTED[CRS84])[0]
     if not np.isfinite(shapely.get_coordinates(moved)).all():
         raise BadRequestError(f"bbox {values}: outside the domain of {crs.uri}")

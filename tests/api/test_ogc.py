@@ -299,6 +299,15 @@ def check_crs(client: TestClient, communes: dict[str, dict]) -> None:
     reference = shapely.Polygon(ring)
     expected = {c for c, f in communes.items() if shape(f["geometry"]).intersects(reference)}
     assert {f["id"] for f in in_l93["features"]} == expected
+    # a box reduced to a point (found by the schema fuzzing as a 500): the commune holding it
+    x, y = to_l93.transform(2.2957, 49.8941)  # Amiens's town hall
+    at_point = get_json(
+        client, "/collections/communes/items", GEOJSON, bbox=f"{x},{y},{x},{y}", **{"bbox-crs": LAMBERT93}
+    )
+    point = shapely.Point(to_lonlat.transform(x, y))
+    assert {f["id"] for f in at_point["features"]} == {
+        c for c, f in communes.items() if shape(f["geometry"]).intersects(point)
+    }
 
 
 def check_queryables(client: TestClient, communes: dict[str, dict]) -> None:
