@@ -7,7 +7,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
-from geo_service.api.http import etag_matches
 from geo_service.api.limits import client_of
 from geo_service.maps.picture import territory_picture
 from geo_service.territories import check_code, check_level
@@ -28,9 +27,7 @@ async def territory_map(request: Request, level: str, code: str) -> Response:
     snapshot = current_snapshot(request)
     data, tiles = snapshot.data, snapshot.tiles
     data.boundaries.get(check_level(level), check_code(level, code))
-    etag = f'"{data.version}-map-{level}-{code}"'
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers={"ETag": etag})
+    etag = f'"{data.version}-map-{level}-{code}"'  # If-None-Match: the middleware's (api.middleware)
     key = ("picture", data.version, level, code)
     found = tiles.cache.get(key)
     if found is None:

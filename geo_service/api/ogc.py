@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from geo_service.api import tiles as tile_routes
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import ErrorDetail
-from geo_service.api.http import etag_matches, public_base
+from geo_service.api.http import public_base
 from geo_service.api.pages import TEMPLATES, security_headers
 from geo_service.errors import BadRequestError, NotFoundError
 from geo_service.ogc import documents
@@ -152,8 +152,6 @@ def _headers(request: Request, etag: str | None = None) -> dict[str, str]:
 
 def _send(request: Request, body: str | bytes, media_type: str, etag: str, **extra: str) -> Response:
     headers = {**_headers(request, etag), **extra}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
 

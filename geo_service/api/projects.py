@@ -9,7 +9,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.api.deps import DataDep
 from geo_service.api.errors import NOT_MODIFIED, errors
-from geo_service.api.http import json_response, not_modified
+from geo_service.api.http import json_response
 from geo_service.geojson import geometry_dict
 from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
 from geo_service.projects.derive import ACTION_TYPES
@@ -77,7 +77,7 @@ def list_projects(
             catalogue.answers[key] = body
     etag = f'"{data.version}-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}"'
     headers = {"ETag": etag, "Cache-Control": request.app.state.settings.cache_control}
-    return not_modified(request, etag, headers) or Response(body, media_type="application/geo+json", headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)
 
 
 @router.get(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from geo_service.api.coverage import PlainParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
-from geo_service.api.http import etag_matches, json_response, public_base
+from geo_service.api.http import json_response, public_base
 from geo_service.api.limits import ExpensiveDep, client_of
 from geo_service.api.schemas import LayerList
 from geo_service.coverage import CoverageParams
@@ -88,9 +88,7 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     # ?v= naming the layer's current version: that URL will never serve other bytes, so caches may keep it
     versioned = request.query_params.get("v") == service.layer_version(layer, key.params)
     cache_control = IMMUTABLE if versioned else request.app.state.settings.cache_control
-    headers = {"ETag": encoded.etag, "Cache-Control": cache_control}
-    if etag_matches(request.headers.get("if-none-match"), encoded.etag):
-        return Response(status_code=304, headers=headers)
+    headers = {"ETag": encoded.etag, "Cache-Control": cache_control}  # If-None-Match: the middleware's
     if not encoded.body:
         return Response(status_code=204, headers=headers)
     if encoded.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
