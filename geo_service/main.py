@@ -22,6 +22,7 @@ from geo_service.api import (
     oembed,
     ogc,
     pages,
+    planning,
     programme,
     projects,
     territories,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(projects.router)
     app.include_router(writes.router)
     app.include_router(coverage.router)
+    app.include_router(planning.router)
     app.include_router(tiles.router)
     app.include_router(labels.router)
     app.include_router(programme.router)

@@ -12,9 +12,9 @@ are what notice the omission; the models here list every key the routes write to
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from geo_service.projects.models import Project
@@ -95,6 +95,115 @@ class CoverageSummary(BaseModel):
     params: CoverageParamsOut
     items: list[SummaryItem]
     totals: SummaryTotals
+
+
+# --- planning (simulate, opportunities) -------------------------------------------------------------------------
+
+
+class ActionIn(BaseModel):
+    """A hypothetical action: territories as 'level:code', and/or a place text the geocoder reads; for a mobile
+    action, the communes it stops in (INSEE codes), which are then what it reaches."""
+
+    model_config = {"extra": "forbid"}
+    territories: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        default_factory=list, max_length=200, examples=[["epci:200069482"]]
+    )
+    place_text: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, examples=["CC du Ternois"]
+    )
+    reach: Literal["direct", "support"] = Field(
+        default="direct", description="'direct': people get food, vouchers or a stop there; 'support': it helps others"
+    )
+    communes_served: list[Annotated[str, StringConstraints(max_length=10)]] = Field(
+        default_factory=list, max_length=2000, description="a mobile action's stops (INSEE codes)"
+    )
+    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class SimulationIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    actions: list[ActionIn] = Field(min_length=1, max_length=50)
+
+
+class PlannedTerritory(BaseModel):
+    level: str
+    code: str
+    name: str
+
+
+class PlannedActionOut(BaseModel):
+    label: str
+    territories: list[PlannedTerritory]
+    communes: int = Field(description="how many communes the action reaches")
+    scope: Scope
+    reach: Literal["direct", "support"]
+    mobile: bool
+    counted: bool = Field(description="whether these parameters count it as reaching its communes")
+    notes: list[str]
+
+
+class PlanningTotals(BaseModel):
+    communes_zone_blanche: int
+    population_zone_blanche: int
+    communes_reached: int
+    population_reached: int
+
+
+class LeavingCommune(BaseModel):
+    code: str
+    name: str
+    departement: str
+    epci: str | None
+    population: int
+    distance_km_before: float | None
+    distance_km_after: float | None
+    reached: bool = Field(description="reached by an action itself (else brought within max_km of one)")
+
+
+class GainByTerritory(BaseModel):
+    code: str
+    name: str
+    communes: int
+    population: int
+
+
+class Gain(BaseModel):
+    communes: int
+    population: int
+
+
+class SimulationOut(BaseModel):
+    params: CoverageParamsOut
+    actions: list[PlannedActionOut]
+    before: PlanningTotals
+    after: PlanningTotals
+    gained: Gain = Field(description="communes and people leaving the zones blanches, in all")
+    by_departement: list[GainByTerritory]
+    by_epci: list[GainByTerritory]
+    communes: list[LeavingCommune] = Field(description="the communes leaving the zones blanches")
+    reached: list[str] = Field(description="the communes the actions newly reach (INSEE codes)")
+
+
+class Opportunity(BaseModel):
+    level: Literal["commune", "epci", "arrondissement"]
+    code: str
+    name: str
+    population: int = Field(description="people taken out of zones blanches")
+    communes: list[str] = Field(description="the zone-blanche communes taken out (INSEE codes)")
+    cumulative_population: int = Field(description="in the sequence: with the steps before")
+    bbox: list[float] | None = Field(description="the territory's extent (west, south, east, north), for a map")
+
+
+class Opportunities(BaseModel):
+    params: CoverageParamsOut
+    level: Literal["commune", "epci", "arrondissement"]
+    k: int
+    departement: str | None
+    candidates: int
+    before: PlanningTotals
+    best: list[Opportunity] = Field(description="the k best single actions, each counted alone")
+    sequence: list[Opportunity] = Field(description="k actions, each counted after the previous ones (greedy)")
+    method: str
 
 
 # --- layers -----------------------------------------------------------------------------------------------------

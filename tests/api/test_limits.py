@@ -76,7 +76,14 @@ def test_a_picture_is_drawn_once_per_data_version(app_client: TestClient, monkey
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/maps/departement/80.png", "/api/v1/coverage/communes?max_km=12.5", "/api/v1/layers/epci.geojson"]
+    "path",
+    [
+        "/api/v1/maps/departement/80.png",
+        "/api/v1/coverage/communes?max_km=12.5",
+        "/api/v1/layers/epci.geojson",
+        "/api/v1/coverage/simulate?territory=epci:200035442",
+        "/api/v1/coverage/opportunities?k=2",
+    ],
 )
 def test_costly_requests_over_the_client_share_get_429_with_retry_after(app_client: TestClient, path: str) -> None:
     work: ExpensiveWork = app_client.app.state.expensive

@@ -1,0 +1,165 @@
+"""Planning the next call for projects: simulate hypothetical actions, rank where one would help most.
+
+Read-only and open to anyone: nothing is stored. Each request is costly work and holds one of the places that
+``api.limits`` bounds (429 with Retry-After when none is free). The method and its limits are documented in
+``geo_service.planning``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from geo_service import planning
+from geo_service.api.coverage import PlainParamsDep
+from geo_service.api.deps import DataDep
+from geo_service.api.errors import errors
+from geo_service.api.limits import ExpensiveDep
+from geo_service.api.schemas import Opportunities, SimulationIn, SimulationOut
+from geo_service.errors import InvalidInputError
+from geo_service.planning import ActionSpec
+from geo_service.service import ServiceData
+
+router = APIRouter(prefix="/api/v1/coverage", tags=["planning"], responses=errors(429))
+CSV = {200: {"content": {"application/json": {}, "text/csv": {}}}}
+
+
+def _simulation(data: ServiceData, params, specs: list[ActionSpec], format: str) -> Response | dict[str, Any]:
+    actions = [planning.resolve(spec, data.boundaries, data.geocoder) for spec in specs]
+    result = planning.simulate(data.coverage, params, actions)
+    if format == "csv":
+        return Response(
+            planning.simulation_csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="simulation-communes.csv"'},
+        )
+    leaving = result.leaving
+    return {
+        "params": vars(params),
+        "actions": [
+            {
+                "label": a.label,
+                "territories": [{"level": level, "code": code, "name": name} for level, code, name in a.territories],
+                "communes": len(a.communes),
+                "scope": a.scope,
+                "reach": a.reach,
+                "mobile": a.mobile,
+                "counted": a.counted(params),
+                "notes": list(a.notes),
+            }
+            for a in actions
+        ],
+        "before": vars(result.before),
+        "after": vars(result.after),
+        "gained": {"communes": len(leaving), "population": int(leaving["population"].sum())},
+        "by_departement": result.by_departement,
+        "by_epci": result.by_epci,
+        "communes": [
+            {key: (None if isinstance(value, float) and value != value else value) for key, value in row.items()}
+            for row in leaving.to_dict(orient="records")
+        ],
+        "reached": result.reached,
+    }
+
+
+@router.post(
+    "/simulate",
+    response_model=SimulationOut,
+    summary="Coverage if these hypothetical actions were funded: who leaves the zones blanches (nothing is stored)",
+    description=planning.__doc__,
+    responses={**CSV, **errors(400, 413)},
+)
+def simulate(
+    data: DataDep,
+    _: ExpensiveDep,
+    params: PlainParamsDep,
+    body: SimulationIn,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    specs = [
+        ActionSpec(
+            territories=tuple(a.territories),
+            place_text=a.place_text,
+            reach=a.reach,
+            communes_served=tuple(a.communes_served),
+            label=a.label,
+        )
+        for a in body.actions
+    ]
+    return _simulation(data, params, specs, format)
+
+
+@router.get(
+    "/simulate",
+    response_model=SimulationOut,
+    summary="The same for direct actions given in the URL (a link to share, a CSV to download)",
+    responses=CSV,
+)
+def simulate_link(
+    data: DataDep,
+    _: ExpensiveDep,
+    params: PlainParamsDep,
+    territory: Annotated[
+        list[str],
+        Query(max_length=planning.MAX_ACTIONS, description="one direct action per value, as 'level:code'"),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
+    place: Annotated[str | None, Query(max_length=500, description="one more action where this text points")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    specs = [ActionSpec(territories=(reference,)) for reference in territory]
+    if place:
+        specs.append(ActionSpec(place_text=place))
+    if not specs:
+        raise InvalidInputError("give at least one territory=level:code or a place")
+    return _simulation(data, params, specs, format)
+
+
+@router.get(
+    "/opportunities",
+    response_model=Opportunities,
+    summary="Where one new direct action would take the most people out of zones blanches (greedy, k steps)",
+    description=planning.__doc__,
+    responses=CSV,
+)
+def opportunities(
+    data: DataDep,
+    _: ExpensiveDep,
+    params: PlainParamsDep,
+    level: Literal["epci", "commune", "arrondissement"] = "epci",
+    k: Annotated[int, Query(ge=1, le=planning.MAX_K)] = 5,
+    departement: Annotated[str | None, Query(max_length=3, description="candidates in this département")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    ranking = planning.opportunities(data.coverage, data.boundaries, params, level, k, departement)
+    if format == "csv":
+        return Response(
+            planning.ranking_csv(ranking),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="opportunites.csv"'},
+        )
+    frame = data.boundaries.level(level)
+
+    def out(candidate: planning.Candidate) -> dict[str, Any]:
+        geometry = frame.geometry[candidate.code]
+        return {
+            "level": candidate.level,
+            "code": candidate.code,
+            "name": candidate.name,
+            "population": candidate.population,
+            "communes": list(candidate.communes),
+            "cumulative_population": candidate.cumulative_population,
+            "bbox": None if geometry is None else [round(float(v), 5) for v in geometry.bounds],
+        }
+
+    return {
+        "params": vars(params),
+        "level": level,
+        "k": k,
+        "departement": departement,
+        "candidates": ranking.candidates,
+        "before": vars(ranking.before),
+        "best": [out(c) for c in ranking.best],
+        "sequence": [out(c) for c in ranking.sequence],
+        "method": planning.METHOD,
+    }

@@ -1,0 +1,411 @@
+"""Planning the next call for projects: what a hypothetical action would change, and where one would help most.
+
+Two questions programme officers ask, answered from the coverage of the served data (``geo_service.coverage``)
+under the same rule and parameters as the map:
+
+* **simulate**: "if we fund this action (on these territories, or where this text points), which communes and how
+  many people leave the zones blanches?" Nothing is stored: the actions are laid over the current coverage.
+* **opportunities**: "where would one more direct action take the most people out of zones blanches?" Each
+  candidate territory (a commune, an EPCI or an arrondissement) is scored by the people of the zone-blanche
+  communes it would bring within ``max_km`` (or reach itself); then a greedy sequence picks the best one, counts
+  its communes as no longer white, and picks again, k times.
+
+The method is the greedy heuristic for the *maximal covering location problem*: each step takes the candidate
+covering the most people not covered yet. Its total is at least 1 − 1/e (63 %) of the best possible set of k
+actions, and usually close to it; it is not an optimum. Its limits, which the README repeats: distances are
+straight lines between town halls (or to a commune's outline), not roads or public transport; a commune counts
+with its whole population, wherever its people live in it; an action on an EPCI or an arrondissement is assumed to
+reach every one of its communes, which a single shop or van does not; and nothing weighs need (poverty rates,
+people without a car), only where people live.
+
+A hypothetical action is counted like a funded project: it reaches its communes when its reach is direct (or
+when the parameters count every reach), and when it is local (communes, EPCI, arrondissements), or
+département-wide with ``count_departmental``. Adding reached communes can only shorten distances, so a simulation
+never adds a zone blanche and gains are never negative.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_service.coverage import Coverage, CoverageParams
+from geo_service.errors import InvalidInputError
+from geo_service.geocoding.geocoder import Geocoder
+from geo_service.projects.catalogue import project_scope
+from geo_service.spreadsheet import safe_cell
+from geo_service.territories import Boundaries, check_code
+
+ACTION_LEVELS = ("commune", "epci", "arrondissement", "departement", "region")
+RANKING_LEVELS = ("commune", "epci", "arrondissement")
+ACTION_REACHES = ("direct", "support")
+MAX_ACTIONS = 50  # per simulation: enough for a call for projects, bounded for a request anyone may send
+MAX_K = 20  # greedy steps per ranking
+METHOD = (
+    "Greedy maximal covering: each step takes the territory whose communes, once reached by a direct local action, "
+    "take the most people out of zones blanches not taken out by the steps before (at least 63 % of the best "
+    "possible k actions). Straight-line distances between town halls (or to outlines); whole commune populations; "
+    "an action on an EPCI or arrondissement assumed to reach all its communes."
+)
+_REFERENCE = re.compile(r"\s*([a-z]+)\s*:\s*(\S+)\s*")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A hypothetical action as people give it: territories as ``level:code`` (``epci:200069409``), and/or a place
+    text read by the geocoder, its reach, and for a mobile action the communes it stops in (INSEE codes), which are
+    then what it reaches."""
+
+    territories: tuple[str, ...] = ()
+    place_text: str | None = None
+    reach: str = "direct"
+    communes_served: tuple[str, ...] = ()
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """An action resolved against the loaded data: its territories, the communes it reaches, and how it counts."""
+
+    label: str
+    territories: tuple[tuple[str, str, str], ...]  # (level, code, name)
+    communes: tuple[str, ...]
+    scope: str
+    reach: str
+    mobile: bool
+    notes: tuple[str, ...] = ()
+
+    def counted(self, params: CoverageParams) -> bool:
+        """Whether these parameters count it as reaching its communes (the rule of ``geo_service.coverage``)."""
+        reach_counts = params.reach == "all" or self.reach == "direct"
+        scope_counts = self.scope == "local" or (self.scope == "departement" and params.count_departmental)
+        return reach_counts and scope_counts
+
+
+def parse_reference(text: str) -> tuple[str, str]:
+    """``"epci:200069409"`` -> ``("epci", "200069409")``, with errors naming what was received."""
+    found = _REFERENCE.fullmatch(text or "")
+    if found is None:
+        raise InvalidInputError(
+            f"territory {text!r}: expected 'level:code' with a level among {', '.join(ACTION_LEVELS)} "
+            "(e.g. 'epci:200069409' or 'commune:80021')"
+        )
+    level, code = found.groups()
+    if level not in ACTION_LEVELS:
+        raise InvalidInputError(
+            f"territory {text!r}: unknown level {level!r}, expected one of {', '.join(ACTION_LEVELS)}"
+        )
+    check_code(level, code)
+    return level, code
+
+
+def resolve(spec: ActionSpec, boundaries: Boundaries, geocoder: Geocoder) -> PlannedAction:
+    """The action's territories and communes in the loaded data; errors name the part that does not resolve."""
+    if spec.reach not in ACTION_REACHES:
+        raise InvalidInputError(f"reach must be one of {', '.join(ACTION_REACHES)}, got {spec.reach!r}")
+    units = geocoder.gazetteer.units
+    territories: dict[tuple[str, str], str] = {}
+    communes: set[str] = set()
+    notes: list[str] = []
+    for text in spec.territories:
+        level, code = parse_reference(text)
+        unit = units.get((level, code))
+        if unit is None:
+            raise InvalidInputError(f"territory {text!r}: no such {level} in the loaded data")
+        territories[level, code] = unit.name
+        communes |= unit.communes
+    if spec.place_text is not None and spec.place_text.strip():
+        answer = geocoder.geocode(spec.place_text)
+        if not answer.units:
+            raise InvalidInputError(
+                f"place_text {spec.place_text!r} resolves to no territory of the loaded data"
+                + (f" (unresolved: {', '.join(answer.unresolved)})" if answer.unresolved else "")
+            )
+        for unit in answer.units:
+            territories[unit.level, unit.code] = unit.name
+        communes |= set(answer.communes)
+        notes.extend(answer.notes)
+    served = set()
+    for code in spec.communes_served:
+        check_code("commune", code)
+        if ("commune", code) not in units:
+            raise InvalidInputError(f"communes_served: no commune {code!r} in the loaded data")
+        served.add(code)
+    if not territories and not served:
+        raise InvalidInputError("an action needs territories ('level:code'), a place_text or communes_served")
+    if served:
+        # a van or a mobile shop reaches its stops, not every commune of the territory it is funded for
+        outside = served - communes if territories else set()
+        if outside:
+            notes.append(f"communes desservies hors des territoires de l'action : {', '.join(sorted(outside))}")
+        communes = served
+    # a mobile action counts where it stops, whatever territory funds it: its scope is that of its communes
+    scope = "local" if served else project_scope([level for level, _ in territories])
+    described = [f"{name} ({level} {code})" for (level, code), name in territories.items()]
+    label = spec.label or ", ".join(described) or ", ".join(sorted(served))
+    return PlannedAction(
+        label=label,
+        territories=tuple((level, code, name) for (level, code), name in territories.items()),
+        communes=tuple(sorted(communes)),
+        scope=scope,
+        reach=spec.reach,
+        mobile=bool(served),
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    communes_zone_blanche: int
+    population_zone_blanche: int
+    communes_reached: int
+    population_reached: int
+
+
+@dataclass(frozen=True)
+class Simulation:
+    params: CoverageParams
+    actions: list[PlannedAction]
+    before: Totals
+    after: Totals
+    leaving: pd.DataFrame  # the communes leaving the zones blanches, by code
+    by_departement: list[dict]
+    by_epci: list[dict]
+    reached: list[str] = field(default_factory=list)  # communes the actions newly reach
+
+
+def distances_to(coverage: Coverage, targets: np.ndarray, sources: np.ndarray, distance_to: str) -> np.ndarray:
+    """Kilometres from each source row's town hall to the nearest target row (its town hall, or its outline with
+    ``distance_to="territory"``), within one projection zone; NaN where a zone has no target. Not kept: the
+    simulations of anyone's hypotheses must not pile up in the served coverage's caches."""
+    distance = np.full(len(sources), np.nan)
+    outlines = coverage._projected_outlines() if distance_to == "territory" else None
+    position = {row: i for i, row in enumerate(sources)}
+    for rows in coverage._groups:
+        zone_targets = rows[targets[rows]]
+        zone_sources = np.intersect1d(rows, sources)
+        if len(zone_targets) == 0 or len(zone_sources) == 0:
+            continue
+        geometries = outlines[zone_targets] if outlines is not None else coverage._points[zone_targets]
+        _, metres = shapely.STRtree(geometries).query_nearest(
+            coverage._points[zone_sources], return_distance=True, all_matches=False
+        )
+        distance[[position[row] for row in zone_sources]] = metres / 1000.0
+    return distance
+
+
+def simulate(coverage: Coverage, params: CoverageParams, actions: list[PlannedAction]) -> Simulation:
+    """The coverage once these actions are funded, and what changes: communes and people leaving the zones
+    blanches, per département and EPCI."""
+    if len(actions) > MAX_ACTIONS:
+        raise InvalidInputError(f"at most {MAX_ACTIONS} actions per simulation, got {len(actions)}")
+    figures = coverage.figures(params)
+    reach = coverage.reach[params.reach]
+    reached_before = reach["local"] | (reach["departement"] if params.count_departmental else False)
+    added = np.zeros(len(figures), dtype=bool)
+    for action in actions:
+        if action.counted(params):
+            added[[coverage._index[c] for c in action.communes if c in coverage._index]] = True
+    reached_after = reached_before | added
+    white_before = figures["zone_blanche"].to_numpy()
+    # only the zones blanches can change (the others are reached, urban or near enough already)
+    white_rows = np.flatnonzero(white_before)
+    newly = added & ~reached_before
+    km_new = distances_to(coverage, newly, white_rows, params.distance_to)
+    still_white = white_before.copy()
+    still_white[white_rows] = ~reached_after[white_rows] & ~(km_new <= params.max_km)
+    leaving_rows = np.flatnonzero(white_before & ~still_white)
+    km_before = figures["distance_km"].to_numpy()
+    km_after = np.where(reached_after, 0.0, km_before)
+    km_after[white_rows] = np.where(reached_after[white_rows], 0.0, np.fmin(km_before[white_rows], np.round(km_new, 2)))
+    leaving = pd.DataFrame(
+        {
+            "code": figures["code"].to_numpy()[leaving_rows],
+            "name": figures["name"].to_numpy()[leaving_rows],
+            "departement": figures["departement"].to_numpy()[leaving_rows],
+            "epci": figures["epci"].to_numpy()[leaving_rows],
+            "population": figures["population"].to_numpy()[leaving_rows],
+            "distance_km_before": km_before[leaving_rows],
+            "distance_km_after": km_after[leaving_rows],
+            "reached": reached_after[leaving_rows],
+        }
+    )
+    population = figures["population"].to_numpy()
+    return Simulation(
+        params=params,
+        actions=actions,
+        before=_totals(white_before, reached_before, population),
+        after=_totals(still_white, reached_after, population),
+        leaving=leaving,
+        by_departement=_by(leaving, "departement", coverage),
+        by_epci=_by(leaving, "epci", coverage),
+        reached=sorted(figures["code"].to_numpy()[newly].tolist()),
+    )
+
+
+def _totals(white: np.ndarray, reached: np.ndarray, population: np.ndarray) -> Totals:
+    return Totals(
+        communes_zone_blanche=int(white.sum()),
+        population_zone_blanche=int(population[white].sum()),
+        communes_reached=int(reached.sum()),
+        population_reached=int(population[reached].sum()),
+    )
+
+
+def _by(leaving: pd.DataFrame, level: str, coverage: Coverage) -> list[dict]:
+    names = coverage._names[level]
+    groups = leaving.groupby(level, sort=True)["population"].agg(["count", "sum"])
+    return [
+        {"code": code, "name": names.get(code, code), "communes": int(row["count"]), "population": int(row["sum"])}
+        for code, row in groups.iterrows()
+    ]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    level: str
+    code: str
+    name: str
+    population: int  # people taken out of zones blanches
+    communes: tuple[str, ...]  # the zone-blanche communes taken out
+    cumulative_population: int = 0  # in a greedy sequence: with the steps before
+
+
+@dataclass(frozen=True)
+class Ranking:
+    params: CoverageParams
+    level: str
+    before: Totals
+    best: list[Candidate]  # the k best single actions, each counted alone
+    sequence: list[Candidate]  # k actions, each counted after the previous ones
+    candidates: int
+
+
+def opportunities(
+    coverage: Coverage,
+    boundaries: Boundaries,
+    params: CoverageParams,
+    level: str = "epci",
+    k: int = 5,
+    departement: str | None = None,
+) -> Ranking:
+    """The territories of ``level`` where one new direct, local action would take the most people out of zones
+    blanches, and a greedy sequence of ``k`` such actions. ``departement`` keeps the candidates of one
+    département (the people they take out are counted wherever they live)."""
+    if level not in RANKING_LEVELS:
+        raise InvalidInputError(f"level={level!r}: expected one of {', '.join(RANKING_LEVELS)}")
+    if not 1 <= k <= MAX_K:
+        raise InvalidInputError(f"k must be between 1 and {MAX_K}, got {k}")
+    figures = coverage.figures(params)
+    white = figures["zone_blanche"].to_numpy()
+    population = figures["population"].to_numpy().astype(np.int64)
+    reach = coverage.reach[params.reach]
+    reached = reach["local"] | (reach["departement"] if params.count_departmental else False)
+    before = _totals(white, reached, population)
+    # which candidate communes would take each zone-blanche commune out: itself, and those within max_km
+    white_rows, commune_rows = _covering_pairs(coverage, white, params)
+    # candidate territories: each commune's unit of the level (communes without one, e.g. outside any EPCI, none)
+    units = figures["code"].to_numpy() if level == "commune" else coverage.communes[level].to_numpy()
+    allowed = np.ones(len(figures), dtype=bool)
+    if departement is not None:
+        boundaries.require("departement", departement, parameter="departement")
+        allowed = figures["departement"].to_numpy() == departement
+    names = boundaries.level(level)["name"]
+    valid = pd.Series(units).isin(names.index).to_numpy() & allowed
+    codes = np.array(sorted(set(units[valid])), dtype=object)
+    if len(codes) == 0:
+        return Ranking(params, level, before, [], [], 0)
+    number = pd.Index(codes)
+    unit_of_row = np.full(len(figures), -1, dtype=np.int64)
+    unit_of_row[valid] = number.get_indexer(units[valid])
+    pair_units = unit_of_row[commune_rows]
+    keep = pair_units >= 0
+    # one pair per (zone-blanche commune, unit): an EPCI counts each of its white neighbours once
+    pairs = np.unique(np.stack([white_rows[keep], pair_units[keep]]), axis=1)
+    white_of, unit_of = pairs[0], pairs[1]
+    remaining = population.copy()
+    remaining[~white] = 0
+
+    def gains() -> np.ndarray:
+        return np.bincount(unit_of, weights=remaining[white_of], minlength=len(codes)).astype(np.int64)
+
+    def candidate(unit: int, gained: np.ndarray, cumulative: int = 0) -> Candidate:
+        rows = white_of[(unit_of == unit) & (remaining[white_of] > 0)]
+        code = str(codes[unit])
+        return Candidate(
+            level=level,
+            code=code,
+            name=str(names[code]),
+            population=int(gained[unit]),
+            communes=tuple(sorted(figures["code"].to_numpy()[rows].tolist())),
+            cumulative_population=cumulative,
+        )
+
+    single = gains()
+    covered_communes = np.bincount(unit_of, weights=(remaining[white_of] > 0), minlength=len(codes))
+    # most people first; then most communes; then the code, so that equal scores come in a stable order
+    order = np.lexsort((np.arange(len(codes)), -covered_communes, -single))
+    best = [candidate(int(u), single, int(single[u])) for u in order[:k] if single[u] > 0]
+    sequence: list[Candidate] = []
+    total = 0
+    for _ in range(k):
+        step = gains()
+        if len(step) == 0 or step.max() <= 0:
+            break
+        counts = np.bincount(unit_of, weights=(remaining[white_of] > 0), minlength=len(codes))
+        unit = int(np.lexsort((np.arange(len(codes)), -counts, -step))[0])
+        total += int(step[unit])
+        chosen = candidate(unit, step, total)
+        sequence.append(chosen)
+        remaining[white_of[unit_of == unit]] = 0
+    return Ranking(params, level, before, best, sequence, len(codes))
+
+
+def _covering_pairs(coverage: Coverage, white: np.ndarray, params: CoverageParams) -> tuple[np.ndarray, np.ndarray]:
+    """(zone-blanche row, commune row) pairs such that reaching the commune takes the zone blanche out: the
+    commune itself, or one within ``max_km`` of its town hall (to the commune's town hall or outline, as the
+    parameters measure), in the same projection zone."""
+    outlines = coverage._projected_outlines() if params.distance_to == "territory" else None
+    white_parts, commune_parts = [np.flatnonzero(white)], [np.flatnonzero(white)]  # each white commune itself
+    for rows in coverage._groups:
+        sources = rows[white[rows]]
+        if len(sources) == 0:
+            continue
+        geometries = outlines[rows] if outlines is not None else coverage._points[rows]
+        tree = shapely.STRtree(geometries)
+        source, target = tree.query(coverage._points[sources], predicate="dwithin", distance=params.max_km * 1000.0)
+        white_parts.append(sources[source])
+        commune_parts.append(rows[target])
+    return np.concatenate(white_parts), np.concatenate(commune_parts)
+
+
+def simulation_csv(simulation: Simulation) -> str:
+    """The communes leaving the zones blanches, as CSV (decimal point, booleans as true/false, text cells safe)."""
+    out = simulation.leaving.copy()
+    out["reached"] = out["reached"].map({True: "true", False: "false"})
+    for column in ("code", "name", "departement", "epci"):
+        out[column] = out[column].map(safe_cell)
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def ranking_csv(ranking: Ranking) -> str:
+    """The greedy sequence as CSV: step, territory, people and communes taken out, cumulative people."""
+    rows = [
+        {
+            "step": number,
+            "level": c.level,
+            "code": safe_cell(c.code),
+            "name": safe_cell(c.name),
+            "population": c.population,
+            "communes": len(c.communes),
+            "cumulative_population": c.cumulative_population,
+            "commune_codes": ";".join(c.communes),
+        }
+        for number, c in enumerate(ranking.sequence, start=1)
+    ]
+    columns = ["step", "level", "code", "name", "population", "communes", "cumulative_population", "commune_codes"]
+    return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")
