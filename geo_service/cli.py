@@ -142,16 +142,20 @@ def _geocode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _coverage(args: argparse.Namespace) -> int:
+def _rule_params(args: argparse.Namespace):
+    """The coverage rule's parameters from the options every coverage command takes (``_add_rule_options``)."""
     from geo_service.coverage import CoverageParams
+
+    return CoverageParams(args.rural_max_density, args.max_km, args.count_departmental, args.reach, args.distance_to)
+
+
+def _coverage(args: argparse.Namespace) -> int:
     from geo_service.errors import GeoServiceError
     from geo_service.export import write_atomically
     from geo_service.service import load_service_data
 
     try:
-        params = CoverageParams(
-            args.rural_max_density, args.max_km, args.count_departmental, args.reach, args.distance_to
-        )
+        params = _rule_params(args)
         data = load_service_data(get_settings())
         for level in ("departement", "epci"):
             if getattr(args, level) is not None:
@@ -174,6 +178,80 @@ def _coverage(args: argparse.Namespace) -> int:
         f"{'direct-access actions only' if params.reach == 'direct' else 'every action'}, "
         f"distance to the nearest reached {'town hall' if params.distance_to == 'townhall' else 'outline'})"
     )
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from geo_service import planning
+    from geo_service.errors import GeoServiceError, InvalidInputError
+    from geo_service.export import write_atomically
+    from geo_service.formatting import fr_number
+    from geo_service.service import load_service_data
+
+    try:
+        params = _rule_params(args)
+        data = load_service_data(get_settings())
+        specs = [
+            planning.ActionSpec(territories=(reference,), reach=args.reach_of_action) for reference in args.territoire
+        ]
+        specs += [planning.ActionSpec(place_text=text, reach=args.reach_of_action) for text in args.place]
+        if not specs:
+            raise InvalidInputError("give at least one --territoire niveau:code or --place TEXT")
+        actions = [planning.resolve(spec, data.boundaries, data.geocoder) for spec in specs]
+        result = planning.simulate(data.coverage, params, actions)
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for action in actions:
+        counted = "counted" if action.counted(params) else "not counted under these parameters"
+        print(f"action: {action.label}: {len(action.communes)} communes, {action.scope}, {action.reach} ({counted})")
+    before, after = result.before, result.after
+    print(
+        f"zones blanches: {fr_number(before.communes_zone_blanche)} communes, "
+        f"{fr_number(before.population_zone_blanche)} inhabitants -> {fr_number(after.communes_zone_blanche)} "
+        f"communes, {fr_number(after.population_zone_blanche)} inhabitants"
+    )
+    print(
+        f"taken out: {fr_number(len(result.leaving))} communes, "
+        f"{fr_number(int(result.leaving['population'].sum()))} inhabitants"
+    )
+    for row in result.by_departement:
+        print(f"  {row['code']} {row['name']}: {row['communes']} communes, {fr_number(row['population'])} inhabitants")
+    if args.out is not None:
+        text = planning.simulation_csv(result)
+        write_atomically(args.out, lambda path: path.write_text(text, "utf-8"))
+        print(f"wrote {args.out}: the {len(result.leaving)} communes taken out (CSV)")
+    return 0
+
+
+def _opportunities(args: argparse.Namespace) -> int:
+    from geo_service import planning
+    from geo_service.errors import GeoServiceError
+    from geo_service.formatting import fr_number
+    from geo_service.service import load_service_data
+
+    try:
+        params = _rule_params(args)
+        data = load_service_data(get_settings())
+        ranking = planning.opportunities(data.coverage, data.boundaries, params, args.level, args.k, args.departement)
+    except GeoServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "csv":
+        sys.stdout.write(planning.ranking_csv(ranking))
+        return 0
+    print(
+        f"{fr_number(ranking.before.communes_zone_blanche)} communes in zones blanches "
+        f"({fr_number(ranking.before.population_zone_blanche)} inhabitants); {ranking.candidates} candidates"
+    )
+    print(f"greedy sequence of {args.k} direct actions ({args.level}):")
+    for number, step in enumerate(ranking.sequence, start=1):
+        print(
+            f"  {number}. {step.level}:{step.code} {step.name}: +{fr_number(step.population)} inhabitants "
+            f"({len(step.communes)} communes), {fr_number(step.cumulative_population)} in all"
+        )
+    if not ranking.sequence:
+        print("  none: no action of this level takes anyone out of a zone blanche")
     return 0
 
 
@@ -288,6 +366,25 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _add_rule_options(command: argparse.ArgumentParser) -> None:
+    """The coverage rule's parameters, the same for every command that computes coverage."""
+    command.add_argument("--rural-max-density", type=float, default=150.0, help="rural below this (hab/km², 150)")
+    command.add_argument("--max-km", type=float, default=10.0, help="zone blanche beyond this distance (km, 10)")
+    command.add_argument("--count-departmental", action="store_true", help="département-wide actions reach")
+    command.add_argument(
+        "--reach",
+        choices=("direct", "all"),
+        default="direct",
+        help="which actions reach their communes: direct food access only (default), or all (support too)",
+    )
+    command.add_argument(
+        "--distance-to",
+        choices=("townhall", "territory"),
+        default="townhall",
+        help="measure to the nearest reached commune's town hall (default) or to its outline",
+    )
+
+
 def _command(commands: Any, name: str, help_text: str, handler: Handler, *examples: str) -> argparse.ArgumentParser:
     """A subcommand whose --help ends with its examples."""
     epilog = "Example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {e}" for e in examples)
@@ -393,23 +490,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     coverage.add_argument("--format", choices=["csv", "geojson", "gpkg"], required=True)
     coverage.add_argument("--out", type=Path, required=True, help="file to write (replaced only once complete)")
-    coverage.add_argument("--rural-max-density", type=float, default=150.0, help="rural below this (hab/km², 150)")
-    coverage.add_argument("--max-km", type=float, default=10.0, help="zone blanche beyond this distance (km, 10)")
-    coverage.add_argument("--count-departmental", action="store_true", help="département-wide actions reach")
-    coverage.add_argument(
-        "--reach",
-        choices=("direct", "all"),
-        default="direct",
-        help="which actions reach their communes: direct food access only (default), or all (support too)",
-    )
-    coverage.add_argument(
-        "--distance-to",
-        choices=("townhall", "territory"),
-        default="townhall",
-        help="measure to the nearest reached commune's town hall (default) or to its outline",
-    )
+    _add_rule_options(coverage)
     coverage.add_argument("--departement", help="only this département's communes")
     coverage.add_argument("--epci", help="only this EPCI's communes")
+
+    simulate = _command(
+        commands,
+        "simulate",
+        "what funding hypothetical actions would change: communes and people leaving the zones blanches",
+        _simulate,
+        "geo-service simulate --territoire epci:200035442",
+        "geo-service simulate --territoire commune:80021 --territoire epci:200069482 --max-km 8 --out sortantes.csv",
+        'geo-service simulate --place "CC du Ternois" --reach-of-action support --reach all',
+    )
+    simulate.add_argument(
+        "--territoire", action="append", default=[], help="niveau:code of one action (repeat for several)"
+    )
+    simulate.add_argument("--place", action="append", default=[], help="one action where this text points")
+    simulate.add_argument(
+        "--reach-of-action",
+        choices=("direct", "support"),
+        default="direct",
+        help="the actions' reach: direct food access (default) or support of other actors",
+    )
+    simulate.add_argument("--out", type=Path, help="also write the communes taken out as CSV")
+    _add_rule_options(simulate)
+
+    opportunities = _command(
+        commands,
+        "opportunities",
+        "where one new direct action would take the most people out of zones blanches (greedy, k steps)",
+        _opportunities,
+        "geo-service opportunities --k 5",
+        "geo-service opportunities --level commune --k 10 --departement 80 --format csv > opportunites.csv",
+    )
+    opportunities.add_argument("--level", choices=("epci", "commune", "arrondissement"), default="epci")
+    opportunities.add_argument("--k", type=_positive, default=5, help="number of greedy steps (default 5, at most 20)")
+    opportunities.add_argument("--departement", help="candidates in this département only")
+    opportunities.add_argument("--format", choices=("text", "csv"), default="text")
+    _add_rule_options(opportunities)
 
     tiles = _command(
         commands,

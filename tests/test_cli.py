@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ COMMANDS = [
     "export-tiles",
     "render",
     "project-schema",
+    "simulate",
+    "opportunities",
 ]
 
 
@@ -96,3 +99,40 @@ def test_coverage_export_gpkg_and_refusals(tmp_path: Path, capsys: pytest.Captur
     assert main(["coverage", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--max-km", "-1"]) == 2
     assert "max_km" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_simulate_and_opportunities_say_what_the_api_says(
+    client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same figures by the command line as by the API (two entry points, one computation)."""
+    import csv
+
+    answer = client.get("/api/v1/coverage/simulate", params={"territory": "epci:200035442", "max_km": 12}).json()
+    out = tmp_path / "sortantes.csv"
+    assert main(["simulate", "--territoire", "epci:200035442", "--max-km", "12", "--out", str(out)]) == 0
+    taken_out = re.search(r"taken out: ([\d\s]+) communes, ([\d\s]+) inhabitants", capsys.readouterr().out)
+    figures = [int(re.sub(r"\D", "", group)) for group in taken_out.groups()]
+    assert figures == [answer["gained"]["communes"], answer["gained"]["population"]]
+    with out.open(encoding="utf-8") as rows:
+        assert [r["code"] for r in csv.DictReader(rows)] == [c["code"] for c in answer["communes"]]
+    api_csv = client.get("/api/v1/coverage/opportunities", params={"k": 3, "level": "commune", "format": "csv"})
+    assert main(["opportunities", "--k", "3", "--level", "commune", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == api_csv.text
+    assert main(["opportunities", "--k", "2"]) == 0
+    first = client.get("/api/v1/coverage/opportunities", params={"k": 2}).json()["sequence"][0]
+    assert f"1. epci:{first['code']} {first['name']}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["simulate", "--territoire", "epci:1"], "'1'"),
+        (["simulate", "--territoire", "canton:12"], "'canton'"),
+        (["simulate"], "--territoire"),
+        (["opportunities", "--k", "50"], "50"),
+        (["opportunities", "--departement", "2A"], "2A"),
+    ],
+)
+def test_planning_commands_name_what_is_wrong(argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert named in capsys.readouterr().err
