@@ -26,16 +26,19 @@ never adds a zone blanche and gains are never negative.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import mapping
 
 from geo_service.coverage import Coverage, CoverageParams
 from geo_service.errors import InvalidInputError
 from geo_service.geocoding.geocoder import Geocoder
+from geo_service.geojson import oriented
 from geo_service.projects.catalogue import project_scope
 from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries, check_code
@@ -78,6 +81,7 @@ class PlannedAction:
     reach: str
     mobile: bool
     notes: tuple[str, ...] = ()
+    title: str = ""  # for people (a picture's title): the label given, else the territories' names alone
 
     def counted(self, params: CoverageParams) -> bool:
         """Whether these parameters count it as reaching its communes (the rule of ``geo_service.coverage``)."""
@@ -147,6 +151,7 @@ def resolve(spec: ActionSpec, boundaries: Boundaries, geocoder: Geocoder) -> Pla
     scope = "local" if served else project_scope([level for level, _ in territories])
     described = [f"{name} ({level} {code})" for (level, code), name in territories.items()]
     label = spec.label or ", ".join(described) or ", ".join(sorted(served))
+    title = spec.label or ", ".join(territories.values()) or ", ".join(units["commune", c].name for c in sorted(served))
     return PlannedAction(
         label=label,
         territories=tuple((level, code, name) for (level, code), name in territories.items()),
@@ -155,6 +160,7 @@ def resolve(spec: ActionSpec, boundaries: Boundaries, geocoder: Geocoder) -> Pla
         reach=spec.reach,
         mobile=bool(served),
         notes=tuple(notes),
+        title=title,
     )
 
 
@@ -390,6 +396,37 @@ def simulation_csv(simulation: Simulation) -> str:
     for column in ("code", "name", "departement", "epci"):
         out[column] = out[column].map(safe_cell)
     return out.to_csv(index=False, lineterminator="\n")
+
+
+def simulation_geojson(simulation: Simulation, boundaries: Boundaries) -> bytes:
+    """The communes a map overlay draws for a simulation, as a GeoJSON FeatureCollection (RFC 7946 winding): those
+    the counted actions reach and those leaving the zones blanches, each with ``in_action`` and ``leaving``. The
+    communes' stored outlines, unsimplified: small enough (an action on a whole département, 780 communes with
+    those leaving around them, is about 0.6 MB)."""
+    reached = {code for action in simulation.actions if action.counted(simulation.params) for code in action.communes}
+    leaving = set(simulation.leaving["code"])
+    communes = boundaries.level("commune")
+    codes = sorted(code for code in reached | leaving if code in communes.index)
+    rows = communes.loc[codes]
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "properties": {
+                "code": code,
+                "name": str(name),
+                "population": int(population),
+                "in_action": code in reached,
+                "leaving": code in leaving,
+            },
+            "geometry": None if geometry is None else mapping(geometry),
+        }
+        for code, name, population, geometry in zip(
+            codes, rows["name"], rows["population"], oriented(rows.geometry.to_numpy()), strict=True
+        )
+    ]
+    document = {"type": "FeatureCollection", "features": features}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def ranking_csv(ranking: Ranking) -> str:

@@ -9,23 +9,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from geo_service import planning
 from geo_service.api.coverage import PlainParamsDep
-from geo_service.api.deps import DataDep
+from geo_service.api.deps import DataDep, current_snapshot
 from geo_service.api.errors import errors
 from geo_service.api.limits import ExpensiveDep
 from geo_service.api.schemas import Opportunities, SimulationIn, SimulationOut
 from geo_service.errors import InvalidInputError
+from geo_service.maps.picture import simulation_picture
 from geo_service.planning import ActionSpec
-from geo_service.service import ServiceData
+from geo_service.snapshot import Snapshot
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["planning"], responses=errors(429))
 CSV = {200: {"content": {"application/json": {}, "text/csv": {}}}}
+SIMULATION_FORMATS = {
+    200: {
+        "description": "JSON; the communes leaving as CSV; a picture for a report (PNG); or the communes the "
+        "actions reach and those leaving the zones blanches as GeoJSON, for a map overlay",
+        "content": {"application/json": {}, "text/csv": {}, "image/png": {}, "application/geo+json": {}},
+    }
+}
+SimulationFormat = Literal["json", "csv", "png", "geojson"]
 
 
-def _simulation(data: ServiceData, params, specs: list[ActionSpec], format: str) -> Response | dict[str, Any]:
+def _simulation(
+    snapshot: Snapshot, params, specs: list[ActionSpec], format: SimulationFormat
+) -> Response | dict[str, Any]:
+    data = snapshot.data
     actions = [planning.resolve(spec, data.boundaries, data.geocoder) for spec in specs]
     result = planning.simulate(data.coverage, params, actions)
     if format == "csv":
@@ -34,6 +46,14 @@ def _simulation(data: ServiceData, params, specs: list[ActionSpec], format: str)
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="simulation-communes.csv"'},
         )
+    if format == "png":
+        return Response(
+            simulation_picture(data, snapshot.tiles, result),
+            media_type="image/png",
+            headers={"Content-Disposition": 'inline; filename="simulation.png"'},
+        )
+    if format == "geojson":
+        return Response(planning.simulation_geojson(result, data.boundaries), media_type="application/geo+json")
     leaving = result.leaving
     return {
         "params": vars(params),
@@ -68,14 +88,14 @@ def _simulation(data: ServiceData, params, specs: list[ActionSpec], format: str)
     response_model=SimulationOut,
     summary="Coverage if these hypothetical actions were funded: who leaves the zones blanches (nothing is stored)",
     description=planning.__doc__,
-    responses={**CSV, **errors(400, 413)},
+    responses={**SIMULATION_FORMATS, **errors(400, 413)},
 )
 def simulate(
-    data: DataDep,
+    request: Request,
     _: ExpensiveDep,
     params: PlainParamsDep,
     body: SimulationIn,
-    format: Literal["json", "csv"] = "json",
+    format: SimulationFormat = "json",
 ) -> Any:
     specs = [
         ActionSpec(
@@ -87,17 +107,17 @@ def simulate(
         )
         for a in body.actions
     ]
-    return _simulation(data, params, specs, format)
+    return _simulation(current_snapshot(request), params, specs, format)
 
 
 @router.get(
     "/simulate",
     response_model=SimulationOut,
-    summary="The same for direct actions given in the URL (a link to share, a CSV to download)",
-    responses=CSV,
+    summary="The same for direct actions given in the URL (a link to share, a CSV, a picture, a map overlay)",
+    responses=SIMULATION_FORMATS,
 )
 def simulate_link(
-    data: DataDep,
+    request: Request,
     _: ExpensiveDep,
     params: PlainParamsDep,
     territory: Annotated[
@@ -105,14 +125,14 @@ def simulate_link(
         Query(max_length=planning.MAX_ACTIONS, description="one direct action per value, as 'level:code'"),
     ] = [],  # noqa: B006 (FastAPI copies defaults)
     place: Annotated[str | None, Query(max_length=500, description="one more action where this text points")] = None,
-    format: Literal["json", "csv"] = "json",
+    format: SimulationFormat = "json",
 ) -> Any:
     specs = [ActionSpec(territories=(reference,)) for reference in territory]
     if place:
         specs.append(ActionSpec(place_text=place))
     if not specs:
         raise InvalidInputError("give at least one territory=level:code or a place")
-    return _simulation(data, params, specs, format)
+    return _simulation(current_snapshot(request), params, specs, format)
 
 
 @router.get(

@@ -23,6 +23,8 @@ PATHS = [
     "/api/v1/coverage/zones-blanches?dissolve=true",
     "/api/v1/territories/epci/200035442/outline.geojson",
     "/api/v1/territories/departement/80/outline.geojson?zoom=7",
+    "/api/v1/coverage/simulate?territory=epci:200035442&format=geojson",
+    "/api/v1/coverage/simulate?territory=departement:80&count_departmental=true&format=geojson",
 ]
 
 
@@ -50,15 +52,21 @@ def features_of(document: dict) -> list[dict]:
     return [document] if "geometry" in document else []
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_rings_follow_rfc_7946(client: TestClient, path: str) -> None:
-    response = client.get(path)
-    assert response.status_code == 200, response.text[:300]
+def winding(document: dict) -> tuple[int, int]:
+    """How many rings the document has, and how many of them wind against RFC 7946."""
     rings = wrong = 0
-    for feature in features_of(response.json()):
+    for feature in features_of(document):
         for polygon in polygons(feature.get("geometry")):
             for number, ring in enumerate(polygon):
                 rings += 1
                 area = signed_area(ring)
                 wrong += area < 0 if number == 0 else area > 0
+    return rings, wrong
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_rings_follow_rfc_7946(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, response.text[:300]
+    rings, wrong = winding(response.json())
     assert rings and not wrong, f"{wrong} of {rings} rings wound the wrong way"

@@ -5,8 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
+
+from geo_service.maps.picture import FOOTER, HEADER, LEAVING, MAP_WIDTH
+from tests.api.test_geojson_winding import winding
+
+SIMULATE = "/api/v1/coverage/simulate"
 
 
 def test_a_simulation_by_link_and_by_body_agree(client: TestClient) -> None:
@@ -67,6 +74,9 @@ def test_opportunities_json_and_csv(client: TestClient) -> None:
         (("GET", "/api/v1/coverage/simulate?territory=quartier:1"), "'quartier'"),
         (("GET", "/api/v1/coverage/simulate"), "territory"),
         (("GET", "/api/v1/coverage/simulate?place=%3Cscript%3Ezzqx"), "zzqx"),
+        (("GET", "/api/v1/coverage/simulate?territory=epci:200035442&format=svg"), "format"),
+        (("POST", "/api/v1/coverage/simulate?format=pdf", {"actions": [{"territories": ["epci:1"]}]}), "format"),
+        (("POST", "/api/v1/coverage/simulate?format=png", {"actions": [{"territories": ["epci:1"]}]}), "'1'"),
         (("GET", "/api/v1/coverage/opportunities?level=region"), "level"),
         (("GET", "/api/v1/coverage/opportunities?k=21"), "k"),
         (("GET", "/api/v1/coverage/opportunities?departement=2A"), "2A"),
@@ -88,3 +98,103 @@ def test_simulations_store_nothing(client: TestClient) -> None:
     version = client.get("/healthz").json()
     client.post("/api/v1/coverage/simulate", json={"actions": [{"territories": ["epci:200035442"]}]})
     assert client.get("/api/v1/projects").json() == before and client.get("/healthz").json() == version
+
+
+def highlighted_share(png: bytes) -> tuple[tuple[int, int], float]:
+    """The picture's size, and the share of its map (not the legend, title or sources) in the colour of the
+    communes leaving the zones blanches."""
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    height, width, _ = image.shape
+    map_part = image[HEADER : height - FOOTER, :MAP_WIDTH]
+    near = (np.abs(map_part - np.array(LEAVING.fill[:3])) <= 8).all(axis=2)
+    return (width, height), float(near.mean())
+
+
+def test_the_simulation_picture(client: TestClient) -> None:
+    response = client.get(SIMULATE, params={"territory": "epci:200035442", "format": "png"})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.headers["content-disposition"] == 'inline; filename="simulation.png"'
+    (width, height), share = highlighted_share(response.content)
+    assert width >= 1200 and 500 < height < 1400
+    # 217 communes leave around the CC du Sud Artois, which the picture is centred on: a large part of the map
+    assert share > 0.1, share
+    # the same action by POST, but an action d'appui: counted by no default parameter, so nothing is highlighted
+    unchanged = client.post(
+        SIMULATE, params={"format": "png"}, json={"actions": [{"territories": ["epci:200035442"], "reach": "support"}]}
+    )
+    assert unchanged.status_code == 200 and unchanged.headers["content-type"] == "image/png"
+    assert highlighted_share(unchanged.content)[1] == 0
+
+
+def test_a_long_label_stays_in_the_picture(client: TestClient) -> None:
+    label = "Épicerie mobile\ndu Sud Artois, " + "tournée très longue " * 8
+    body = {"actions": [{"territories": ["epci:200035442"], "label": label}, {"territories": ["commune:80021"]}]}
+    response = client.post(SIMULATE, params={"format": "png", "max_km": 12.5}, json=body)
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.content)).width == MAP_WIDTH + 290
+
+
+def test_the_simulation_geojson_lists_the_actions_and_the_communes_leaving(client: TestClient) -> None:
+    params = {"territory": ["epci:200035442", "commune:80021"]}
+    answer = client.get(SIMULATE, params=params).json()
+    response = client.get(SIMULATE, params={**params, "format": "geojson"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/geo+json"
+    document = response.json()
+    assert document["type"] == "FeatureCollection"
+    features = {feature["id"]: feature for feature in document["features"]}
+    assert len(features) == len(document["features"])
+    # the EPCI's communes as the coverage export lists them: 64 in the COG 2026
+    rows = csv.DictReader(
+        io.StringIO(client.get("/api/v1/coverage/communes", params={"epci": "200035442", "format": "csv"}).text)
+    )
+    in_action = {row["code"] for row in rows} | {"80021"}
+    assert len(in_action) == 64 + 1
+    leaving = {commune["code"]: commune for commune in answer["communes"]}
+    assert set(features) == in_action | set(leaving)
+    for code, feature in features.items():
+        properties = feature["properties"]
+        assert feature["type"] == "Feature" and properties["code"] == code
+        assert properties["in_action"] == (code in in_action) and properties["leaving"] == (code in leaving)
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        if code in leaving:
+            assert properties["name"] == leaving[code]["name"]
+            assert properties["population"] == leaving[code]["population"]
+    # Amiens is a city reached already: in the action, not leaving any zone blanche
+    assert features["80021"]["properties"] == {
+        "code": "80021",
+        "name": "Amiens",
+        "population": features["80021"]["properties"]["population"],
+        "in_action": True,
+        "leaving": False,
+    }
+    rings, wrong = winding(document)
+    assert rings >= len(features) and not wrong
+
+
+def test_the_simulation_geojson_of_mobile_and_uncounted_actions(client: TestClient) -> None:
+    served = ["80021", "62041"]
+    body = {"actions": [{"communes_served": served}]}
+    answer = client.post(SIMULATE, json=body).json()
+    document = client.post(SIMULATE, params={"format": "geojson"}, json=body).json()
+    assert {f["id"] for f in document["features"] if f["properties"]["in_action"]} == set(served)
+    assert {f["id"] for f in document["features"] if f["properties"]["leaving"]} == {
+        c["code"] for c in answer["communes"]
+    }
+    # an action d'appui is not counted by default: it reaches nothing, and no commune leaves
+    support = {"actions": [{"territories": ["epci:200035442"], "reach": "support"}]}
+    response = client.post(SIMULATE, params={"format": "geojson"}, json=support)
+    assert response.json() == {"type": "FeatureCollection", "features": []}
+
+
+def test_the_openapi_lists_every_simulation_format(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for method in ("get", "post"):
+        operation = paths[SIMULATE][method]
+        assert set(operation["responses"]["200"]["content"]) == {
+            "application/json",
+            "text/csv",
+            "image/png",
+            "application/geo+json",
+        }
+        format_schema = next(p for p in operation["parameters"] if p["name"] == "format")["schema"]
+        assert set(format_schema["enum"]) == {"json", "csv", "png", "geojson"}
