@@ -58,6 +58,10 @@ PARAMS_KEPT = 12  # parameter sets whose results are kept, per computation
 REACH_MODES = ("direct", "all")
 DISTANCE_TARGETS = ("townhall", "territory")
 METROPOLE_CRS = 2154
+# Below this many (town hall, target) pairs, a nearest-town-hall search is a numpy product of all pairs: building
+# an STRtree and querying it costs a few milliseconds however few the targets are (a new project's communes)
+BRUTE_FORCE_PAIRS = 50_000
+BOX_MARGIN_M = 1.0  # see Coverage._maybe_closer
 OVERSEAS_CRS = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 COLUMNS = [
     "code",
@@ -150,11 +154,17 @@ class Coverage:
             self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
             self._density_text = [fr_number(d, 1) for d in np.round(self.density, 1)]
             self._points = shapely.points(self._xy)  # the town halls as points, in metres
-        self._names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
+        self._names = (
+            previous._names
+            if same
+            else {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
+        )
         self._project_names = {p.id: p.name for p in projects.projects.values()}
         self._project_reach = {p.id: p.reach for p in projects.projects.values()}
-        # distances computed, by reached communes and measure: a later coverage starts from them
-        self._distances: dict[tuple[bytes, str], np.ndarray] = {}
+        # distances computed, by reached communes and measure: a later coverage starts from them. An edit that
+        # moves no project shares the previous coverage's (its figures() is the previous one's, which fills them):
+        # otherwise the write after it would find none and measure every distance again
+        self._distances: dict[tuple[bytes, str], np.ndarray] = previous._distances if self._unchanged_figures else {}
         self._previous_distances = previous._distances if same else {}
         # the figures of the same projects' communes are the same: the previous coverage's, shared
         # per parameter set; a few sets are in use at a time (the defaults, a partner's), and each kept export
@@ -231,12 +241,35 @@ class Coverage:
             if len(targets) == 0 or len(sources) == 0:
                 continue
             target_geometries = outlines[targets] if outlines is not None else self._points[targets]
-            tree = shapely.STRtree(target_geometries)
-            _, km = tree.query_nearest(self._points[sources], return_distance=True, all_matches=False)
+            sources = self._maybe_closer(sources, target_geometries, distance)
+            if len(sources) == 0:
+                continue
+            if outlines is None and len(sources) * len(targets) <= BRUTE_FORCE_PAIRS:
+                km = _nearest_point_distance(self._xy[sources], self._xy[targets])
+            else:
+                tree = shapely.STRtree(target_geometries)
+                _, km = tree.query_nearest(self._points[sources], return_distance=True, all_matches=False)
             distance[sources] = np.fmin(distance[sources], km / 1000.0)  # fmin: NaN (none before) gives way
         distance.setflags(write=False)  # kept for the next coverage, and handed to every figures() call
         self._distances[key] = distance
         return distance
+
+    def _maybe_closer(self, sources: np.ndarray, targets: np.ndarray, distance: np.ndarray) -> np.ndarray:
+        """The sources that may be nearer to one of the targets (geometries in metres) than their ``distance``
+        (km; NaN: none yet): those nearer to the targets' bounding box than to what they had.
+
+        After a write, the communes added are one place (a city, an EPCI): most town halls have a reached commune
+        nearer than that place's box, and no distance to it can change theirs. The distance to the box is a lower
+        bound of the distance to anything in it; the margin (a metre, far more than GEOS's rounding of an outline
+        distance) only adds town halls to search, so one left out is one whose distance ``fmin`` would have kept,
+        and every distance is the one a search of every town hall gives."""
+        minx, miny, maxx, maxy = shapely.total_bounds(targets)
+        x, y = self._xy[sources, 0], self._xy[sources, 1]
+        dx = np.maximum(np.maximum(minx - x, x - maxx), 0.0)
+        dy = np.maximum(np.maximum(miny - y, y - maxy), 0.0)
+        to_box_km = (np.sqrt(dx * dx + dy * dy) - BOX_MARGIN_M) / 1000.0
+        before = distance[sources]
+        return sources[np.isnan(before) | (to_box_km < before)]
 
     def _projected_outlines(self) -> np.ndarray:
         """The communes' outlines in metres, in the projection of their town hall's zone (see _projected_townhalls)."""
@@ -509,6 +542,15 @@ def _projected_townhalls(communes: gpd.GeoDataFrame) -> tuple[np.ndarray, list[n
         xy[rows, 0], xy[rows, 1] = transformer.transform(lonlat[rows, 0], lonlat[rows, 1])
         groups.append(rows)
     return xy, groups
+
+
+def _nearest_point_distance(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """For each source point (rows of x, y), the distance to the nearest target point, computed as GEOS computes a
+    point-to-point distance (``sqrt(dx * dx + dy * dy)``), so the figures are those STRtree.query_nearest gives:
+    sqrt being monotonic and correctly rounded, the square root of the smallest square is the smallest root."""
+    dx = sources[:, 0, None] - targets[None, :, 0]
+    dy = sources[:, 1, None] - targets[None, :, 1]
+    return np.sqrt((dx * dx + dy * dy).min(axis=1))
 
 
 def _plain(record: dict) -> dict:

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo_service.coverage import Coverage, CoverageParams
+from geo_service.coverage import Coverage, CoverageParams, _nearest_point_distance
 from geo_service.errors import InvalidInputError
 from geo_service.projects.catalogue import ProjectCatalogue, project_scope, read_records
 from geo_service.service import ServiceData
@@ -211,3 +212,61 @@ def test_distances_after_a_new_project_are_those_of_a_coverage_computed_afresh(
     assert (after["distance_km"].fillna(-1) == expected["distance_km"].fillna(-1)).all()
     assert (after["zone_blanche"] == expected["zone_blanche"]).all()
     assert after["zone_blanche"].sum() < service_data.coverage.figures(params)["zone_blanche"].sum()
+
+
+def _epicerie(records: list, number: int, place: str):
+    return records[0].model_copy(
+        update={"id": f"epicerie-{number}", "name": f"Épicerie solidaire {number}", "place_text": place}
+    )
+
+
+@pytest.mark.parametrize("distance_to", ["townhall", "territory"])
+def test_distances_after_a_series_of_writes_are_those_of_a_coverage_computed_afresh(
+    service_data: ServiceData, distance_to: str
+) -> None:
+    """Each coverage starts from the distances of the one before (carried over an edit that moves nothing), and
+    searches only the town halls the added communes may be nearer to, a few targets at a time without a tree:
+    after every write, each distance must be exactly the one measured from scratch."""
+    records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
+    every = [
+        CoverageParams(distance_to=distance_to),
+        CoverageParams(distance_to=distance_to, reach="all", count_departmental=True),
+    ]
+    data = service_data
+    for params in every:
+        data.coverage.figures(params)
+    steps = [[*records, _epicerie(records, 1, "CC du Ternois")]]
+    steps.append([r.model_copy(update={"duration_years": 4}) if r.id == "epicerie-1" else r for r in steps[-1]])
+    steps.append([*steps[-1], _epicerie(records, 2, "Ville d'Amiens")])
+    steps.append([*steps[-1], _epicerie(records, 3, "Lille, Amiens et Senlis")])
+    steps.append([*steps[-1], _epicerie(records, 4, "62140")])
+    steps.append([r for r in steps[-1] if r.id != "epicerie-1"])  # communes no longer reached: farther again
+    steps.append([*steps[-1], _epicerie(records, 5, "CC des 7 Vallées")])
+    for step, written in enumerate(steps):
+        before = data.coverage
+        data = data.with_records(written, data.revision + 1)
+        if step == 1:  # the duration: the same figures, and the distances they were measured from
+            assert data.coverage._distances is before._distances
+        afresh = Coverage(data.boundaries, data.projects)
+        for params in every:
+            reach = data.coverage.reach[params.reach]
+            reached = reach["local"] | (reach["departement"] if params.count_departmental else False)
+            assert np.array_equal(
+                data.coverage._nearest_km(reached, distance_to),
+                afresh._nearest_km(reached, distance_to),
+                equal_nan=True,
+            ), (step, params)
+            after, expected = data.coverage.figures(params), afresh.figures(params)
+            assert after.equals(expected), (step, params)
+
+
+def test_nearest_town_halls_without_a_tree_are_those_the_tree_finds(service_data: ServiceData) -> None:
+    coverage = service_data.coverage
+    rows = coverage._groups[0]
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 40):
+        targets = rng.choice(rows, size, replace=False)
+        sources = np.setdiff1d(rows, targets)
+        tree = shapely.STRtree(coverage._points[targets])
+        _, metres = tree.query_nearest(coverage._points[sources], return_distance=True, all_matches=False)
+        assert np.array_equal(_nearest_point_distance(coverage._xy[sources], coverage._xy[targets]), metres)
