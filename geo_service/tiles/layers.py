@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -27,7 +27,7 @@ from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.projects.models import Project
 from geo_service.territories import Boundaries
 from geo_service.tiles.grid import to_mercator
-from geo_service.tiles.mvt import PreparedColumns, RowTags
+from geo_service.tiles.mvt import PreparedColumns, RowTags, TagTable
 
 # Below this zoom a commune is a few pixels wide: vector tile features carry only what styling needs; their
 # other fields, and their INSEE/SIREN code as feature id, come from this zoom on (half the bytes at z6-z8).
@@ -105,6 +105,14 @@ COVERAGE_PROPERTIES = (
 LOW_ZOOM_PROPERTIES = {"coverage": ("best_scope", "local_projects", "zone_blanche")}
 # the coverage fields that come from the boundaries: no write changes them
 COVERAGE_STATIC = ("code", "name", "population", "density")
+COVERAGE_CHANGING = tuple(c for c in COVERAGE_PROPERTIES if c not in COVERAGE_STATIC)
+# After a write, the coverage layers are made from the previous ones when at most this share of their rows changed
+# (and while the values those rows no longer use are fewer than that): past it, afresh is as quick
+REPLACE_MAX_SHARE = 0.25
+# The project layers' TagTable is started afresh when it holds more than this many values and more than this
+# share of them belong to no project any more (projects gone, or edited since)
+TAG_TABLE_SLACK = 256
+TAG_TABLE_STALE_SHARE = 0.5
 LOW_ZOOM_FIELDS: tuple[str, ...] = ()  # boundary layers below DETAIL_ZOOM: outlines only
 
 
@@ -308,6 +316,45 @@ def _territory_key(project: Project) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((t.level, t.code) for t in project.territories))
 
 
+def _point_properties(p: Project) -> dict[str, Any]:
+    """A project's properties in the projects layer."""
+    return {
+        "id": p.id,
+        "name": p.name,
+        "organisation": p.organisation,
+        "place": p.place_text,
+        "axes": ",".join(map(str, p.axes)),
+        "action_types": ",".join(p.action_types),
+        "mobile": p.mobile,
+        "reach": p.reach,
+        "communes": len(p.communes),
+    }
+
+
+def _area_properties(p: Project) -> dict[str, Any]:
+    """A project's properties in the project-areas layer."""
+    return {
+        "id": p.id,
+        "name": p.name,
+        "organisation": p.organisation,
+        "main_type": p.action_types[0] if p.action_types else "",
+        "scope": p.scope,
+        "reach": p.reach,
+    }
+
+
+@dataclass(frozen=True)
+class _ProjectRow:
+    """What the project layers hold of one project, kept across writes while the project is the same object."""
+
+    project: Project
+    territories: tuple[tuple[str, str], ...]
+    point: dict[str, Any]
+    area: dict[str, Any]
+    point_pairs: np.ndarray  # the tags of point and area, numbered in the layer set's TagTable
+    area_pairs: np.ndarray
+
+
 def _tags(frame: pd.DataFrame, columns: tuple[str, ...], prepared: PreparedColumns | None = None) -> RowTags:
     return RowTags.from_columns({column: frame[column].to_numpy() for column in columns}, len(frame), prepared)
 
@@ -325,7 +372,9 @@ class LayerSet:
         self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage, reuse: LayerSet | None = None
     ) -> None:
         """``reuse``: the layer set of the same boundaries before a project write, whose boundary layers and
-        unchanged projects' simplified areas are taken as they are (simplifying is the slow part)."""
+        unchanged projects' simplified areas are taken as they are (simplifying is the slow part), with the
+        unchanged projects' tags (``_project_rows``) and, per parameter set, the coverage layers the new figures'
+        are made from (``_changed_coverage_layers``)."""
         self._coverage = coverage
         self._lock = threading.Lock()
         self.layers: dict[str, LayerData] = {}
@@ -346,53 +395,35 @@ class LayerSet:
         self._boundaries_version = boundaries.version
         self._commune_codes = pd.Index(boundaries.level("commune")["code"])
         listed = list(projects.projects.values())
+        rows = self._project_rows(listed, reuse)
         # a département- or région-wide project is not drawn as a point: any point would say the aid is there
         local = [p for p in listed if p.scope == "local"]
         points = to_mercator(shapely.points([[p.point.lon, p.point.lat] for p in local]))
+        point_tags = self._tag_table.tags([rows[p.id].point_pairs for p in local])
         self.layers["projects"] = LayerData(
             LAYERS["projects"],
             ZoomGeometries.encode([np.asarray(points, dtype=object)]),
-            [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "organisation": p.organisation,
-                    "place": p.place_text,
-                    "axes": ",".join(map(str, p.axes)),
-                    "action_types": ",".join(p.action_types),
-                    "mobile": p.mobile,
-                    "reach": p.reach,
-                    "communes": len(p.communes),
-                }
-                for p in local
-            ],
+            [rows[p.id].point for p in local],
             geometry_tags=[f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in local],
+            tags={True: point_tags, False: point_tags},  # a few dozen points: tiles of every zoom show everything
         )
         # each project's area simplified per zoom and encoded, kept across writes by the territories it is the
         # union of: projects on the same territories (several in one city, every région-wide one) share it
         self._areas: dict[tuple[tuple[str, str], ...], ZoomGeometries] = {}
         for p in listed:
-            territories = _territory_key(p)
+            territories = rows[p.id].territories
             known = self._areas.get(territories) or (reuse._areas.get(territories) if reuse is not None else None)
             if known is None:
                 area = to_mercator(np.array([projects.areas[p.id]], dtype=object))
                 known = ZoomGeometries.encode([*simplify_each(area), area])
             self._areas[territories] = known
+        area_tags = self._tag_table.tags([rows[p.id].area_pairs for p in listed])
         self.layers["project-areas"] = LayerData(
             LAYERS["project-areas"],
-            ZoomGeometries.concat([self._areas[_territory_key(p)] for p in listed], SIMPLIFY_MAX_ZOOM + 2),
-            [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "organisation": p.organisation,
-                    "main_type": p.action_types[0] if p.action_types else "",
-                    "scope": p.scope,
-                    "reach": p.reach,
-                }
-                for p in listed
-            ],
+            ZoomGeometries.concat([self._areas[rows[p.id].territories] for p in listed], SIMPLIFY_MAX_ZOOM + 2),
+            [rows[p.id].area for p in listed],
             [f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in listed],
+            tags={True: area_tags, False: area_tags},
         )
         for name in ("projects", "project-areas"):
             self.versions[name] = _short_hash(boundaries.version, projects.version)
@@ -403,6 +434,31 @@ class LayerSet:
         # the coverage columns that come from the boundaries (code, name...), hashed and made into tags once: the
         # same for every write
         self._static: tuple[np.ndarray, PreparedColumns] | None = reuse._static if reuse is not None else None
+
+    def _project_rows(self, listed: list[Project], reuse: LayerSet | None) -> dict[str, _ProjectRow]:
+        """Each project's properties in the two project layers and their tags, taken from the layer set before
+        the write for the projects it had (the catalogue hands an unchanged record's Project on as the same
+        object), made for the others. Sets ``_tag_table``, which the rows' tags are numbered in."""
+        table = reuse._tag_table if reuse is not None else TagTable()
+        known = reuse._rows_of_projects if reuse is not None else {}
+        rows = {}
+        for p in listed:
+            row = known.get(p.id)
+            if row is None or row.project is not p:
+                point, area = _point_properties(p), _area_properties(p)
+                row = _ProjectRow(p, _territory_key(p), point, area, table.pairs(point), table.pairs(area))
+            rows[p.id] = row
+        every = [pairs[:, 1] for row in rows.values() for pairs in (row.point_pairs, row.area_pairs)]
+        used = len(np.unique(np.concatenate(every))) if every else 0
+        if len(table) > TAG_TABLE_SLACK and len(table) - used > TAG_TABLE_STALE_SHARE * len(table):
+            # most of the table's values belong to projects gone or edited: number the rows afresh
+            table = TagTable()
+            rows = {
+                pid: replace(row, point_pairs=table.pairs(row.point), area_pairs=table.pairs(row.area))
+                for pid, row in rows.items()
+            }
+        self._tag_table, self._rows_of_projects = table, rows
+        return rows
 
     def get(self, name: str, params: CoverageParams | None = None) -> LayerData:
         info = check_layer(name)
@@ -445,28 +501,126 @@ class LayerSet:
                 pd.util.hash_pandas_object(frame[list(COVERAGE_STATIC)], index=False).to_numpy(),
                 PreparedColumns.of({c: frame[c].to_numpy() for c in COVERAGE_STATIC}, len(frame)),
             )
+        if previous is not None:
+            changed = self._changed_coverage_layers(params, frame, previous)
+            if changed is not None:
+                return changed
         static_hashes, static_tags = self._static
-        changing = [c for c in COVERAGE_PROPERTIES if c not in COVERAGE_STATIC]
-        full = pd.util.hash_pandas_object(frame[changing], index=False).to_numpy()
-        full = (full * np.uint64(0x9E3779B97F4A7C15)) ^ static_hashes
-        low = pd.util.hash_pandas_object(frame[list(LOW_ZOOM_PROPERTIES["coverage"])], index=False).to_numpy()
-        version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(full.tobytes()).hexdigest())
-        communes = self.layers["communes"]
-        rows = self._commune_codes.get_indexer(frame["code"])
-        records = Records(frame, COVERAGE_PROPERTIES)
+        full = _hashed(frame, COVERAGE_CHANGING, static=static_hashes)
+        low = _hashed(frame, LOW_ZOOM_PROPERTIES["coverage"])
         tags = {
             True: _tags(frame, COVERAGE_PROPERTIES, static_tags),
             False: _tags(frame, LOW_ZOOM_PROPERTIES["coverage"]),
         }
-        everything = communes.subset(rows, LAYERS["coverage"], records, tags)
+        return self._coverage_pair(params, frame, full, low, tags)
+
+    def _changed_coverage_layers(
+        self, params: CoverageParams, frame: pd.DataFrame, previous: tuple[dict[str, LayerData], str, pd.DataFrame]
+    ) -> tuple[dict[str, LayerData], str, pd.DataFrame] | None:
+        """The coverage layers of ``frame`` made from those of the figures before the write (``previous``), or None
+        when they are better made afresh.
+
+        A new project changes the figures of the communes it reaches (and of those it brings nearer to a reached
+        one): a few dozen rows of thousands. Their row hashes and tags are made again; every other row keeps its
+        own (a row's hash and tags depend on that row's values only), so the layers, their version and their tiles
+        are those a fresh build gives, for a fraction of its cost. The tests compare both."""
+        layers, version, before = previous
+        everything = layers["coverage"]
+        if len(before) != len(frame) or not before.index.equals(frame.index):
+            return None  # other communes: nothing to reuse
+        differs = np.zeros(len(frame), dtype=bool)
+        for column in COVERAGE_CHANGING:
+            now, then = frame[column].to_numpy(), before[column].to_numpy()
+            if now.dtype != then.dtype:
+                return None
+            same = now == then
+            if now.dtype.kind == "f":
+                same |= np.isnan(now) & np.isnan(then)  # no distance on either side
+            differs |= ~same
+        rows = np.flatnonzero(differs)
+        if len(rows) == 0:
+            return layers, version, frame  # figures made again, to the same values
+        tags = everything.tags or {}
+        detail, thin = tags.get(True), tags.get(False)
+        if (
+            len(rows) > len(frame) * REPLACE_MAX_SHARE
+            or detail is None
+            or thin is None
+            or detail.kinds is None
+            or thin.kinds is None
+            or detail.appended + thin.appended > len(frame) * REPLACE_MAX_SHARE  # values no row may use any more
+        ):
+            return None
+        full, low = everything.row_hashes(DETAIL_ZOOM).copy(), everything.row_hashes(0).copy()
+        full[rows] = _hashed(frame, COVERAGE_CHANGING, rows, self._static[0][rows])
+        low[rows] = _hashed(frame, LOW_ZOOM_PROPERTIES["coverage"], rows)
+        changed = {c: frame[c].to_numpy()[rows] for c in COVERAGE_CHANGING}
+        tags = {
+            True: detail.replaced(rows, changed),
+            False: thin.replaced(rows, {c: changed[c] for c in LOW_ZOOM_PROPERTIES["coverage"]}),
+        }
+        return self._coverage_pair(params, frame, full, low, tags, layers)
+
+    def _coverage_pair(
+        self,
+        params: CoverageParams,
+        frame: pd.DataFrame,
+        full: np.ndarray,
+        low: np.ndarray,
+        tags: dict[bool, RowTags],
+        before: dict[str, LayerData] | None = None,
+    ) -> tuple[dict[str, LayerData], str, pd.DataFrame]:
+        """The coverage and zones-blanches layers of ``frame``, from its rows' hashes and tags. ``before``: the
+        layers of the same communes' previous figures, whose geometries (and feature ids) are taken as they are
+        where the rows are the same."""
+        version = _short_hash(self._boundaries_version, repr(params), hashlib.sha256(full.tobytes()).hexdigest())
+        communes = self.layers["communes"]
+        records = Records(frame, COVERAGE_PROPERTIES)
         blanches = frame["zone_blanche"].to_numpy()
         kept = np.flatnonzero(blanches)
-        zones = communes.subset(
-            rows[kept],
-            LAYERS["zones-blanches"],
-            records.subset(kept),
-            tags={True: everything.tags[True].take(kept)},  # the same rows' tags; below DETAIL_ZOOM, its own
-        )
+        zone_tags = {True: tags[True].take(kept)}  # the same rows' tags; below DETAIL_ZOOM, its own
+        if before is None:
+            rows = self._commune_codes.get_indexer(frame["code"])
+            everything = communes.subset(rows, LAYERS["coverage"], records, tags)
+        else:
+            # the same communes in the same order: the same geometries, ids and geometry tags
+            like = before["coverage"]
+            everything = LayerData(LAYERS["coverage"], like.zooms, records, like.geometry_tags, like.ids, tags)
+            rows = None
+        like = before["zones-blanches"] if before is not None else None
+        if like is not None and np.array_equal(before["coverage"].find("zone_blanche", True), kept):
+            zones = LayerData(
+                LAYERS["zones-blanches"], like.zooms, records.subset(kept), like.geometry_tags, like.ids, zone_tags
+            )
+        else:
+            rows = self._commune_codes.get_indexer(frame["code"]) if rows is None else rows
+            zones = communes.subset(rows[kept], LAYERS["zones-blanches"], records.subset(kept), tags=zone_tags)
         everything.set_row_hashes(full, low)
         zones.set_row_hashes(full[blanches], low[blanches])
         return {"coverage": everything, "zones-blanches": zones}, version, frame
+
+
+def _hashed(
+    frame: pd.DataFrame, columns: Sequence[str], rows: np.ndarray | None = None, static: np.ndarray | None = None
+) -> np.ndarray:
+    """Each row's 64-bit hash of ``columns`` (of ``rows`` only, when given), combined with the ``static`` columns'
+    hashes when given: the hashes ``pd.util.hash_pandas_object(frame[columns], index=False)`` gives (stable across
+    processes; a test checks they agree), column by column, without making a frame of the columns (for the few
+    rows a write changes, that cost more than the hashing)."""
+    arrays = [frame[column].to_numpy() for column in columns]
+    hashes = _combined([pd.util.hash_array(a if rows is None else a[rows]) for a in arrays])
+    return hashes if static is None else (hashes * np.uint64(0x9E3779B97F4A7C15)) ^ static
+
+
+def _combined(hashes: list[np.ndarray]) -> np.ndarray:
+    """Row hashes from their columns' hashes, combined as pandas combines those of a frame's columns (like
+    CPython's tuple hash)."""
+    count = len(hashes)
+    out = np.full(len(hashes[0]), 0x345678, dtype=np.uint64)
+    multiplier = np.uint64(1000003)
+    for i, column in enumerate(hashes):
+        inverse = count - i
+        out ^= column
+        out *= multiplier
+        multiplier += np.uint64(82520 + inverse + inverse)
+    return out + np.uint64(97531)

@@ -10,6 +10,7 @@ polygons are valid in those integer coordinates, not only before rounding (``_po
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -145,14 +146,27 @@ class RowTags:
     ``pairs`` holds (key, value) indices into ``keys`` and the values, row after row; row ``i``'s are
     ``pairs[starts[i]:starts[i + 1]]``. Value ``v`` is the encoded Value message ``values[offsets[v]:offsets[v+1]]``
     (one buffer rather than a bytes object per value: a national coverage layer has about 150 000 of them).
-    Values are told apart by type and value, as MVT does."""
+    Values are told apart by type and value, as MVT does.
 
-    __slots__ = ("keys", "offsets", "pairs", "starts", "values")
+    A table made from columns also knows which number each value has, kind by kind (``kinds``), so that
+    ``replaced`` can give new values to a few rows without making the whole table again; ``appended`` counts the
+    values added that way (some may no longer be used by any row: the table's owner starts afresh when they pile up).
+    """
+
+    __slots__ = ("appended", "keys", "kinds", "offsets", "pairs", "starts", "values")
 
     def __init__(
-        self, keys: list[str], values: bytes, offsets: np.ndarray, pairs: np.ndarray, starts: np.ndarray
+        self,
+        keys: list[str],
+        values: bytes,
+        offsets: np.ndarray,
+        pairs: np.ndarray,
+        starts: np.ndarray,
+        kinds: dict[str, KindValues] | None = None,
+        appended: int = 0,
     ) -> None:
         self.keys, self.values, self.offsets, self.pairs, self.starts = keys, values, offsets, pairs, starts
+        self.kinds, self.appended = kinds, appended
 
     def value(self, v: int) -> bytes:
         return self.values[self.offsets[v] : self.offsets[v + 1]]
@@ -195,6 +209,7 @@ class RowTags:
         groups = _factorized({name: column for name, column in columns.items() if name not in prepared.columns})
         ids = np.full((count, len(names)), -1, dtype=np.int64)
         blobs, all_offsets, base, size = [], [np.zeros(1, dtype=np.int64)], 0, 0
+        kinds: dict[str, KindValues] = {}
         for kind in [*prepared.kinds, *(kind for kind in groups if kind not in prepared.kinds)]:
             known, known_blob, known_offsets = prepared.kinds.get(kind, (None, b"", ZERO))
             distinct, numbers = _numbered(known, groups.get(kind, []), count)
@@ -207,18 +222,156 @@ class RowTags:
                 ids[present, names.index(name)] = base + column_numbers[present]
             blobs.append(blob)
             all_offsets.append(offsets[1:] + size)
+            kinds[kind] = KindValues(distinct, base + np.arange(len(distinct), dtype=np.int64))
             base, size = base + len(distinct), size + len(blob)
         rows, keys = np.nonzero(ids >= 0)  # row by row, then key by key: each row's tags in column order
         pairs = np.column_stack([keys, ids[rows, keys]]).astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=count))])
-        return cls(names, b"".join(blobs), np.concatenate(all_offsets), pairs, starts)
+        return cls(names, b"".join(blobs), np.concatenate(all_offsets), pairs, starts, kinds)
 
     def take(self, rows: np.ndarray) -> RowTags:
         """The same table, for some rows (in that order)."""
         rows = np.asarray(rows, dtype=np.int64)
         counts = self.starts[rows + 1] - self.starts[rows]
         pairs = self.pairs[_ranges(self.starts[rows], counts)]
-        return RowTags(self.keys, self.values, self.offsets, pairs, np.concatenate([[0], np.cumsum(counts)]))
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        return RowTags(self.keys, self.values, self.offsets, pairs, starts, self.kinds, self.appended)
+
+    def replaced(self, rows: np.ndarray, columns: dict[str, np.ndarray]) -> RowTags:
+        """The same table where ``rows`` (sorted, distinct) have new values in ``columns`` (each one value per row
+        given; None or NaN: absent), their other keys' values unchanged. Only a table made from columns can be.
+
+        What a tile holds is each row's keys and values, in column order, every distinct value once (a tile
+        renumbers them in the order its features first use them): the same as ``from_columns`` of the whole
+        columns gives, though the table's own numbering differs. So a value already in the table keeps its number
+        (``kinds`` finds it), only values it lacks are encoded and added after the others, and each replaced row's
+        pairs are made again from its old ones and its new values. After a write, a coverage layer's changes are
+        the few rows of the communes the project reaches: this is what their tags cost, not the whole layer's."""
+        if self.kinds is None:
+            raise ValueError("only a table made from columns can have rows replaced")
+        rows = np.asarray(rows, dtype=np.int64)
+        key_of = {name: k for k, name in enumerate(self.keys)}
+        # the rows' values, key by key, as they were; then the replaced columns' new values
+        ids = np.full((len(rows), len(self.keys)), -1, dtype=np.int64)
+        old_counts = self.starts[rows + 1] - self.starts[rows]
+        old = self.pairs[_ranges(self.starts[rows], old_counts)]
+        ids[np.repeat(np.arange(len(rows)), old_counts), old[:, 0]] = old[:, 1]
+        ids[:, [key_of[name] for name in columns]] = -1
+        kinds = dict(self.kinds)
+        blobs, all_offsets = [self.values], [self.offsets]
+        size, total = len(self.values), len(self.offsets) - 1
+        # the new values kind by kind, as from_columns groups them, each kind's factorised at once
+        groups: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        for name, column in columns.items():
+            column = np.asarray(column)
+            present = _present(column)
+            groups.setdefault(_kind(column[present], name), []).append((name, present, column[present]))
+        for kind, members in groups.items():
+            codes, distinct = pd.factorize(np.concatenate([values for *_, values in members]), sort=False)
+            distinct = np.asarray(distinct)
+            known = kinds.get(kind)
+            numbers = known.find(distinct) if known is not None else np.full(len(distinct), -1, dtype=np.int64)
+            missing = np.flatnonzero(numbers < 0)
+            if len(missing):
+                blob, offsets = _encode_values(kind, distinct[missing])
+                numbers[missing] = total + np.arange(len(missing), dtype=np.int64)
+                blobs.append(blob)
+                all_offsets.append(offsets[1:] + size)
+                size, total = size + len(blob), total + len(missing)
+                added = distinct[missing], numbers[missing]
+                kinds[kind] = known.extended(*added) if known is not None else KindValues(*added)
+            at = 0
+            for name, present, values in members:
+                ids[present, key_of[name]] = numbers[codes[at : at + len(values)]]
+                at += len(values)
+        changed, keys = np.nonzero(ids >= 0)
+        new_pairs = np.empty((len(changed), 2), dtype=np.int64)
+        new_pairs[:, 0], new_pairs[:, 1] = keys, ids[changed, keys]
+        row_counts = np.bincount(changed, minlength=len(rows))
+        if np.array_equal(row_counts, old_counts):
+            # each replaced row has as many tags as before (the usual case): its pairs are overwritten in place
+            starts, pairs = self.starts, self.pairs.copy()
+        else:
+            # every other row's pairs move by as much as the replaced rows before it grew or shrank
+            counts = np.diff(self.starts)
+            new_counts = counts.copy()
+            new_counts[rows] = row_counts
+            starts = np.concatenate([[0], np.cumsum(new_counts)])
+            row_of_pair = np.repeat(np.arange(len(counts)), counts)
+            replaced_row = np.zeros(len(counts), dtype=bool)
+            replaced_row[rows] = True
+            kept = np.flatnonzero(~replaced_row[row_of_pair])
+            pairs = np.empty((int(starts[-1]), 2), dtype=np.int64)
+            pairs[kept + (starts - self.starts)[row_of_pair[kept]]] = self.pairs[kept]
+        pairs[_ranges(starts[rows], row_counts)] = new_pairs
+        appended = self.appended + total - (len(self.offsets) - 1)
+        return RowTags(self.keys, b"".join(blobs), np.concatenate(all_offsets), pairs, starts, kinds, appended)
+
+
+class TagTable:
+    """Keys and values numbered for rows of properties (one dict each) that come and go a few at a time: the
+    projects' layers, rebuilt after each write, keep their table and each unchanged project's encoded row, and
+    encode only the new rows' properties. Values are told apart by type and value, as in ``RowTags.of``; the
+    table only grows (values of rows gone stay), so its owner starts a new one once most of it is unused."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, int] = {}
+        self._values: dict[tuple[type, Any], int] = {}
+        self._encoded: list[bytes] = []
+        self._lock = threading.Lock()  # two layer sets built at once from the same one must not number apart
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+    def pairs(self, properties: dict[str, Any]) -> np.ndarray:
+        """One row's (key, value) numbers, in its dict's order."""
+        flat: list[int] = []
+        with self._lock:
+            for key, value in properties.items():
+                k = self._keys.get(key)
+                if k is None:
+                    k = self._keys[key] = len(self._keys)
+                marker = (type(value), value)
+                v = self._values.get(marker)
+                if v is None:
+                    v = self._values[marker] = len(self._encoded)
+                    self._encoded.append(_value(value))
+                flat += (k, v)
+        return np.array(flat, dtype=np.int64).reshape(-1, 2)
+
+    def tags(self, rows: Sequence[np.ndarray]) -> RowTags:
+        """The RowTags of these rows (each from ``pairs``), in this order: what ``RowTags.of`` gives of their
+        dicts, but for the table's numbering."""
+        with self._lock:
+            keys, encoded = list(self._keys), list(self._encoded)
+        pairs = np.concatenate(rows) if len(rows) else np.zeros((0, 2), dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum([len(row) for row in rows], dtype=np.int64)])
+        offsets = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
+        return RowTags(keys, b"".join(encoded), offsets, pairs, starts)
+
+
+class KindValues:
+    """The distinct values of one kind in a RowTags table and the number of each there, looked up by value (the
+    index is made on the first lookup, then kept: a table replaced after each write shares it while the kind
+    gains no value)."""
+
+    __slots__ = ("_index", "numbers", "values")
+
+    def __init__(self, values: np.ndarray, numbers: np.ndarray) -> None:
+        self.values, self.numbers = values, numbers
+        self._index: pd.Index | None = None
+
+    def find(self, values: np.ndarray) -> np.ndarray:
+        """The numbers of ``values`` in the table, -1 for those it lacks (equal as factorize sees them)."""
+        if len(self.values) == 0:
+            return np.full(len(values), -1, dtype=np.int64)
+        if self._index is None:
+            self._index = pd.Index(self.values)
+        positions = self._index.get_indexer(values)
+        return np.where(positions >= 0, self.numbers[positions], -1).astype(np.int64)
+
+    def extended(self, values: np.ndarray, numbers: np.ndarray) -> KindValues:
+        return KindValues(np.concatenate([self.values, values]), np.concatenate([self.numbers, numbers]))
 
 
 ZERO = np.zeros(1, dtype=np.int64)

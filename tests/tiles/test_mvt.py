@@ -59,3 +59,53 @@ def test_prepared_columns_give_the_same_tile_as_columns_worked_out_each_time() -
         assert decoded[0]["code"] == str(static["code"][rows[0]])
         assert [d["local_projects"] for d in decoded] == changing["local_projects"][rows].tolist()
         assert [d["population"] for d in decoded] == static["population"][rows].tolist()
+
+
+def _table(tags: mvt.RowTags) -> list[list[tuple[str, bytes]]]:
+    """Each row's tags as (key, encoded value): what a tile holds of it, whatever the table's numbering."""
+    return [
+        [(tags.keys[k], tags.value(v)) for k, v in tags.pairs[a:b].tolist()]
+        for a, b in zip(tags.starts[:-1].tolist(), tags.starts[1:].tolist(), strict=True)
+    ]
+
+
+def test_rows_replaced_give_the_tiles_of_a_table_made_afresh() -> None:
+    """Replacing some rows' values (new ones, ones already in the table under another column, values that
+    appear or vanish) must give, row by row and tile by tile, what from_columns of the new columns gives."""
+    rng = np.random.default_rng(7)
+    count = 40
+    static = {
+        "code": np.array([f"{80000 + i}" for i in range(count)], dtype=object),
+        "population": rng.integers(0, 50, count),
+        "density": np.round(rng.random(count) * 5, 1),
+    }
+    columns = {
+        "rural": rng.random(count) < 0.5,
+        "best_scope": rng.choice(np.array(["local", "none"], dtype=object), count),
+        "local_projects": rng.integers(0, 3, count),
+        "distance_km": np.where(rng.random(count) < 0.2, np.nan, np.round(rng.random(count) * 5, 1)),
+        "zone_blanche": rng.random(count) < 0.3,
+    }
+    prepared = mvt.PreparedColumns.of(static, count)
+    tags = mvt.RowTags.from_columns({**static, **columns}, count, prepared)
+    for step in range(6):
+        rows = np.sort(rng.choice(count, size=int(rng.integers(1, 8)), replace=False))
+        columns = {name: values.copy() for name, values in columns.items()}
+        columns["best_scope"][rows] = rng.choice(np.array(["local", "departement", "region"], dtype=object), len(rows))
+        columns["local_projects"][rows] = rng.integers(0, 60, len(rows))  # some equal to populations
+        columns["distance_km"][rows] = np.where(
+            rng.random(len(rows)) < 0.3,
+            np.nan,
+            np.round(rng.random(len(rows)) * 5, 1),  # some equal to densities
+        )
+        columns["zone_blanche"][rows] = ~columns["zone_blanche"][rows]
+        tags = tags.replaced(rows, {name: values[rows] for name, values in columns.items()})
+        afresh = mvt.RowTags.from_columns({**static, **columns}, count, prepared)
+        assert _table(tags) == _table(afresh), step
+        wide = (0.0, 0.0, 300.0 * count + 400, 300.0 * count + 400)  # every square in the tile
+        for shown in (np.arange(count), np.sort(rng.choice(count, 12, replace=False))):
+            squares = _squares(count)[shown]
+            tile = mvt.encode_tile([("layer", squares, tags.take(shown), "polygon", None)], wide)
+            assert len(_decoded(tile)) == len(shown)
+            assert tile == mvt.encode_tile([("layer", squares, afresh.take(shown), "polygon", None)], wide), step
+    assert tags.appended > 0  # values the first table lacked were added, not made again from scratch

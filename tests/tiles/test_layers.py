@@ -1,0 +1,187 @@
+"""The layers after writes: what is made from the layers before a write (coverage rows replaced, geometries and
+tags kept) must be what a layer set built from scratch on the same data holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo_service.coverage import CoverageParams
+from geo_service.projects.catalogue import read_records
+from geo_service.projects.models import ProjectRecord
+from geo_service.service import ServiceData
+from geo_service.settings import REPO_DATA_DIR
+from geo_service.tiles import layers as layers_module
+from geo_service.tiles.grid import Tile, mercator_bounds
+from geo_service.tiles.layers import (
+    COVERAGE_CHANGING,
+    COVERAGE_STATIC,
+    DETAIL_ZOOM,
+    LOW_ZOOM_PROPERTIES,
+    LayerData,
+    LayerSet,
+    _hashed,
+)
+from geo_service.tiles.mvt import encode_tile
+
+PARAMS = [
+    CoverageParams(),
+    CoverageParams(distance_to="territory"),
+    CoverageParams(reach="all", count_departmental=True, max_km=5.0),
+]
+# Amiens and its neighbours, and a tile of the Ternois at a low zoom
+TILES = [Tile(8, 129, 86), Tile(10, 518, 347), Tile(10, 517, 347), Tile(7, 64, 42)]
+
+
+def _epicerie(number: int, place: str) -> ProjectRecord:
+    return ProjectRecord.model_validate(
+        {
+            "id": f"epicerie-{number}",
+            "organisation": "Association Test",
+            "name": f"Épicerie solidaire {number}",
+            "duration_years": 1,
+            "place_text": place,
+            "actions": ["Ouverture d'une épicerie solidaire"],
+        }
+    )
+
+
+def _writes(records: list[ProjectRecord]) -> list[list[ProjectRecord]]:
+    """The records after each of a series of writes: new places (distances change), the same place again (counts
+    change), an edit that moves nothing, a project moved and one deleted (communes no longer reached)."""
+    steps = []
+    steps.append([*records, _epicerie(1, "CC du Ternois")])
+    steps.append([*steps[-1], _epicerie(2, "Ville d'Amiens")])
+    steps.append([*steps[-1], _epicerie(3, "Ville d'Amiens")])
+    steps.append([r.model_copy(update={"duration_years": 2}) if r.id == "epicerie-3" else r for r in steps[-1]])
+    steps.append([*steps[-1], _epicerie(4, "Lille, Amiens et Senlis")])
+    steps.append(
+        [r.model_copy(update={"place_text": "Ville de Laon"}) if r.id == "epicerie-1" else r for r in steps[-1]]
+    )
+    steps.append([r for r in steps[-1] if r.id != "epicerie-2"])
+    steps.append([*steps[-1], _epicerie(5, "CC des 7 Vallées")])
+    return steps
+
+
+def _rows(layer: LayerData, z: int) -> list[list[tuple[str, bytes]]]:
+    """Each row's tags at zoom ``z`` as (key, encoded value): what a tile holds of it."""
+    tags = layer.tags_at(z)
+    return [
+        [(tags.keys[k], tags.value(v)) for k, v in tags.pairs[a:b].tolist()]
+        for a, b in zip(tags.starts[:-1].tolist(), tags.starts[1:].tolist(), strict=True)
+    ]
+
+
+def _same_layer(made: LayerData, afresh: LayerData) -> None:
+    assert len(made) == len(afresh)
+    assert (made.ids is None and afresh.ids is None) or np.array_equal(made.ids, afresh.ids)
+    assert made.geometry_tags == afresh.geometry_tags
+    if made.info.depends_on_coverage:  # rows of the communes layer: the same geometries
+        assert np.array_equal(made.zooms.spans, afresh.zooms.spans) and made.zooms.buffer is afresh.zooms.buffer
+    assert made.records(np.arange(len(made))) == afresh.records(np.arange(len(afresh)))
+    for z in (DETAIL_ZOOM - 1, DETAIL_ZOOM):
+        assert np.array_equal(made.row_hashes(z), afresh.row_hashes(z)), z
+        assert _rows(made, z) == _rows(afresh, z), z
+    for tile in TILES:
+        bounds = mercator_bounds(tile)
+        rows = made.query(*bounds)
+        assert np.array_equal(rows, afresh.query(*bounds))
+        encoded = [
+            encode_tile(
+                [
+                    (
+                        layer.info.name,
+                        layer.geometries_at(tile.z, rows),
+                        layer.tags_at(tile.z).take(rows),
+                        layer.info.kind,
+                        None,
+                    )
+                ],
+                bounds,
+            )
+            for layer in (made, afresh)
+        ]
+        assert encoded[0] == encoded[1], tile
+
+
+def test_coverage_layers_made_from_the_previous_ones_are_those_built_afresh(
+    service_data: ServiceData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced = []
+    changed = LayerSet._changed_coverage_layers
+
+    def spy(self, params, frame, previous):
+        made = changed(self, params, frame, previous)
+        replaced.append(made is not None and made[0] is not previous[0])
+        return made
+
+    monkeypatch.setattr(LayerSet, "_changed_coverage_layers", spy)
+    records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
+    data = service_data
+    layers = LayerSet(data.boundaries, data.projects, data.coverage)
+    for params in PARAMS:
+        layers.version("coverage", params)
+    for step, written in enumerate(_writes(records)):
+        data = data.with_records(written, data.revision + 1)
+        layers = LayerSet(data.boundaries, data.projects, data.coverage, reuse=layers)
+        afresh = LayerSet(data.boundaries, data.projects, data.coverage)
+        for params in PARAMS:
+            assert layers.version("coverage", params) == afresh.version("coverage", params), (step, params)
+            for name in ("coverage", "zones-blanches"):
+                _same_layer(layers.get(name, params), afresh.get(name, params))
+        for name in ("projects", "project-areas"):
+            _same_layer(layers.get(name), afresh.get(name))
+    assert sum(replaced) >= len(PARAMS) * 4  # most writes replaced rows rather than building afresh
+
+
+def test_project_layers_keep_their_rows_tags_across_writes_and_renumber_once_most_are_stale(
+    service_data: ServiceData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project layers' tags of an unchanged project are taken from the layer set before; an edited
+    project's are made again, and once the values of edits pile up the table starts afresh: at every step, the
+    tags are those of a layer set built from scratch."""
+    monkeypatch.setattr(layers_module, "TAG_TABLE_SLACK", 0)
+    monkeypatch.setattr(layers_module, "TAG_TABLE_STALE_SHARE", 0.01)
+    records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
+    data = service_data
+    layers = LayerSet(data.boundaries, data.projects, data.coverage)
+    tables = {id(layers._tag_table)}
+    written = [*records, _epicerie(1, "Ville d'Amiens")]
+    for step in range(12):
+        written = [r.model_copy(update={"name": f"Épicerie {step}"}) if r.id == "epicerie-1" else r for r in written]
+        data = data.with_records(written, data.revision + 1)
+        before = layers
+        layers = LayerSet(data.boundaries, data.projects, data.coverage, reuse=layers)
+        afresh = LayerSet(data.boundaries, data.projects, data.coverage)
+        for name in ("projects", "project-areas"):
+            _same_layer(layers.get(name), afresh.get(name))
+        kept = [p for p in data.projects.projects if p != "epicerie-1"]
+        if layers._tag_table is before._tag_table:
+            assert all(layers._rows_of_projects[p] is before._rows_of_projects[p] for p in kept)
+        tables.add(id(layers._tag_table))
+    assert len(tables) > 1  # the table was started afresh at least once
+
+
+def test_rows_are_hashed_as_pandas_hashes_a_frame(service_data: ServiceData) -> None:
+    """Row hashes key the tile caches and make the coverage layers' versions: hashing some rows column by
+    column must give pandas's hashes of the whole frame, those of every process before and after."""
+    frame = service_data.coverage.figures(CoverageParams())
+    for columns in (COVERAGE_CHANGING, COVERAGE_STATIC, LOW_ZOOM_PROPERTIES["coverage"]):
+        expected = pd.util.hash_pandas_object(frame[list(columns)], index=False).to_numpy()
+        assert np.array_equal(_hashed(frame, columns), expected)
+        rows = np.array([0, 5, 17, len(frame) - 1])
+        assert np.array_equal(_hashed(frame, columns, rows), expected[rows])
+
+
+def test_a_layer_set_replaces_rows_only_while_few_change(service_data: ServiceData) -> None:
+    assert 0 < layers_module.REPLACE_MAX_SHARE < 1
+    layers = LayerSet(service_data.boundaries, service_data.projects, service_data.coverage)
+    frame = service_data.coverage.figures(CoverageParams())
+    previous = layers._coverage_set(CoverageParams())
+    everything = frame.copy()
+    everything["local_projects"] += 1  # every row changed: building afresh is as quick
+    assert layers._changed_coverage_layers(CoverageParams(), everything, previous) is None
+    # the same figures made again: the same layers and version
+    same = layers._changed_coverage_layers(CoverageParams(), frame.copy(), previous)
+    assert same is not None and same[0] is previous[0] and same[1] == previous[1]
