@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import pairwise
@@ -234,25 +235,67 @@ class Coverage:
                 distance, targets_from = previous.copy(), reached & ~was
                 break
         distance[reached] = 0.0
-        outlines = self._projected_outlines() if distance_to == "territory" else None
-        for rows in self._groups:
-            targets = rows[targets_from[rows]]
-            sources = rows[~reached[rows]]
-            if len(targets) == 0 or len(sources) == 0:
-                continue
-            target_geometries = outlines[targets] if outlines is not None else self._points[targets]
-            sources = self._maybe_closer(sources, target_geometries, distance)
-            if len(sources) == 0:
-                continue
-            if outlines is None and len(sources) * len(targets) <= BRUTE_FORCE_PAIRS:
-                km = _nearest_point_distance(self._xy[sources], self._xy[targets])
-            else:
-                tree = shapely.STRtree(target_geometries)
-                _, km = tree.query_nearest(self._points[sources], return_distance=True, all_matches=False)
-            distance[sources] = np.fmin(distance[sources], km / 1000.0)  # fmin: NaN (none before) gives way
+        self.lower(distance, targets_from, ~reached, distance_to)
         distance.setflags(write=False)  # kept for the next coverage, and handed to every figures() call
         self._distances[key] = distance
         return distance
+
+    def lower(self, distance: np.ndarray, targets: np.ndarray, sources: np.ndarray, distance_to: str) -> None:
+        """Lower ``distance`` (km per commune row, NaN: nothing reached yet), in place, for the ``sources`` rows
+        (a mask) whose town hall is nearer to a ``targets`` row (a mask) than it says, within each projection
+        zone: what newly reached communes change, funded (``_nearest_km``) or simulated (``geo_service.planning``).
+        Targets are town halls, or outlines with ``distance_to="territory"``."""
+        outlines = self._projected_outlines() if distance_to == "territory" else None
+        for rows in self._groups:
+            target_rows = rows[targets[rows]]
+            source_rows = rows[sources[rows]]
+            if len(target_rows) == 0 or len(source_rows) == 0:
+                continue
+            geometries = outlines[target_rows] if outlines is not None else self._points[target_rows]
+            source_rows = self._maybe_closer(source_rows, geometries, distance)
+            if len(source_rows) == 0:
+                continue
+            if outlines is None and len(source_rows) * len(target_rows) <= BRUTE_FORCE_PAIRS:
+                km = _nearest_point_distance(self._xy[source_rows], self._xy[target_rows])
+            else:
+                tree = shapely.STRtree(geometries)
+                _, km = tree.query_nearest(self._points[source_rows], return_distance=True, all_matches=False)
+            distance[source_rows] = np.fmin(distance[source_rows], km / 1000.0)  # fmin: NaN (none before) gives way
+
+    def within(self, sources: np.ndarray, km: float, distance_to: str) -> tuple[np.ndarray, np.ndarray]:
+        """(source row, commune row) pairs: every commune whose town hall (or outline, with
+        ``distance_to="territory"``) is within ``km`` of the town hall of a ``sources`` row (a mask), in the same
+        projection zone; each source with itself included. What reaching that commune would do for the source,
+        under the rule: bring it within ``max_km``."""
+        outlines = self._projected_outlines() if distance_to == "territory" else None
+        itself = np.flatnonzero(sources)  # with no town hall, a commune is within reach of itself only
+        source_parts, commune_parts = [itself], [itself]
+        for rows in self._groups:
+            source_rows = rows[sources[rows]]
+            if len(source_rows) == 0:
+                continue
+            tree = shapely.STRtree(outlines[rows] if outlines is not None else self._points[rows])
+            found, commune = tree.query(self._points[source_rows], predicate="dwithin", distance=km * 1000.0)
+            source_parts.append(source_rows[found])
+            commune_parts.append(rows[commune])
+        return np.concatenate(source_parts), np.concatenate(commune_parts)
+
+    def reached(self, params: CoverageParams) -> np.ndarray:
+        """Which communes count as reached under these parameters (a mask in the communes' order)."""
+        reach = self.reach[params.reach]
+        return reach["local"] | (reach["departement"] if params.count_departmental else False)
+
+    def distances(self, params: CoverageParams) -> np.ndarray:
+        """Each commune's distance to the nearest reached one (km, unrounded; NaN: nothing reached), read-only."""
+        return self._nearest_km(self.reached(params), params.distance_to)
+
+    def rows(self, codes: Iterable[str]) -> np.ndarray:
+        """The rows of these communes (codes not in the loaded data are left out)."""
+        return np.array([self._index[c] for c in codes if c in self._index], dtype=np.int64)
+
+    def name_of(self, level: str, code: str) -> str:
+        """An EPCI's or a département's name (the code itself if unknown)."""
+        return self._names[level].get(code, code)
 
     def _maybe_closer(self, sources: np.ndarray, targets: np.ndarray, distance: np.ndarray) -> np.ndarray:
         """The sources that may be nearer to one of the targets (geometries in metres) than their ``distance``
@@ -285,7 +328,7 @@ class Coverage:
     def _figures(self, params: CoverageParams) -> pd.DataFrame:
         """The coverage of every commune, without the reasons in words (what maps and tiles need)."""
         reach = self.reach[params.reach]
-        reached = reach["local"] | (reach["departement"] if params.count_departmental else False)
+        reached = self.reached(params)
         distance = self._nearest_km(reached, params.distance_to)
         rural = self.density < params.rural_max_density
         far = ~reached & ~(distance <= params.max_km)  # NaN (nothing reached anywhere) counts as far

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry import mapping
 
 from geo_service.coverage import Coverage, CoverageParams
@@ -184,50 +183,28 @@ class Simulation:
     reached: list[str] = field(default_factory=list)  # communes the actions newly reach
 
 
-def distances_to(coverage: Coverage, targets: np.ndarray, sources: np.ndarray, distance_to: str) -> np.ndarray:
-    """Kilometres from each source row's town hall to the nearest target row (its town hall, or its outline with
-    ``distance_to="territory"``), within one projection zone; NaN where a zone has no target. Not kept: the
-    simulations of anyone's hypotheses must not pile up in the served coverage's caches."""
-    distance = np.full(len(sources), np.nan)
-    outlines = coverage._projected_outlines() if distance_to == "territory" else None
-    position = {row: i for i, row in enumerate(sources)}
-    for rows in coverage._groups:
-        zone_targets = rows[targets[rows]]
-        zone_sources = np.intersect1d(rows, sources)
-        if len(zone_targets) == 0 or len(zone_sources) == 0:
-            continue
-        geometries = outlines[zone_targets] if outlines is not None else coverage._points[zone_targets]
-        _, metres = shapely.STRtree(geometries).query_nearest(
-            coverage._points[zone_sources], return_distance=True, all_matches=False
-        )
-        distance[[position[row] for row in zone_sources]] = metres / 1000.0
-    return distance
-
-
 def simulate(coverage: Coverage, params: CoverageParams, actions: list[PlannedAction]) -> Simulation:
     """The coverage once these actions are funded, and what changes: communes and people leaving the zones
     blanches, per département and EPCI."""
     if len(actions) > MAX_ACTIONS:
         raise InvalidInputError(f"at most {MAX_ACTIONS} actions per simulation, got {len(actions)}")
     figures = coverage.figures(params)
-    reach = coverage.reach[params.reach]
-    reached_before = reach["local"] | (reach["departement"] if params.count_departmental else False)
+    reached_before = coverage.reached(params)
     added = np.zeros(len(figures), dtype=bool)
     for action in actions:
         if action.counted(params):
-            added[[coverage._index[c] for c in action.communes if c in coverage._index]] = True
+            added[coverage.rows(action.communes)] = True
     reached_after = reached_before | added
-    white_before = figures["zone_blanche"].to_numpy()
-    # only the zones blanches can change (the others are reached, urban or near enough already)
-    white_rows = np.flatnonzero(white_before)
     newly = added & ~reached_before
-    km_new = distances_to(coverage, newly, white_rows, params.distance_to)
-    still_white = white_before.copy()
-    still_white[white_rows] = ~reached_after[white_rows] & ~(km_new <= params.max_km)
+    white_before = figures["zone_blanche"].to_numpy()
+    # the distances once the new communes are reached, searched from the zones blanches only: no other commune
+    # can become one, or stop being one (a simulation is not kept: nothing of it goes into the coverage's caches)
+    km_after = np.array(coverage.distances(params))
+    km_after[reached_after] = 0.0
+    coverage.lower(km_after, newly, white_before, params.distance_to)
+    still_white = white_before & ~reached_after & ~(km_after <= params.max_km)
     leaving_rows = np.flatnonzero(white_before & ~still_white)
     km_before = figures["distance_km"].to_numpy()
-    km_after = np.where(reached_after, 0.0, km_before)
-    km_after[white_rows] = np.where(reached_after[white_rows], 0.0, np.fmin(km_before[white_rows], np.round(km_new, 2)))
     leaving = pd.DataFrame(
         {
             "code": figures["code"].to_numpy()[leaving_rows],
@@ -236,7 +213,7 @@ def simulate(coverage: Coverage, params: CoverageParams, actions: list[PlannedAc
             "epci": figures["epci"].to_numpy()[leaving_rows],
             "population": figures["population"].to_numpy()[leaving_rows],
             "distance_km_before": km_before[leaving_rows],
-            "distance_km_after": km_after[leaving_rows],
+            "distance_km_after": np.round(km_after[leaving_rows], 2),
             "reached": reached_after[leaving_rows],
         }
     )
@@ -263,10 +240,14 @@ def _totals(white: np.ndarray, reached: np.ndarray, population: np.ndarray) -> T
 
 
 def _by(leaving: pd.DataFrame, level: str, coverage: Coverage) -> list[dict]:
-    names = coverage._names[level]
     groups = leaving.groupby(level, sort=True)["population"].agg(["count", "sum"])
     return [
-        {"code": code, "name": names.get(code, code), "communes": int(row["count"]), "population": int(row["sum"])}
+        {
+            "code": code,
+            "name": coverage.name_of(level, code),
+            "communes": int(row["count"]),
+            "population": int(row["sum"]),
+        }
         for code, row in groups.iterrows()
     ]
 
@@ -309,11 +290,9 @@ def opportunities(
     figures = coverage.figures(params)
     white = figures["zone_blanche"].to_numpy()
     population = figures["population"].to_numpy().astype(np.int64)
-    reach = coverage.reach[params.reach]
-    reached = reach["local"] | (reach["departement"] if params.count_departmental else False)
-    before = _totals(white, reached, population)
+    before = _totals(white, coverage.reached(params), population)
     # which candidate communes would take each zone-blanche commune out: itself, and those within max_km
-    white_rows, commune_rows = _covering_pairs(coverage, white, params)
+    white_rows, commune_rows = coverage.within(white, params.max_km, params.distance_to)
     # candidate territories: each commune's unit of the level (communes without one, e.g. outside any EPCI, none)
     units = figures["code"].to_numpy() if level == "commune" else coverage.communes[level].to_numpy()
     allowed = np.ones(len(figures), dtype=bool)
@@ -369,24 +348,6 @@ def opportunities(
         sequence.append(chosen)
         remaining[white_of[unit_of == unit]] = 0
     return Ranking(params, level, before, best, sequence, len(codes))
-
-
-def _covering_pairs(coverage: Coverage, white: np.ndarray, params: CoverageParams) -> tuple[np.ndarray, np.ndarray]:
-    """(zone-blanche row, commune row) pairs such that reaching the commune takes the zone blanche out: the
-    commune itself, or one within ``max_km`` of its town hall (to the commune's town hall or outline, as the
-    parameters measure), in the same projection zone."""
-    outlines = coverage._projected_outlines() if params.distance_to == "territory" else None
-    white_parts, commune_parts = [np.flatnonzero(white)], [np.flatnonzero(white)]  # each white commune itself
-    for rows in coverage._groups:
-        sources = rows[white[rows]]
-        if len(sources) == 0:
-            continue
-        geometries = outlines[rows] if outlines is not None else coverage._points[rows]
-        tree = shapely.STRtree(geometries)
-        source, target = tree.query(coverage._points[sources], predicate="dwithin", distance=params.max_km * 1000.0)
-        white_parts.append(sources[source])
-        commune_parts.append(rows[target])
-    return np.concatenate(white_parts), np.concatenate(commune_parts)
 
 
 def simulation_csv(simulation: Simulation) -> str:
