@@ -124,14 +124,19 @@ def simulate_link(
         list[str],
         Query(max_length=planning.MAX_ACTIONS, description="one direct action per value, as 'level:code'"),
     ] = [],  # noqa: B006 (FastAPI copies defaults)
+    support: Annotated[
+        list[str],
+        Query(max_length=planning.MAX_ACTIONS, description="one support action per value, as 'level:code'"),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
     place: Annotated[str | None, Query(max_length=500, description="one more action where this text points")] = None,
     format: SimulationFormat = "json",
 ) -> Any:
     specs = [ActionSpec(territories=(reference,)) for reference in territory]
+    specs += [ActionSpec(territories=(reference,), reach="support") for reference in support]
     if place:
         specs.append(ActionSpec(place_text=place))
     if not specs:
-        raise InvalidInputError("give at least one territory=level:code or a place")
+        raise InvalidInputError("give at least one territory=level:code, support=level:code or a place")
     return _simulation(current_snapshot(request), params, specs, format)
 
 

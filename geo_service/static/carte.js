@@ -13,6 +13,9 @@
   const linkTarget = config.embed ? ' target="_blank" rel="noopener"' : "";
   const SMALL = 700; // px: below this width controls fold
   let lastTrigger = null; // where focus goes back when a card closes
+  let pickOnMap = null; // while « Choisir sur la carte » is on: what a click on the map does instead of a card
+  let simulationParam = () => ""; // the simulated actions, as the URL keeps them (set by the simulation panel)
+  let startSimulation = () => {};
 
   const number = new Intl.NumberFormat("fr-FR");
   const decimal = new Intl.NumberFormat("fr-FR", {minimumFractionDigits: 1, maximumFractionDigits: 1});
@@ -189,6 +192,7 @@
     if (trigger) focusCard();
   }
   map.on("click", async (event) => {
+    if (pickOnMap) { pickOnMap(event.latlng); return; }
     const {lat, lng} = event.latlng;
     const response = await fetch("/api/v1/territories/at?level=commune&lon=" + lng.toFixed(6) + "&lat=" + lat.toFixed(6));
     if (!response.ok) return;
@@ -396,6 +400,601 @@
     window.lastSearch = {level: unit.level, code: unit.code, name: detail.name};
   }
 
+  // -- simulate an action: territories picked by search or on the map, the figures before and after, the
+  // communes that would leave the zones blanches on the map, the actions in the URL (?simuler=epci:…,commune:…),
+  // and where one more action would help most. Everything the server or a person wrote goes in as text.
+  const sim = document.getElementById("simulation");
+  const SIM_LEVELS = ["commune", "epci", "arrondissement", "departement", "region"];
+  const SIM_MAX = 50; // the API's limit per simulation
+  const SIM_FOLD = 10; // communes listed before « afficher les autres »
+  const simActions = []; // {level, code, name, reach}, in the order they were added
+  const reachWords = {direct: "Accès direct à l'alimentation", support: "Action d'appui"};
+  const levelWord = (level) => (config.levels[level] || level).toLowerCase();
+  const ruleQuery = () => (config.reach === "direct" ? "" : "reach=" + encodeURIComponent(config.reach));
+  const readable = (query) => query.replace(/%3A/gi, ":").replace(/%2C/gi, ",");
+
+  // an element with attributes and children; strings become text nodes, never markup
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+  // the server's answer to a failed request, in French (its detail, in English, is quoted as it is)
+  async function problem(response, unknown422) {
+    if (!response) return "Pas de réponse du serveur : vérifiez la connexion, puis réessayez.";
+    if (response.status === 429) return "Le serveur est occupé, réessayez dans un instant.";
+    let detail = "";
+    try {
+      const body = await response.json();
+      detail = Array.isArray(body.detail)
+        ? body.detail.map((d) => ((d.loc || []).slice(1).join(".") + " : " + d.msg).trim()).join(" ; ")
+        : String(body.detail || "");
+    } catch (error) {
+      detail = "";
+    }
+    const quoted = detail ? " (réponse du serveur : « " + detail + " »)" : "";
+    if (response.status === 422) return (unknown422 || "Territoire introuvable ou mal écrit") + quoted + ".";
+    if (response.status === 413) return "Demande trop grande : retirez des actions" + quoted + ".";
+    if (response.status === 404) return "Introuvable" + quoted + ".";
+    if (response.status < 500) return "Demande refusée par le serveur" + quoted + ".";
+    return "Le serveur n'a pas pu répondre (erreur " + response.status + "). Réessayez plus tard.";
+  }
+  async function call(url, options, unknown422) {
+    let response = null;
+    try {
+      response = await fetch(url, options);
+    } catch (error) {
+      response = null;
+    }
+    return response && response.ok ? {ok: true, response} : {ok: false, message: await problem(response, unknown422)};
+  }
+  // the map scrolls into view only when most of it is out of the window (a phone), not on a wide screen
+  function revealMap() {
+    const box = map.getContainer().getBoundingClientRect();
+    const seen = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
+    if (seen < box.height / 2) showMap();
+  }
+
+  // A combobox (ARIA 1.2 pattern): suggestions from the geocoder, arrows to move, Enter to choose, Escape to close.
+  function combobox(input, listbox, onChoose) {
+    let items = [];
+    let active = -1;
+    let timer = null;
+    let ticket = 0;
+    function close() {
+      listbox.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function mark(index) {
+      active = index;
+      Array.from(listbox.children).forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
+      const option = listbox.children[index];
+      if (option) {
+        input.setAttribute("aria-activedescendant", option.id);
+        option.scrollIntoView({block: "nearest"});
+      }
+    }
+    function show(found) {
+      items = found;
+      listbox.replaceChildren(...found.map((item, i) => el("li", {
+        id: listbox.id + "-" + i, role: "option", "aria-selected": "false", "data-index": i, text: item.label,
+      })));
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+      listbox.hidden = !found.length;
+      input.setAttribute("aria-expanded", String(found.length > 0));
+    }
+    function choose(index) {
+      const item = items[index];
+      if (!item) return;
+      input.value = item.label;
+      close();
+      onChoose(item);
+    }
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      onChoose(null);
+      const text = input.value.trim();
+      if (text.length < 2) { close(); return; }
+      timer = setTimeout(async () => {
+        const mine = ++ticket;
+        let found = [];
+        try {
+          const response = await fetch("/api/v1/geocode/suggest?limit=8&q=" + encodeURIComponent(text));
+          if (response.ok) found = await response.json();
+        } catch (error) {
+          found = [];
+        }
+        if (mine !== ticket || input.value.trim() !== text || document.activeElement !== input) return;
+        show(found.filter((item) => SIM_LEVELS.includes(item.level)));
+      }, 150);
+    });
+    input.addEventListener("keydown", (event) => {
+      const open = !listbox.hidden && items.length > 0;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!open) return;
+        event.preventDefault();
+        const down = event.key === "ArrowDown";
+        mark(down ? (active + 1) % items.length : (active <= 0 ? items.length - 1 : active - 1));
+      } else if (event.key === "Enter" && open && active >= 0) {
+        event.preventDefault(); // chosen, not yet added: a second Enter adds it
+        choose(active);
+      } else if (event.key === "Escape" && open) {
+        event.stopPropagation();
+        close();
+      }
+    });
+    listbox.addEventListener("mousedown", (event) => event.preventDefault()); // the field keeps the focus
+    listbox.addEventListener("click", (event) => {
+      const option = event.target.closest("[role=option]");
+      if (option) choose(Number(option.dataset.index));
+    });
+    input.addEventListener("blur", () => setTimeout(close, 150));
+    return {close};
+  }
+
+  if (sim) {
+    const input = document.getElementById("simulation-lieu");
+    const reachChoice = document.getElementById("simulation-portee");
+    const levelChoice = document.getElementById("simulation-niveau");
+    const pickButton = document.getElementById("simulation-carte");
+    const runButton = document.getElementById("simulation-lancer");
+    const clearButton = document.getElementById("simulation-effacer");
+    const message = document.getElementById("simulation-message");
+    const status = document.getElementById("simulation-statut");
+    const result = document.getElementById("simulation-resultat");
+    const listed = document.getElementById("simulation-actions");
+    let chosen = null; // the suggestion chosen in the field
+    let shown = null; // the actions of the figures shown ("level:code:reach" joined), to tell when they are stale
+    let runTicket = 0;
+    let overlay = null;
+    const OVERLAY_TITLE = "Simulation : communes qui sortiraient des zones blanches";
+
+    const say = (text) => { message.textContent = text; };
+    function tell(text, failed) {
+      status.textContent = text;
+      status.classList.toggle("erreur", Boolean(failed));
+    }
+    const key = (a) => a.level + ":" + a.code + (a.reach === "support" ? ":appui" : "");
+    const signature = () => simActions.map(key).join(",");
+    const actionName = (a) => (a.name || a.code) + " (" + levelWord(a.level) + ")";
+    combobox(input, document.getElementById("simulation-suggestions"), (item) => { chosen = item; });
+
+    simulationParam = signature;
+    function refresh() {
+      renderActions();
+      runButton.disabled = simActions.length === 0;
+      clearButton.disabled = simActions.length === 0 && result.hidden;
+      if (shown !== null && shown !== signature()) {
+        tell("La liste des actions a changé : relancez la simulation pour mettre les chiffres à jour.");
+      }
+      saveState();
+    }
+    function renderActions() {
+      document.getElementById("simulation-nombre").textContent = String(simActions.length);
+      document.getElementById("simulation-vide").hidden = simActions.length > 0;
+      listed.replaceChildren(...simActions.map((a, i) => {
+        const select = el("select", {id: "simulation-portee-" + i, "data-index": i},
+          ...Object.entries(reachWords).map(([value, words]) =>
+            el("option", {value, selected: a.reach === value, text: words})));
+        return el("li", {},
+          el("span", {class: "nom-action", text: a.name || a.code}), " ",
+          el("small", {text: "(" + levelWord(a.level) + ")"}),
+          el("span", {class: "reglages"},
+            el("label", {for: "simulation-portee-" + i, class: "cache", text: "Portée de l'action : " + (a.name || a.code)}),
+            select,
+            el("button", {type: "button", class: "secondaire retirer", "data-index": i},
+              "Retirer", el("span", {class: "cache", text: " : " + (a.name || a.code)}))));
+      }));
+    }
+    function addAction(action) {
+      if (simActions.some((a) => a.level === action.level && a.code === action.code)) {
+        say(actionName(action) + " est déjà dans la liste des actions.");
+        return false;
+      }
+      if (simActions.length >= SIM_MAX) {
+        say("Au plus " + SIM_MAX + " actions par simulation : retirez-en une d'abord.");
+        return false;
+      }
+      simActions.push(action);
+      refresh();
+      say("Action ajoutée : " + actionName(action) + ", " + reachWords[action.reach].toLowerCase() + ". " +
+        (simActions.length > 1 ? simActions.length + " actions. " : "") + "Lancez la simulation quand la liste est prête.");
+      return true;
+    }
+
+    async function addFromField(event) {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) {
+        say("Saisissez le nom d'un territoire, ou choisissez-le sur la carte.");
+        input.focus();
+        return;
+      }
+      let unit = chosen && chosen.label === text ? chosen : null;
+      if (!unit) {
+        const got = await call("/api/v1/geocode?q=" + encodeURIComponent(text));
+        const answer = got.ok ? await got.response.json() : {units: []};
+        unit = (answer.units || []).find((u) => SIM_LEVELS.includes(u.level));
+        if (!unit) {
+          say(got.ok ? "Aucun territoire trouvé pour « " + text + " ». Essayez un nom de commune, " +
+            "d'intercommunalité, de département ou un code postal." : got.message);
+          input.focus();
+          return;
+        }
+      }
+      if (addAction({level: unit.level, code: unit.code, name: unit.name, reach: reachChoice.value})) {
+        input.value = "";
+        chosen = null;
+      }
+      input.focus();
+    }
+
+    // « Choisir sur la carte »: the next click (or Enter on the focused map: its centre) picks the unit there; a
+    // short notice on the map says so where the panel is out of sight (a phone)
+    const pickNotice = L.control({position: "bottomright"});
+    pickNotice.onAdd = () => el("div", {class: "avis-choix", text: "Cliquez pour choisir " +
+      levelChoice.options[levelChoice.selectedIndex].text + " (Échap : annuler)"});
+    function setPicking(on) {
+      pickOnMap = on ? pickAt : null;
+      pickButton.setAttribute("aria-pressed", String(on));
+      map.getContainer().classList.toggle("choix-sur-carte", on);
+      pickNotice.remove();
+      if (on) pickNotice.addTo(map);
+      if (on) {
+        say("Cliquez sur la carte à l'endroit voulu ; au clavier, déplacez la carte avec les flèches (la croix " +
+          "marque son centre) puis appuyez sur Entrée. Échap : annuler.");
+        revealMap();
+        map.getContainer().focus({preventScroll: true});
+      }
+    }
+    async function pickAt(latlng) {
+      const level = levelChoice.value;
+      setPicking(false);
+      pickButton.focus({preventScroll: true});
+      const got = await call("/api/v1/territories/at?level=" + level + "&lon=" + latlng.lng.toFixed(6) +
+        "&lat=" + latlng.lat.toFixed(6));
+      if (!got.ok) { say(got.message); return; }
+      const found = await got.response.json();
+      if (!found.code) {
+        say(level === "epci" ? "Aucune intercommunalité à cet endroit de la carte." : "Aucune commune à cet endroit de la carte.");
+        return;
+      }
+      if (addAction({level, code: found.code, name: found.name, reach: reachChoice.value})) highlight(level, found.code, false);
+    }
+    pickButton.addEventListener("click", () => setPicking(!pickOnMap));
+    map.getContainer().addEventListener("keydown", (event) => {
+      if (pickOnMap && event.key === "Enter" && event.target === map.getContainer()) {
+        event.preventDefault();
+        pickOnMap(map.getCenter());
+      }
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && pickOnMap) {
+        setPicking(false);
+        say("Choix sur la carte annulé.");
+        pickButton.focus({preventScroll: true});
+      }
+    });
+
+    listed.addEventListener("change", (event) => {
+      const index = Number(event.target.dataset.index);
+      if (!simActions[index]) return;
+      simActions[index].reach = event.target.value;
+      refresh();
+      document.getElementById("simulation-portee-" + index)?.focus();
+    });
+    listed.addEventListener("click", (event) => {
+      const button = event.target.closest(".retirer");
+      if (!button) return;
+      const index = Number(button.dataset.index);
+      const [removed] = simActions.splice(index, 1);
+      refresh();
+      say("Action retirée : " + actionName(removed) + ".");
+      const next = listed.querySelectorAll(".retirer")[Math.min(index, simActions.length - 1)];
+      (next || input).focus();
+    });
+
+    // -- the answer: figures, gains per département and EPCI, the communes, the overlay, links --------------------
+    function simulateUrl(format) {
+      const params = new URLSearchParams();
+      if (config.reach !== "direct") params.set("reach", config.reach);
+      if (format !== "json") params.set("format", format);
+      const query = params.toString();
+      return "/api/v1/coverage/simulate" + (query ? "?" + query : "");
+    }
+    const simulationBody = () => JSON.stringify({
+      actions: simActions.map((a) => ({territories: [a.level + ":" + a.code], reach: a.reach})),
+    });
+    // GET links (CSV, PNG): direct actions as territory=, actions d'appui as support=
+    function exportUrl(format) {
+      if (!simActions.length) return null;
+      const params = new URLSearchParams();
+      for (const a of simActions) params.append(a.reach === "direct" ? "territory" : "support", a.level + ":" + a.code);
+      if (config.reach !== "direct") params.set("reach", config.reach);
+      params.set("format", format);
+      return readable("/api/v1/coverage/simulate?" + params.toString());
+    }
+    function table(caption, headers, rows, attributes) {
+      return el("div", {class: "defilement"}, el("table", attributes || {},
+        el("caption", {text: caption}),
+        el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", {scope: "col", text: h})))),
+        el("tbody", {}, ...rows)));
+    }
+    const cell = (value, figure) => el("td", {class: "nombre", "data-chiffre": figure, text: value});
+    function uncounted(a) {
+      if (a.counted) return null;
+      const why = a.reach === "support"
+        ? "action d'appui : la carte ne compte que l'accès direct à l'alimentation"
+        : "action à l'échelle " + (a.scope === "region" ? "de la région" : "du département") +
+          " : la carte ne compte que les actions locales";
+      return el("li", {text: (a.territories.map((t) => t.name).join(", ") || a.label) + " — non comptée, " + why + "."});
+    }
+
+    function showResult(answer) {
+      const departements = new Map(answer.by_departement.map((d) => [d.code, d.name]));
+      const gained = answer.gained;
+      const rows = [
+        ["Communes en zone blanche", "communes_zone_blanche"],
+        ["Habitants en zone blanche", "population_zone_blanche"],
+        ["Communes atteintes par une action locale", "communes_reached"],
+        ["Habitants de ces communes", "population_reached"],
+      ].map(([words, field]) => el("tr", {}, el("th", {scope: "row", text: words}),
+        cell(number.format(answer.before[field]), "before." + field),
+        cell(number.format(answer.after[field]), "after." + field)));
+      const notCounted = answer.actions.map(uncounted).filter(Boolean);
+      const communes = answer.communes.slice().sort((a, b) => b.population - a.population || a.name.localeCompare(b.name, "fr"));
+      const communeRows = communes.map((c, i) => el("tr", {hidden: i >= SIM_FOLD},
+        el("th", {scope: "row"}, el("a", {href: "/territoires/commune/" + encodeURIComponent(c.code), text: c.name})),
+        el("td", {text: c.departement, title: departements.get(c.departement) || null}),
+        el("td", {class: "nombre", text: number.format(c.population)}),
+        el("td", {class: "nombre", text: c.distance_km_before == null ? "—" : decimal.format(c.distance_km_before)})));
+      const csv = exportUrl("csv");
+      const png = exportUrl("png");
+      const parts = [
+        el("h3", {id: "titre-resultat", tabindex: "-1", text: "Résultat de la simulation"}),
+        el("p", {class: "gain", id: "simulation-gain"},
+          el("strong", {"data-chiffre": "gained.population", text: number.format(gained.population)}),
+          gained.population > 1 ? " personnes" : " personne", " dans ",
+          el("strong", {"data-chiffre": "gained.communes", text: number.format(gained.communes)}),
+          gained.communes > 1 ? " communes sortiraient" : " commune sortirait", " des zones blanches."),
+        notCounted.length ? el("ul", {class: "note"}, ...notCounted) : null,
+        table("Zones blanches avant et après les actions simulées", ["", "Avant", "Après"], rows,
+          {class: "avant-apres"}),
+      ];
+      if (communes.length) {
+        parts.push(
+          el("p", {class: "legende-simulation"},
+            el("span", {class: "pastille pastille-sortie", "aria-hidden": "true"}), " Sur la carte : communes qui sortiraient des zones blanches ; ",
+            el("span", {class: "pastille pastille-action", "aria-hidden": "true"}), " communes des actions simulées."),
+          el("p", {}, el("button", {type: "button", class: "secondaire", id: "simulation-voir"}, "Voir sur la carte")),
+          table("Gains par département", ["Département", "Communes", "Habitants"],
+            answer.by_departement.map((d) => el("tr", {}, el("th", {scope: "row", text: d.code + " " + d.name}),
+              cell(number.format(d.communes)), cell(number.format(d.population)))), {id: "simulation-departements"}),
+          el("details", {class: "par-epci"}, el("summary", {text: "Gains par intercommunalité (" + answer.by_epci.length + ")"}),
+            table("Gains par intercommunalité", ["Intercommunalité", "Communes", "Habitants"],
+              answer.by_epci.map((d) => el("tr", {}, el("th", {scope: "row", text: d.name}),
+                cell(number.format(d.communes)), cell(number.format(d.population)))))),
+          table("Communes qui sortiraient des zones blanches (" + number.format(communes.length) + "), les plus peuplées d'abord",
+            ["Commune", "Dép.", "Habitants", "Distance avant (km)"], communeRows, {id: "simulation-communes"}));
+        if (communes.length > SIM_FOLD) {
+          parts.push(el("p", {}, el("button", {type: "button", class: "secondaire", id: "simulation-deplier",
+            "aria-expanded": "false", "aria-controls": "simulation-communes"},
+          "Afficher les " + number.format(communes.length - SIM_FOLD) + " autres communes")));
+        }
+      }
+      parts.push(el("p", {class: "exports"},
+        csv ? el("a", {href: csv, download: "simulation-communes.csv"}, "Télécharger les communes (CSV)") : null,
+        png ? el("a", {href: png, download: "simulation.png"}, "Image (PNG)") : null,
+        el("button", {type: "button", class: "secondaire", id: "simulation-copier"}, "Copier le lien"),
+        el("span", {id: "simulation-copie", class: "message", "aria-live": "polite"})));
+      result.replaceChildren(...parts.filter(Boolean));
+      result.hidden = false;
+    }
+    result.addEventListener("click", async (event) => {
+      const target = event.target.closest("button");
+      if (!target) return;
+      if (target.id === "simulation-deplier") {
+        const open = target.getAttribute("aria-expanded") !== "true";
+        const rows = document.querySelectorAll("#simulation-communes tbody tr");
+        rows.forEach((row, i) => { row.hidden = !open && i >= SIM_FOLD; });
+        target.setAttribute("aria-expanded", String(open));
+        target.textContent = open ? "Replier la liste" : "Afficher les " + number.format(rows.length - SIM_FOLD) + " autres communes";
+      } else if (target.id === "simulation-voir") {
+        revealMap();
+        fitOverlay();
+      } else if (target.id === "simulation-copier") {
+        saveState();
+        const copied = document.getElementById("simulation-copie");
+        try {
+          await navigator.clipboard.writeText(location.href);
+          copied.textContent = "Lien copié : il rouvre cette simulation.";
+        } catch (error) {
+          copied.textContent = "Copiez l'adresse de la page (barre d'adresse du navigateur) : elle rouvre cette simulation.";
+        }
+      }
+    });
+
+    function removeOverlay() {
+      if (!overlay) return;
+      if (layersControl) layersControl.removeLayer(overlay);
+      delete overlays[OVERLAY_TITLE];
+      overlay.remove();
+      overlay = null;
+      document.getElementById("legende-simulation-ligne")?.remove();
+      window.simulationOverlay = 0;
+    }
+    function fitOverlay() {
+      if (overlay && overlay.getBounds().isValid()) map.fitBounds(overlay.getBounds(), {padding: [20, 20], maxZoom: 12});
+    }
+    async function drawOverlay(body, ticket, fit) {
+      const got = await call(simulateUrl("geojson"), {method: "POST", headers: {"Content-Type": "application/json"}, body},
+        "Demande refusée par le serveur");
+      if (ticket !== runTicket) return;
+      removeOverlay();
+      if (!got.ok) {
+        tell(status.textContent + " Les communes n'ont pas pu être dessinées sur la carte : " + got.message, true);
+        return;
+      }
+      const collection = await got.response.json();
+      if (ticket !== runTicket) return;
+      const features = collection.features || [];
+      const leaving = features.filter((f) => f.properties && f.properties.leaving);
+      const inAction = features.filter((f) => f.properties && f.properties.in_action);
+      overlay = L.featureGroup([
+        L.geoJSON({type: "FeatureCollection", features: leaving}, {interactive: false,
+          style: {stroke: true, color: "#005a70", weight: 0.8, fillColor: "#00b4d8", fillOpacity: 0.8}}),
+        L.geoJSON({type: "FeatureCollection", features: inAction}, {interactive: false,
+          style: {color: "#4a148c", weight: 2.5, fill: false}}),
+      ]).addTo(map);
+      overlays[OVERLAY_TITLE] = overlay;
+      if (layersControl) layersControl.addOverlay(overlay, OVERLAY_TITLE);
+      const legendList = document.querySelector("#legende ul");
+      if (legendList) {
+        legendList.append(el("li", {id: "legende-simulation-ligne"},
+          el("span", {class: "pastille pastille-sortie", "aria-hidden": "true"}),
+          "Simulation : sortirait des zones blanches (contour violet : communes des actions)"));
+      }
+      window.simulationOverlay = features.length;
+      if (fit) fitOverlay();
+    }
+
+    async function run(fromUrl) {
+      if (!simActions.length) return;
+      const ticket = ++runTicket;
+      const body = simulationBody();
+      const asked = signature();
+      tell("Simulation en cours…");
+      say("");
+      runButton.disabled = true;
+      result.setAttribute("aria-busy", "true");
+      const got = await call(simulateUrl("json"), {method: "POST", headers: {"Content-Type": "application/json"}, body});
+      if (ticket !== runTicket) return;
+      runButton.disabled = simActions.length === 0;
+      result.removeAttribute("aria-busy");
+      if (!got.ok) { tell(got.message, true); return; }
+      const answer = await got.response.json();
+      if (ticket !== runTicket) return;
+      answer.actions.forEach((a, i) => {
+        const t = a.territories[0];
+        if (t && simActions[i] && key(simActions[i]) === asked.split(",")[i]) simActions[i].name = t.name;
+      });
+      shown = asked;
+      showResult(answer);
+      refresh();
+      const g = answer.gained;
+      tell("Simulation terminée : " + number.format(g.population) + (g.population > 1 ? " personnes" : " personne") +
+        " et " + number.format(g.communes) + (g.communes > 1 ? " communes sortiraient" : " commune sortirait") +
+        " des zones blanches.");
+      window.simulationShown = answer;
+      if (!fromUrl) document.getElementById("titre-resultat").focus();
+      await drawOverlay(body, ticket, !fromUrl || !userMoved);
+      window.simulationRuns = (window.simulationRuns || 0) + 1;
+    }
+    function clearAll() {
+      runTicket++;
+      simActions.length = 0;
+      shown = null;
+      result.replaceChildren();
+      result.hidden = true;
+      removeOverlay();
+      outlined.clearLayers();
+      refresh();
+      tell("Simulation effacée.");
+      say("");
+      window.simulationShown = null;
+      input.focus();
+    }
+
+    document.getElementById("simulation-choix").addEventListener("submit", addFromField);
+    runButton.addEventListener("click", () => run(false));
+    clearButton.addEventListener("click", clearAll);
+
+    // -- « Meilleures opportunités » -----------------------------------------------------------------------------
+    const opportunities = document.getElementById("opportunites");
+    const oppStatus = document.getElementById("opportunites-statut");
+    const oppList = document.getElementById("opportunites-liste");
+    let oppTicket = 0;
+    const oppSteps = [];
+    opportunities.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const ticket = ++oppTicket;
+      const level = document.getElementById("opportunites-niveau").value;
+      oppStatus.textContent = "Calcul en cours…";
+      oppStatus.classList.remove("erreur");
+      const rule = ruleQuery();
+      const got = await call("/api/v1/coverage/opportunities?level=" + level + "&k=5" + (rule ? "&" + rule : ""));
+      if (ticket !== oppTicket) return;
+      if (!got.ok) {
+        oppStatus.textContent = got.message;
+        oppStatus.classList.add("erreur");
+        return;
+      }
+      const answer = await got.response.json();
+      if (ticket !== oppTicket) return;
+      oppSteps.length = 0;
+      oppSteps.push(...answer.sequence);
+      oppList.replaceChildren(...answer.sequence.map((step, i) => el("li", {},
+        el("p", {class: "nom-action"}, el("strong", {text: step.name}), " ", el("small", {text: "(" + levelWord(step.level) + ")"})),
+        el("p", {class: "gain-etape"},
+          el("span", {"data-chiffre": "population", text: "+ " + number.format(step.population)}),
+          (step.population > 1 ? " personnes sortiraient" : " personne sortirait") + " des zones blanches (" +
+            number.format(step.communes.length) + (step.communes.length > 1 ? " communes" : " commune") + ") ; cumul : ",
+          el("span", {"data-chiffre": "cumulative_population", text: number.format(step.cumulative_population)})),
+        el("p", {class: "boutons"},
+          step.bbox ? el("button", {type: "button", class: "secondaire zoom-opportunite", "data-index": i},
+            "Voir sur la carte", el("span", {class: "cache", text: " : " + step.name})) : null,
+          el("button", {type: "button", class: "secondaire ajout-opportunite", "data-index": i},
+            "Ajouter à la simulation", el("span", {class: "cache", text: " : " + step.name}))))));
+      document.getElementById("opportunites-methode").hidden = false;
+      oppStatus.textContent = answer.sequence.length
+        ? answer.sequence.length + " territoires classés parmi " + number.format(answer.candidates) + " : au total " +
+          number.format(answer.sequence[answer.sequence.length - 1].cumulative_population) +
+          " personnes sortiraient des zones blanches."
+        : "Aucune nouvelle action ne sortirait de personnes des zones blanches.";
+      window.opportunitiesShown = answer.sequence.map((s) => s.code);
+    });
+    oppList.addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      const step = button && oppSteps[Number(button.dataset.index)];
+      if (!step) return;
+      if (button.classList.contains("zoom-opportunite")) {
+        const [west, south, east, north] = step.bbox;
+        revealMap();
+        map.fitBounds([[south, west], [north, east]], {padding: [20, 20]});
+        highlight(step.level, step.code, false);
+      } else if (addAction({level: step.level, code: step.code, name: step.name, reach: "direct"})) {
+        say("Action ajoutée : " + actionName(step) + ". Lancez la simulation (bouton « Lancer la simulation »).");
+      }
+    });
+
+    // a page opened with ?simuler=… lists those actions and runs the simulation
+    startSimulation = () => {
+      const wantedActions = start.searchParams.get("simuler");
+      if (!wantedActions) return;
+      const unread = [];
+      for (const part of wantedActions.split(",").slice(0, SIM_MAX)) {
+        const found = part.trim().match(/^([a-z]+):([0-9A-Za-z]{1,12})(?::(appui))?$/);
+        if (!found || !SIM_LEVELS.includes(found[1])) { if (part.trim()) unread.push(part.trim()); continue; }
+        if (simActions.some((a) => a.level === found[1] && a.code === found[2])) continue;
+        simActions.push({level: found[1], code: found[2], name: null, reach: found[3] ? "support" : "direct"});
+      }
+      if (unread.length) say("Partie du lien non comprise, ignorée : « " + unread.join(", ") + " ».");
+      refresh();
+      run(true);
+    };
+  }
+
   // -- sortable tables (a territory's communes) -------------------------------------------------------------------
   function sortTable(table, column, header) {
     const ascending = header.getAttribute("aria-sort") !== "ascending";
@@ -442,6 +1041,10 @@
     const layersNow = activeLayers();
     const same = layersNow.length === config.layers.length && layersNow.every((key) => config.layers.includes(key));
     if (same) url.searchParams.delete("layers"); else url.searchParams.set("layers", layersNow.join(","));
+    const simulated = simulationParam();
+    if (simulated) url.searchParams.set("simuler", simulated); else url.searchParams.delete("simuler");
+    // ':' and ',' may stand as they are in a query string: the link stays readable (simuler=epci:2000…,commune:…)
+    url.search = url.searchParams.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
     const centre = map.getCenter();
     url.hash = map.getZoom() + "/" + centre.lat.toFixed(4) + "/" + centre.lng.toFixed(4);
     history.replaceState(null, "", url);
@@ -582,5 +1185,6 @@
   });
   loadLabels();
   updateSnippet();
+  startSimulation();
   loadProjects().then(() => { window.projectsLoaded = true; });
 })();

@@ -198,3 +198,13 @@ def test_the_openapi_lists_every_simulation_format(client: TestClient) -> None:
         }
         format_schema = next(p for p in operation["parameters"] if p["name"] == "format")["schema"]
         assert set(format_schema["enum"]) == {"json", "csv", "png", "geojson"}
+
+
+def test_a_link_carries_support_actions_too(client: TestClient) -> None:
+    body = {"actions": [{"territories": ["epci:200035442"]}, {"territories": ["commune:80021"], "reach": "support"}]}
+    posted = client.post("/api/v1/coverage/simulate", params={"reach": "all"}, json=body).json()
+    linked = client.get(
+        "/api/v1/coverage/simulate",
+        params={"territory": "epci:200035442", "support": "commune:80021", "reach": "all"},
+    ).json()
+    assert linked == posted and linked["actions"][1]["reach"] == "support" and linked["actions"][1]["counted"]
