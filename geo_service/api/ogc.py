@@ -3,31 +3,47 @@
 Each resource answers JSON (GeoJSON for features, JSON Schema for queryables, OpenAPI 3.0 at ``/api``) or a
 French HTML page, chosen by ``f=`` or else by the Accept header (browsers get HTML; GDAL, OWSLib and curl get
 JSON). ``/`` was free: it is the OGC landing page, HTML for people, JSON for clients. Query parameters are read
-from the request by ``geo_service.ogc.params`` (an unknown or unreadable one is a 400, as the standard asks); the
+from the request by ``geo_service.ogc.params`` (on items, an unknown or unreadable one is a 400, as the standard
+asks; the documents that select nothing ignore parameters they do not define: see that module for why); the
 OpenAPI document describes them with the standard's schemas (``openapi_extra``) rather than FastAPI's
 validation, which would answer 422. Links start from ``public_base`` (the configured public URL), never the Host.
+
+The coverage collections (``coverage``, ``zones-blanches``) take the coverage rule's parameters (``max_km``...),
+validated exactly as ``/api/v1/coverage`` validates them (the types and bounds are read from
+``geo_service.api.coverage.coverage_params``), a bad one a 422 naming it. Under parameters other than the
+defaults a table not built yet is costly work: the request holds a place (``geo_service.api.limits``) while it
+is built, in a worker thread.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import json
+import re
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_type_hints
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from geo_service.api import tiles as tile_routes
+from geo_service.api.coverage import coverage_params
 from geo_service.api.deps import current_snapshot
-from geo_service.api.errors import ErrorDetail
+from geo_service.api.errors import ErrorDetail, printable
 from geo_service.api.http import public_base
+from geo_service.api.limits import client_of
 from geo_service.api.pages import TEMPLATES, security_headers
-from geo_service.errors import BadRequestError, NotFoundError
+from geo_service.coverage import COLUMNS, CoverageParams
+from geo_service.errors import BadRequestError, InvalidInputError, NotFoundError, TooBusyError
 from geo_service.ogc import documents
-from geo_service.ogc.collections import SPECS, CollectionSpec, check_collection, table
-from geo_service.ogc.crs import CRS84, SUPPORTED, bbox_area, from_crs84
+from geo_service.ogc.collections import SPECS, CollectionSpec, check_collection, is_built, table
+from geo_service.ogc.crs import CRS84, SUPPORTED, Crs, bbox_area, from_crs84
 from geo_service.ogc.documents import GEOJSON, HTML, JSON, OPENAPI_JSON, SCHEMA_JSON
 from geo_service.ogc.html import french_value, outline_svg
 from geo_service.ogc.openapi30 import openapi_30
@@ -35,7 +51,7 @@ from geo_service.ogc.params import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Query,
-    check_known,
+    number_text,
     prefers_html,
     read_format,
     read_item_query,
@@ -65,6 +81,7 @@ def _error(text: str) -> dict[str, Any]:
 
 BAD_REQUEST = {400: _error("an unknown query parameter, or one whose value cannot be read (named in the answer)")}
 NOT_FOUND = {404: _error("an unknown collection, feature, tile matrix set or tile")}
+TOO_BUSY = {429: _error("coverage parameters not computed before, and too much such work at once (Retry-After)")}
 NOT_MODIFIED = {304: {"description": "unchanged (If-None-Match)"}}
 
 
@@ -116,6 +133,31 @@ ITEMS_PARAMETERS = [
         explode=True,
     ),
 ]
+
+
+def _coverage_readers() -> dict[str, tuple[TypeAdapter[Any], Any, str]]:
+    """Each coverage parameter's reader (its type with its bounds), default and description, taken from the
+    coverage route's own signature, so that both routes accept and refuse the same values."""
+    hints = get_type_hints(coverage_params, include_extras=True)
+    readers: dict[str, tuple[TypeAdapter[Any], Any, str]] = {}
+    for name, parameter in inspect.signature(coverage_params).parameters.items():
+        base, *metadata = get_args(hints[name])
+        info = next(m for m in metadata if isinstance(m, FieldInfo))
+        kind = Annotated[base, *info.metadata] if info.metadata else base
+        readers[name] = (TypeAdapter(kind), parameter.default, info.description or name)
+    return readers
+
+
+COVERAGE_READERS = _coverage_readers()
+COVERAGE_PARAMETERS = [
+    _parameter(
+        name,
+        f"{description} (collections coverage and zones-blanches only; default {default})",
+        {**adapter.json_schema(), "default": default},
+    )
+    for name, (adapter, default, description) in COVERAGE_READERS.items()
+]
+ITEMS_PARAMETERS += COVERAGE_PARAMETERS
 COLLECTION_ID = Annotated[
     str, Path(alias="collectionId", description=f"one of {', '.join(SPECS)}", examples=["communes"])
 ]
@@ -161,37 +203,121 @@ def _json(request: Request, document: Any, media_type: str, *key: object, **extr
     return _send(request, body, media_type, etag, **extra)
 
 
-def _page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+def _page(
+    request: Request, template: str, *, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     settings = request.app.state.settings
     body = TEMPLATES.get_template(template).render(
         base=public_base(request), value=french_value, specs=SPECS, **context
     )
-    headers = {**security_headers(settings, body), **_headers(request)}
+    headers = {**security_headers(settings, body), **_headers(request), **(headers or {})}
     return HTMLResponse(body, status_code=status, headers=headers)
+
+
+STATUSES = ((BadRequestError, 400), (InvalidInputError, 422), (NotFoundError, 404), (TooBusyError, 429))
+REFUSALS = tuple(kind for kind, _ in STATUSES)
+TITLES = {400: "Demande incorrecte", 404: "Ressource introuvable", 422: "Demande incorrecte", 429: "Serveur occupé"}
+
+
+def _refusal_page(request: Request, exc: Exception) -> HTMLResponse | None:
+    """The French page for a refusal a browser asked for (same status), or None for a JSON client."""
+    if not _wants_html(request):
+        return None
+    status = next(code for kind, code in STATUSES if isinstance(exc, kind))
+    extra = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooBusyError) else {}
+    return _page(
+        request, "ogc_erreur.html", status=status, headers=extra, title=TITLES[status], code=status,
+        message=printable(str(exc)),
+    )  # fmt: skip
 
 
 def html_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
     """A refusal asked for by a browser is a short French page (same status); JSON clients get the usual JSON."""
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await handler(*args, **kwargs)
+            except REFUSALS as exc:
+                page = _refusal_page(kwargs["request"], exc)
+                if page is None:
+                    raise
+                return page
+
+        return run
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
-        except (BadRequestError, NotFoundError) as exc:
-            request: Request = kwargs["request"]
-            if not _wants_html(request):
+        except REFUSALS as exc:
+            page = _refusal_page(kwargs["request"], exc)
+            if page is None:
                 raise
-            status = 404 if isinstance(exc, NotFoundError) else 400
-            title = "Ressource introuvable" if status == 404 else "Demande incorrecte"
-            return _page(request, "ogc_erreur.html", status=status, title=title, message=str(exc))
+            return page
 
     return wrapper
 
 
 def _base_and_format(request: Request, allowed: tuple[str, ...] = ("json", "html")) -> tuple[str, str]:
-    query = _query(request)
-    check_known(query, ("f",))
-    return public_base(request), read_format(query, _accept(request), allowed=allowed)
+    """For the documents that select nothing: ``f`` read strictly, any parameter they do not define ignored
+    (GDAL sends its connection string's query everywhere: see ``geo_service.ogc.params``)."""
+    return public_base(request), read_format(_query(request), _accept(request), allowed=allowed)
+
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+def _coverage_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float | int):
+        return number_text(value)
+    return str(value)
+
+
+def read_coverage(query: Query, spec: CollectionSpec) -> tuple[CoverageParams | None, Pairs]:
+    """The coverage parameters a coverage collection is asked with (None when none is given, or for another
+    collection), and those that differ from the defaults as link parameters, re-encoded. A value the coverage
+    route would refuse is a 422 naming it; one given twice must say the same both times."""
+    if not spec.coverage:
+        return None, ()
+    values: dict[str, Any] = {}
+    for name, (adapter, _, _) in COVERAGE_READERS.items():
+        texts = query.getlist(name)
+        read = []
+        for text in texts:
+            try:
+                read.append(adapter.validate_python(text))
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"]
+                raise InvalidInputError(f"{name}={text!r}: {reason}") from None
+        if len(set(read)) > 1:
+            raise BadRequestError(f"{name} is given {len(texts)} times with different values: give it once")
+        if read:
+            values[name] = read[0]
+    if not values:
+        return None, ()
+    params = CoverageParams(**values)
+    pairs = tuple(
+        (name, _coverage_text(getattr(params, name)))
+        for name, (_, default, _) in COVERAGE_READERS.items()
+        if getattr(params, name) != default
+    )
+    return params, pairs
+
+
+async def _computed(
+    request: Request, spec: CollectionSpec, params: CoverageParams | None, work: Callable[[], Response]
+) -> Response:
+    """``work`` run in a worker thread; when it must first build a coverage table under parameters other than
+    the defaults (costly, and each new set is a new computation), it holds a place for costly work while it
+    runs, as the coverage routes do (a 429 when there is none). Tables already built need no place."""
+    if params is None or is_built(current_snapshot(request).data, spec.id, params):
+        return await to_thread.run_sync(work)
+    async with request.app.state.expensive.slot(client_of(request)):
+        return await to_thread.run_sync(work)
 
 
 # --- Features ----------------------------------------------------------------------------------------------------
@@ -220,13 +346,17 @@ def landing(request: Request) -> Response:
     responses={**_ok(OPENAPI_JSON), 303: {"description": "f=html: to /docs"}, **NOT_MODIFIED, **BAD_REQUEST},
     openapi_extra=_extra(F_PARAMETER),
 )
+@html_errors
 def api_definition(request: Request) -> Response:
     base, fmt = _base_and_format(request)
     if fmt == "html":
         return RedirectResponse(f"{base}docs", status_code=303)
     converted = _openapi_30(request.app)
     generic = converted["paths"]["/collections/{collectionId}/items"]["get"]
-    paths = {**converted["paths"], **documents.collection_item_paths(generic, _all_tables(request))}
+    generic_item = converted["paths"]["/collections/{collectionId}/items/{featureId}"]["get"]
+    coverage = [p for p in generic.get("parameters", []) if p.get("name") in COVERAGE_READERS]
+    own = documents.collection_item_paths(generic, generic_item, _all_tables(request), coverage)
+    paths = {**converted["paths"], **own}
     document = {**converted, "paths": paths, "servers": [{"url": base.rstrip("/") or "/"}]}
     return _json(request, document, OPENAPI_JSON, "api")
 
@@ -286,14 +416,23 @@ def collections(request: Request) -> Response:
     openapi_extra=_extra(F_PARAMETER),
 )
 @html_errors
-def collection(request: Request, collection_id: COLLECTION_ID) -> Response:
+async def collection(request: Request, collection_id: COLLECTION_ID) -> Response:
+    """A coverage collection's extent and links follow the coverage parameters it is asked with."""
     spec = check_collection(collection_id)
     base, fmt = _base_and_format(request)
-    features = table(current_snapshot(request).data, spec.id)
-    document = documents.collection(base, spec, features, fmt)
-    if fmt == "html":
-        return _page(request, "ogc_collection.html", title=spec.title, doc=document, spec=spec, table=features)
-    return _json(request, document, JSON, spec.id, fmt)
+    params, extra = read_coverage(_query(request), spec)
+
+    def work() -> Response:
+        features = table(current_snapshot(request).data, spec.id, params)
+        document = documents.collection(base, spec, features, fmt, extra)
+        if fmt == "html":
+            return _page(
+                request, "ogc_collection.html", title=spec.title, doc=document, spec=spec, table=features,
+                extra=extra,
+            )  # fmt: skip
+        return _json(request, document, JSON, spec.id, fmt, extra)
+
+    return await _computed(request, spec, params, work)
 
 
 @router.get(
@@ -318,17 +457,27 @@ def queryables(request: Request, collection_id: COLLECTION_ID) -> Response:
     "/collections/{collectionId}/items",
     summary="A collection's features: bbox, simple filters, limit and offset paging, crs",
     response_class=Response,
-    responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND, **TOO_BUSY},
     openapi_extra=_extra(*ITEMS_PARAMETERS),
 )
 @html_errors
-def items(request: Request, collection_id: COLLECTION_ID) -> Response:
+async def items(request: Request, collection_id: COLLECTION_ID) -> Response:
     """Full-detail geometries, in CRS84 unless ``crs`` names another; ``numberMatched`` counts every feature the
-    bbox and filters select, ``next``/``prev`` links page through them."""
+    bbox and filters select, ``next``/``prev`` links page through them (keeping every parameter)."""
     spec = check_collection(collection_id)
+    query = _query(request)
+    params, extra = read_coverage(query, spec)
+    if params is not None:  # the rest read before any costly work: a typo must not cost a coverage computation
+        read_items_query(query, _accept(request), list(COLUMNS), list(COVERAGE_READERS))
+    return await _computed(request, spec, params, lambda: _items(request, spec, query, params, extra))
+
+
+def _items(request: Request, spec: CollectionSpec, raw: Query, params: CoverageParams | None, extra: Pairs) -> Response:
     data = current_snapshot(request).data
-    features = table(data, spec.id)
-    query = read_items_query(_query(request), _accept(request), list(features.fields))
+    features = table(data, spec.id, params)
+    coverage_names = list(COVERAGE_READERS) if spec.coverage else []
+    query = read_items_query(raw, _accept(request), list(features.fields), coverage_names)
+    query = dataclasses.replace(query, extra=extra)
     areas = None if query.bbox is None else bbox_area(query.bbox, query.bbox_crs)
     rows = features.select(areas, query.filters)
     page = rows[query.offset : query.offset + query.limit]
@@ -349,27 +498,47 @@ def items(request: Request, collection_id: COLLECTION_ID) -> Response:
 
 
 @router.get(
-    "/collections/{collectionId}/items/{featureId}",
+    # :path, so that an id holding an encoded slash (%2F) still reaches this route and is answered as an unknown
+    # feature, in the format asked, rather than as the router's bare 404
+    "/collections/{collectionId}/items/{featureId:path}",
     summary="One feature (id: INSEE or SIREN code, or project id)",
     response_class=Response,
-    responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
-    openapi_extra=_extra(ITEMS_PARAMETERS[0], ITEMS_PARAMETERS[5]),
+    responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND, **TOO_BUSY},
+    openapi_extra=_extra(ITEMS_PARAMETERS[0], ITEMS_PARAMETERS[5], *COVERAGE_PARAMETERS),
 )
 @html_errors
-def item(
+async def item(
     request: Request,
     collection_id: COLLECTION_ID,
     feature_id: Annotated[str, Path(alias="featureId", examples=["80021"])],
 ) -> Response:
     spec = check_collection(collection_id)
+    if not feature_id:  # .../items/ (the path convertor matches nothing too): the items, as elsewhere a slash less
+        query_text = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{public_base(request)}collections/{spec.id}/items{query_text}", status_code=307)
+    query = _query(request)
+    params, extra = read_coverage(query, spec)
+    fmt, crs = read_item_query(query, _accept(request), list(COVERAGE_READERS) if spec.coverage else [])
+    return await _computed(request, spec, params, lambda: _item(request, spec, feature_id, fmt, crs, params, extra))
+
+
+def _item(
+    request: Request,
+    spec: CollectionSpec,
+    feature_id: str,
+    fmt: str,
+    crs: Crs,
+    params: CoverageParams | None,
+    extra: Pairs,
+) -> Response:
     data = current_snapshot(request).data
-    features = table(data, spec.id)
-    fmt, crs = read_item_query(_query(request), _accept(request))
+    features = table(data, spec.id, params)
     row = features.row_of(feature_id)
     if row is None:
-        raise NotFoundError(f"no feature {feature_id!r} in collection {spec.id!r}")
+        shown = feature_id if len(feature_id) <= 80 else f"{feature_id[:80]}…"
+        raise NotFoundError(f"no feature {shown!r} in collection {spec.id!r}")
     base = public_base(request)
-    links = documents.item_links(base, spec, feature_id, fmt)
+    links = documents.item_links(base, spec, feature_id, fmt, extra)
     if fmt == "html":
         geometry = features.geometries[row]
         return _page(
@@ -380,7 +549,7 @@ def item(
     geometries = None if crs.uri == CRS84 else from_crs84(features.geometries[[row]], crs)
     text = features.feature_json([row], geometries)[0]
     body = f'{text[:-1]},"links":{json.dumps(links, ensure_ascii=False, separators=(",", ":"))}}}'
-    etag = documents.etag(data.version, base, spec.id, feature_id, crs.uri)
+    etag = documents.etag(data.version, base, spec.id, feature_id, crs.uri, extra)
     return _send(request, body, GEOJSON, etag, **{"Content-Crs": f"<{crs.uri}>"})
 
 
@@ -394,6 +563,7 @@ def item(
     responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST},
     openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
 )
+@html_errors
 def matrix_sets(request: Request) -> Response:
     base, _ = _base_and_format(request, allowed=("json",))
     return _json(request, tile_matrix_sets(base), JSON, "tileMatrixSets")
@@ -406,6 +576,7 @@ def matrix_sets(request: Request) -> Response:
     responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
     openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
 )
+@html_errors
 def matrix_set(request: Request, tms: Annotated[str, Path(alias="tileMatrixSetId", examples=[TMS_ID])]) -> Response:
     check_tile_matrix_set(tms)
     _base_and_format(request, allowed=("json",))
@@ -448,10 +619,13 @@ async def _tile(
     tileset's limits, a 404 as /req/tileset/tc-success D asks (the /tiles routes answer 204 there)."""
     spec = check_collection(collection_id)
     check_tile_matrix_set(tms)
-    try:
-        z, y, x = int(matrix), int(row), int(col)
-    except ValueError:
-        raise BadRequestError(f"tile {matrix}/{row}/{col}: tileMatrix, tileRow and tileCol are whole numbers") from None
+    if not all(re.fullmatch(r"[0-9]+", part) for part in (matrix, row, col)):
+        raise BadRequestError(
+            f"tile {matrix!r}/{row!r}/{col!r}: tileMatrix, tileRow and tileCol are whole numbers (0 or more)"
+        )
+    if max(len(matrix), len(row), len(col)) > 10:  # beyond any grid (and beyond what int() reads at 4 300 digits)
+        raise NotFoundError(f"tile {matrix[:12]}…: outside the limits of {spec.id!r}")
+    z, y, x = int(matrix), int(row), int(col)
     if not 0 <= z <= LAYERS[spec.id].maxzoom:
         raise NotFoundError(f"tileMatrix {z} is outside 0 to {LAYERS[spec.id].maxzoom} for {spec.id!r}")
     west, south, east, north = _bounds(request, spec)
@@ -479,6 +653,7 @@ TMS_PATH = Annotated[str, Path(alias="tileMatrixSetId", examples=[TMS_ID])]
     responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
     openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
 )
+@html_errors
 def vector_tilesets(request: Request, collection_id: COLLECTION_ID) -> Response:
     return _tilesets(request, collection_id, "vector")
 
@@ -490,6 +665,7 @@ def vector_tilesets(request: Request, collection_id: COLLECTION_ID) -> Response:
     responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
     openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
 )
+@html_errors
 def vector_tileset(request: Request, collection_id: COLLECTION_ID, tms: TMS_PATH) -> Response:
     return _tileset(request, collection_id, tms, "vector")
 
@@ -500,6 +676,7 @@ def vector_tileset(request: Request, collection_id: COLLECTION_ID, tms: TMS_PATH
     response_class=Response,
     responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}, **TILE_RESPONSES},
 )
+@html_errors
 async def vector_tile(
     request: Request,
     collection_id: COLLECTION_ID,
@@ -518,6 +695,7 @@ async def vector_tile(
     responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
     openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
 )
+@html_errors
 def map_tilesets(request: Request, collection_id: COLLECTION_ID) -> Response:
     return _tilesets(request, collection_id, "map")
 
@@ -529,6 +707,7 @@ def map_tilesets(request: Request, collection_id: COLLECTION_ID) -> Response:
     responses={**_ok(JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
     openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
 )
+@html_errors
 def map_tileset(request: Request, collection_id: COLLECTION_ID, tms: TMS_PATH) -> Response:
     return _tileset(request, collection_id, tms, "map")
 
@@ -539,6 +718,7 @@ def map_tileset(request: Request, collection_id: COLLECTION_ID, tms: TMS_PATH) -
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **TILE_RESPONSES},
 )
+@html_errors
 async def map_tile(
     request: Request,
     collection_id: COLLECTION_ID,

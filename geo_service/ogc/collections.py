@@ -13,10 +13,13 @@ finds the same nine things in the OGC API as in the tiles. What differs from the
   value asked. The commune's town-hall point, a second geometry, is left out (it is in ``/api/v1/territories``).
 * **Projects.** ``projects`` holds the points of the local projects only, like the map layer: a project covering
   a whole département or the région has no honest point. ``project-areas`` holds every project with its area.
-* **Coverage** is computed with the rule's default parameters (the map's), like the layer's plain URL.
+* **Coverage** is computed with the rule's default parameters (the map's), like the layer's plain URL, or with
+  the parameters the request gives (``?max_km=20``: ``CoverageParams``); such a table borrows the communes
+  collection's geometries (the same objects, not copies), so that each costs its properties only.
 
 Tables are built once per state of what they come from (a ``Boundaries``, a ``ProjectCatalogue``, a ``Coverage``:
-each snapshot holds its own, and a project write replaces only the last two), kept while that object lives.
+each snapshot holds its own, and a project write replaces only the last two), kept while that object lives; of
+the coverage tables under other parameters, the ``PARAMS_KEPT`` last used, like the coverage's own caches.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import math
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,8 +36,9 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo_service.coverage import COLUMNS, CoverageParams
+from geo_service.coverage import COLUMNS, PARAMS_KEPT, CoverageParams
 from geo_service.errors import BadRequestError, NotFoundError
+from geo_service.ogc.params import read_number
 from geo_service.service import ServiceData
 
 FieldKind = Literal["string", "integer", "number", "boolean", "list"]
@@ -46,6 +51,7 @@ class CollectionSpec:
     description: str  # French
     geometry: Literal["polygon", "point"]
     level: str | None = None  # the boundary level, for boundary collections
+    coverage: bool = False  # computed by the coverage rule: takes its parameters (CoverageParams)
 
 
 SPECS: dict[str, CollectionSpec] = {
@@ -101,6 +107,7 @@ SPECS: dict[str, CollectionSpec] = {
             "Chaque commune avec sa couverture par les projets (règle par défaut : action directe, commune rurale "
             "sous 150 hab/km², zone blanche au-delà de 10 km d'une commune atteinte) et la raison en clair.",
             "polygon",
+            coverage=True,
         ),
         CollectionSpec(
             "zones-blanches",
@@ -108,6 +115,7 @@ SPECS: dict[str, CollectionSpec] = {
             "Les communes rurales qu'aucune action locale n'atteint, à plus de 10 km d'une commune atteinte "
             "(règle par défaut).",
             "polygon",
+            coverage=True,
         ),
     ]
 }
@@ -173,11 +181,13 @@ class Table:
     geometries: np.ndarray
     columns: dict[str, list[Any]]
     fields: dict[str, FieldInfo]
+    oriented: bool = False  # the geometries are another table's, already oriented
     bounds: np.ndarray = field(init=False)
     _index: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.geometries = shapely.orient_polygons(np.asarray(self.geometries, dtype=object), exterior_cw=False)
+        if not self.oriented:
+            self.geometries = shapely.orient_polygons(np.asarray(self.geometries, dtype=object), exterior_cw=False)
         self.bounds = shapely.bounds(self.geometries)  # NaN for a feature without geometry
         self._index = {feature_id: i for i, feature_id in enumerate(self.ids)}
 
@@ -237,12 +247,9 @@ class Table:
                 raise BadRequestError(f"{name}={wanted!r}: expected true or false")
             truth = wanted.lower() in ("true", "1")
             return np.array([v is truth for v in values], dtype=bool)
-        try:
-            number = float(wanted)
-        except ValueError:
-            raise BadRequestError(f"{name}={wanted!r}: expected a number") from None
-        if not math.isfinite(number):
-            raise BadRequestError(f"{name}={wanted!r}: expected a finite number")
+        number = read_number(wanted)
+        if number is None:
+            raise BadRequestError(f"{name}={wanted!r}: expected a number")
         return np.array([v is not None and v == number for v in values], dtype=bool)
 
     def feature_json(self, rows: np.ndarray, geometries: np.ndarray | None = None) -> list[str]:
@@ -298,14 +305,19 @@ def _as_multi(geometries: Sequence[Any]) -> np.ndarray:
     return shapes
 
 
-def _table(ids: list[str], geometries: Sequence[Any], raw_columns: dict[str, Sequence[Any]]) -> Table:
-    """``geometries``: polygons (made MultiPolygons) or points, in CRS84."""
+def _table(
+    ids: list[str], geometries: Sequence[Any], raw_columns: dict[str, Sequence[Any]], *, oriented: bool = False
+) -> Table:
+    """``geometries``: polygons (made MultiPolygons) or points, in CRS84; ``oriented``: another table's
+    geometries, taken as they are."""
     columns, fields = {}, {}
     for name, raw in raw_columns.items():
         raw = list(raw)
         values = [_plain(v) for v in raw]
         columns[name] = values
         fields[name] = FieldInfo(name, _kind(values, raw), FIELD_TITLES.get(name, name))
+    if oriented:
+        return Table(ids, np.asarray(geometries, dtype=object), columns, fields, oriented=True)
     return Table(ids, _as_multi(geometries), columns, fields)
 
 
@@ -351,14 +363,19 @@ def _projects_table(data: ServiceData, areas: bool) -> Table:
     return _table([p.id for p in listed], geometries, columns)
 
 
-def _coverage_table(data: ServiceData, blanches_only: bool) -> Table:
-    frame = data.coverage.compute(CoverageParams())
-    geometries = data.boundaries.level("commune").geometry.loc[frame.index].to_numpy()
+def _coverage_table(data: ServiceData, blanches_only: bool, params: CoverageParams | None = None) -> Table:
+    """The coverage of every commune (or of the zones blanches) under ``params`` (the defaults when None), with
+    the communes collection's own geometries."""
+    frame = data.coverage.compute(params or CoverageParams())
     if blanches_only:
-        keep = frame["zone_blanche"].to_numpy(dtype=bool)
-        frame, geometries = frame[keep], geometries[keep]
+        frame = frame[frame["zone_blanche"].to_numpy(dtype=bool)]
+    communes = table(data, "communes")
+    codes = [str(c) for c in frame["code"]]
+    rows = [communes.row_of(code) for code in codes]
+    if None in rows:  # pragma: no cover - the coverage is computed on these very communes
+        raise ValueError("a coverage row names a commune the boundaries do not hold")
     columns = {c: frame[c].to_numpy(dtype=object) for c in COLUMNS}
-    return _table([str(c) for c in frame["code"]], geometries, columns)
+    return _table(codes, communes.geometries[np.asarray(rows, dtype=np.int64)], columns, oriented=True)
 
 
 # what each collection's table is made from (the object whose life it shares) and how it is made
@@ -374,6 +391,10 @@ _SOURCES: dict[str, tuple[Callable[[ServiceData], object], Callable[[ServiceData
     "zones-blanches": (lambda data: data.coverage, lambda data: _coverage_table(data, blanches_only=True)),
 }
 _tables: weakref.WeakKeyDictionary[object, dict[str, Table]] = weakref.WeakKeyDictionary()
+# coverage tables under other parameters, per Coverage: the PARAMS_KEPT last used (each request may name new ones)
+_by_params: weakref.WeakKeyDictionary[object, OrderedDict[tuple[str, CoverageParams], Table]] = (
+    weakref.WeakKeyDictionary()
+)
 _lock = threading.Lock()
 
 
@@ -384,14 +405,52 @@ def check_collection(collection_id: str) -> CollectionSpec:
     return spec
 
 
-def table(data: ServiceData, collection_id: str) -> Table:
-    """The collection's table for this state of the data, built on first use."""
+def _varies(collection_id: str, params: CoverageParams | None) -> bool:
+    """Whether these parameters make a table other than the collection's default one."""
+    return params is not None and params != CoverageParams() and SPECS[collection_id].coverage
+
+
+def is_built(data: ServiceData, collection_id: str, params: CoverageParams | None = None) -> bool:
+    """Whether ``table`` would answer at once (nothing to compute): the web layer holds a place for costly
+    work only when it would not."""
+    check_collection(collection_id)
+    source = _SOURCES[collection_id][0](data)
+    with _lock:
+        if _varies(collection_id, params):
+            return (collection_id, params) in _by_params.get(source, {})
+        return collection_id in _tables.get(source, {})
+
+
+def table(data: ServiceData, collection_id: str, params: CoverageParams | None = None) -> Table:
+    """The collection's table for this state of the data, built on first use; ``params``: the coverage rule's
+    parameters, for the coverage collections (ignored by the others, whose features do not depend on them).
+
+    Built outside the lock, so that one slow table (a coverage under new parameters) does not hold up every
+    other request; two requests building the same table at once keep the first one stored."""
     check_collection(collection_id)
     source_of, build = _SOURCES[collection_id]
     source = source_of(data)
+    if _varies(collection_id, params):
+        assert params is not None
+        key = (collection_id, params)
+        with _lock:
+            kept = _by_params.setdefault(source, OrderedDict())
+            found = kept.get(key)
+            if found is not None:
+                kept.move_to_end(key)
+                return found
+        made = _coverage_table(data, collection_id == "zones-blanches", params)
+        with _lock:
+            kept = _by_params.setdefault(source, OrderedDict())
+            found = kept.setdefault(key, made)
+            kept.move_to_end(key)
+            while len(kept) > PARAMS_KEPT:
+                kept.popitem(last=False)
+        return found
     with _lock:
-        built = _tables.setdefault(source, {})
-        found = built.get(collection_id)
-        if found is None:
-            found = built[collection_id] = build(data)
+        found = _tables.get(source, {}).get(collection_id)
+    if found is None:
+        made = build(data)
+        with _lock:
+            found = _tables.setdefault(source, {}).setdefault(collection_id, made)
     return found

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from geo_service.errors import BadRequestError
 
@@ -34,6 +35,20 @@ class Crs:
     bounds: tuple[float, float, float, float] | None  # what a bbox in this CRS may span (axis order of the CRS)
     title: str  # French, shown on pages
 
+    @cached_property
+    def domain(self) -> tuple[float, float, float, float]:
+        """Where a projected CRS is defined, in its own coordinates: its EPSG area of use, projected. A box is
+        cut to it before being moved to lon/lat, since coordinates far outside go through the projection's
+        formulas as nonsense (a Lambert-93 box of ±1e10 m came back as no area at all) while every feature
+        here lies well inside."""
+        if self.bounds is not None:
+            return self.bounds
+        area = CRS(self.pyproj_name).area_of_use
+        if area is None:  # pragma: no cover - every CRS offered has one
+            raise ValueError(f"{self.pyproj_name} has no area of use")
+        to_crs = Transformer.from_crs("OGC:CRS84", self.pyproj_name, always_xy=True)
+        return tuple(to_crs.transform_bounds(*area.bounds, densify_pts=21))  # type: ignore[return-value]
+
 
 SUPPORTED: dict[str, Crs] = {
     crs.uri: crs
@@ -44,16 +59,23 @@ SUPPORTED: dict[str, Crs] = {
         Crs(EPSG_URI + "3857", "EPSG:3857", 2, None, "WGS 84 / Pseudo-Mercator (EPSG:3857)"),
     ]
 }
-# Short spellings clients write by hand (EPSG:2154, [EPSG:2154], CRS84): read as the URI they stand for.
+# Other spellings of the same CRS: short forms clients write by hand (EPSG:2154, [EPSG:2154], CRS84), the OGC URNs
+# older clients (WFS-era OWSLib, ArcGIS) send, and the https form of the URIs; each read as the URI it stands for.
+_CODES = ("4326", "2154", "3857")
 _ALIASES = {
-    "crs84": CRS84,
-    "ogc:crs84": CRS84,
-    "[ogc:crs84]": CRS84,
-    "http://www.opengis.net/def/crs/ogc/1.3/crs84": CRS84,
-    **{f"epsg:{code}": EPSG_URI + code for code in ("4326", "2154", "3857")},
-    **{f"[epsg:{code}]": EPSG_URI + code for code in ("4326", "2154", "3857")},
-    **{(EPSG_URI + code).lower(): EPSG_URI + code for code in ("4326", "2154", "3857")},
-}
+    **{
+        spelling: CRS84
+        for spelling in (
+            "crs84", "ogc:crs84", "[ogc:crs84]", "urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84",
+            "http://www.opengis.net/def/crs/ogc/1.3/crs84", "https://www.opengis.net/def/crs/ogc/1.3/crs84",
+        )
+    },
+    **{f"epsg:{code}": EPSG_URI + code for code in _CODES},
+    **{f"[epsg:{code}]": EPSG_URI + code for code in _CODES},
+    **{f"urn:ogc:def:crs:epsg::{code}": EPSG_URI + code for code in _CODES},
+    **{(EPSG_URI + code).lower(): EPSG_URI + code for code in _CODES},
+    **{(EPSG_URI + code).lower().replace("http:", "https:", 1): EPSG_URI + code for code in _CODES},
+}  # fmt: skip
 
 
 def parse_crs(text: str, parameter: str) -> Crs:
@@ -98,24 +120,42 @@ def from_crs84(geometries: np.ndarray, target: Crs) -> np.ndarray:
     return shapely.orient_polygons(moved, exterior_cw=False)
 
 
+def _box(minx: float, miny: float, maxx: float, maxy: float) -> shapely.Geometry:
+    """The box as the geometry it really is: a polygon, or the line or point a flat box is reduced to (a
+    polygon of zero area intersects nothing once densified and repaired: a line-shaped box used to select no
+    commune at all)."""
+    if minx == maxx and miny == maxy:
+        return shapely.Point(minx, miny)
+    if minx == maxx or miny == maxy:
+        return shapely.LineString([(minx, miny), (maxx, maxy)])
+    return shapely.box(minx, miny, maxx, maxy)
+
+
 def bbox_area(values: tuple[float, ...], crs: Crs) -> list[shapely.Geometry]:
-    """A ``bbox`` (four numbers, in ``crs``'s axis order) as the CRS84 areas features must intersect.
+    """A ``bbox`` (four numbers, in ``crs``'s axis order) as the CRS84 areas features must intersect; none when
+    the box lies outside where its CRS is defined (so nothing can meet it).
 
     In CRS84 a box whose west edge is east of its east edge crosses the antimeridian (as the standard allows):
-    it is two boxes. In another CRS the box's outline is densified before it is moved (a straight edge in
-    Lambert-93 is curved in lon/lat), so the test stays exact to a few metres."""
+    it is two boxes. A projected box is first cut to its CRS's domain (``Crs.domain``): a client zoomed far out
+    asks for a box wider than the projection, and must still get every feature inside. Its outline is then
+    densified before it is moved (a straight edge in Lambert-93 is curved in lon/lat), so the test stays exact
+    to a few metres."""
     minx, miny, maxx, maxy = values
     if crs.uri == CRS84:
         if minx > maxx:
-            return [shapely.box(minx, miny, 180.0, maxy), shapely.box(-180.0, miny, maxx, maxy)]
-        return [shapely.box(minx, miny, maxx, maxy)]
-    box, span = shapely.box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny)
-    if span > 0:  # a box reduced to a point or a line has no edge to bend (GEOS refuses a zero tolerance)
-        box = shapely.segmentize(box, span / 64)
-    moved = _moved(np.array([box], dtype=object), crs, SUPPORTED[CRS84])[0]
+            return [_box(minx, miny, 180.0, maxy), _box(-180.0, miny, maxx, maxy)]
+        return [_box(minx, miny, maxx, maxy)]
+    west, south, east, north = crs.domain
+    minx, miny, maxx, maxy = max(minx, west), max(miny, south), min(maxx, east), min(maxy, north)
+    if minx > maxx or miny > maxy:
+        return []
+    shape, span = _box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny)
+    if span > 0:  # a point has no edge to bend (GEOS refuses a zero tolerance)
+        shape = shapely.segmentize(shape, span / 64)
+    moved = _moved(np.array([shape], dtype=object), crs, SUPPORTED[CRS84])[0]
     if not np.isfinite(shapely.get_coordinates(moved)).all():
-        raise BadRequestError(f"bbox {values}: outside the domain of {crs.uri}")
-    return [shapely.make_valid(moved)]
+        raise BadRequestError(f"bbox {list(values)}: outside the domain of {crs.uri}")
+    return [shapely.make_valid(moved) if isinstance(moved, shapely.Polygon) else moved]
 
 
 def check_bbox(values: tuple[float, ...], crs: Crs, text: str) -> None:

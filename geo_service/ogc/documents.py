@@ -9,6 +9,7 @@ QGIS's browser and the HTML pages show them to people.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -63,10 +64,14 @@ def with_query(url: str, pairs: list[tuple[str, str]]) -> str:
     return f"{url}?{urlencode(pairs, safe=',:/')}" if pairs else url
 
 
-def _self_and_alternate(url: str, fmt: str, json_type: str, what: str) -> list[dict[str, Any]]:
-    """``self`` in the format served, ``alternate`` in the other; ``f=`` makes each link name its format."""
-    as_json = link(with_query(url, [("f", "json")]), "self", json_type, f"{what} (JSON)")
-    as_html = link(with_query(url, [("f", "html")]), "alternate", HTML, f"{what} (HTML)")
+Pairs = Sequence[tuple[str, str]]
+
+
+def _self_and_alternate(url: str, fmt: str, json_type: str, what: str, extra: Pairs = ()) -> list[dict[str, Any]]:
+    """``self`` in the format served, ``alternate`` in the other; ``f=`` makes each link name its format;
+    ``extra``: parameters the resource was asked with (the coverage's), which both keep."""
+    as_json = link(with_query(url, [("f", "json"), *extra]), "self", json_type, f"{what} (JSON)")
+    as_html = link(with_query(url, [("f", "html"), *extra]), "alternate", HTML, f"{what} (HTML)")
     if fmt == "html":
         as_json["rel"], as_html["rel"] = "alternate", "self"
         return [as_html, as_json]
@@ -98,22 +103,29 @@ def conformance(base: str, fmt: str) -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE, "links": _self_and_alternate(f"{base}conformance", fmt, JSON, "Conformité")}
 
 
-def collection(base: str, spec: CollectionSpec, table: Table, fmt: str | None = None) -> dict[str, Any]:
-    """One collection's metadata; ``fmt`` None inside the list of collections (its own links then)."""
+def collection(
+    base: str, spec: CollectionSpec, table: Table, fmt: str | None = None, extra: Pairs = ()
+) -> dict[str, Any]:
+    """One collection's metadata; ``fmt`` None inside the list of collections (its own links then); ``extra``:
+    the coverage parameters it was computed with, kept by its links to itself and to its items."""
     url = f"{base}collections/{spec.id}"
     items = f"{url}/items"
     links = [
-        link(f"{items}?f=json", "items", GEOJSON, f"{spec.title} : objets (GeoJSON)"),
-        link(f"{items}?f=html", "items", HTML, f"{spec.title} : objets (HTML)"),
+        link(with_query(items, [("f", "json"), *extra]), "items", GEOJSON, f"{spec.title} : objets (GeoJSON)"),
+        link(with_query(items, [("f", "html"), *extra]), "items", HTML, f"{spec.title} : objets (HTML)"),
         link(f"{url}/queryables", REL + "queryables", SCHEMA_JSON, f"{spec.title} : champs filtrables"),
         link(f"{url}/tiles", REL + "tilesets-vector", JSON, f"{spec.title} : tuiles vectorielles"),
         link(f"{url}/map/tiles", REL + "tilesets-map", JSON, f"{spec.title} : tuiles raster"),
         link(LICENCE_URL, "license", HTML, LICENCE),
     ]
     if fmt is None:
-        links = [link(url, "self", JSON, spec.title), link(f"{url}?f=html", "alternate", HTML, spec.title), *links]
+        links = [
+            link(with_query(url, list(extra)), "self", JSON, spec.title),
+            link(with_query(url, [("f", "html"), *extra]), "alternate", HTML, spec.title),
+            *links,
+        ]
     else:
-        links = [*_self_and_alternate(url, fmt, JSON, spec.title), *links]
+        links = [*_self_and_alternate(url, fmt, JSON, spec.title, extra), *links]
     document: dict[str, Any] = {
         "id": spec.id,
         "title": spec.title,
@@ -170,7 +182,7 @@ def items(
     links = [
         link(with_query(url, query.link_parameters(fmt=own)), "self", types[own], f"{spec.title} : cette page"),
         link(with_query(url, query.link_parameters(fmt=other)), "alternate", types[other], f"{spec.title} ({other})"),
-        link(f"{base}collections/{spec.id}", "collection", JSON, spec.title),
+        link(with_query(f"{base}collections/{spec.id}", list(query.extra)), "collection", JSON, spec.title),
     ]
     if query.offset + returned < matched:
         following = query.link_parameters(offset=query.offset + query.limit, fmt=own)
@@ -188,10 +200,10 @@ def items(
     return document, ",".join(features)
 
 
-def item_links(base: str, spec: CollectionSpec, feature_id: str, fmt: str) -> list[dict[str, Any]]:
+def item_links(base: str, spec: CollectionSpec, feature_id: str, fmt: str, extra: Pairs = ()) -> list[dict[str, Any]]:
     url = f"{base}collections/{spec.id}/items/{quote(feature_id, safe='')}"
-    own = _self_and_alternate(url, fmt, GEOJSON, f"{spec.title} : {feature_id}")
-    return [*own, link(f"{base}collections/{spec.id}", "collection", JSON, spec.title)]
+    own = _self_and_alternate(url, fmt, GEOJSON, f"{spec.title} : {feature_id}", extra)
+    return [*own, link(with_query(f"{base}collections/{spec.id}", list(extra)), "collection", JSON, spec.title)]
 
 
 def etag(version: str, *parts: object) -> str:
@@ -200,17 +212,26 @@ def etag(version: str, *parts: object) -> str:
     return f'W/"{version}-{digest}"'
 
 
-def collection_item_paths(generic: dict[str, Any], tables: dict[str, Table]) -> dict[str, Any]:
+def collection_item_paths(
+    generic: dict[str, Any],
+    generic_item: dict[str, Any],
+    tables: dict[str, Table],
+    coverage_parameters: list[dict[str, Any]],
+) -> dict[str, Any]:
     """The items operation of each collection, spelled out for the API definition: the generic operation's
     parameters without ``collectionId`` and the free-form filters, plus one parameter per queryable field. GDAL's
     OAPIF driver reads these to know which attribute filters it may send to the server (it looks for the
     collection's own path first); they also put every accepted filter "in the API definition" the 400 rule
-    refers to."""
+    refers to. The coverage collections take the coverage rule's parameters (``coverage_parameters``) besides,
+    on their items and on each item (whose own path is spelled out for them alone)."""
+    coverage_names = {p["name"] for p in coverage_parameters}
     paths: dict[str, Any] = {}
     for name, features in tables.items():
+        spec = SPECS[name]
         operation = dict(generic)
         kept = [
-            p for p in generic.get("parameters", []) if p.get("in") == "query" and p.get("name") != "filters"
+            p for p in generic.get("parameters", [])
+            if p.get("in") == "query" and p.get("name") != "filters" and p.get("name") not in coverage_names
         ]  # fmt: skip
         fields = [
             {
@@ -224,9 +245,18 @@ def collection_item_paths(generic: dict[str, Any], tables: dict[str, Table]) -> 
             }
             for info in features.fields.values()
         ]
-        operation["parameters"] = kept + fields
+        operation["parameters"] = kept + (coverage_parameters if spec.coverage else []) + fields
         if "operationId" in generic:
             operation["operationId"] = f"{generic['operationId']}_{name.replace('-', '_')}"
-        operation["summary"] = f"{SPECS[name].title} : objets"
+        operation["summary"] = f"{spec.title} : objets"
         paths[f"/collections/{name}/items"] = {"get": operation}
+        if spec.coverage:
+            one = dict(generic_item)
+            one["parameters"] = [
+                p for p in generic_item.get("parameters", []) if p.get("name") not in ("collectionId", *coverage_names)
+            ] + coverage_parameters
+            if "operationId" in generic_item:
+                one["operationId"] = f"{generic_item['operationId']}_{name.replace('-', '_')}"
+            one["summary"] = f"{spec.title} : un objet"
+            paths[f"/collections/{name}/items/{{featureId}}"] = {"get": one}
     return paths

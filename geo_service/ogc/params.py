@@ -1,23 +1,46 @@
-"""Query parameters of the OGC API operations, read strictly: an unknown parameter or a value that cannot be read
-is a 400 naming it (/req/core/query-param-unknown, /req/core/query-param-invalid), so that a typo in a filter
-never silently returns every feature.
+"""Query parameters of the OGC API operations, read strictly where they select features: on ``items`` and
+``items/{featureId}`` an unknown parameter or a value that cannot be read is a 400 naming it
+(/req/core/query-param-unknown, /req/core/query-param-invalid), so that a typo in a filter never silently
+returns every feature.
 
-Choices, each allowed by the standard:
+Unknown parameters, a decision. The standard asks a 400 for any parameter the API definition does not name, on
+every operation. pygeoapi accepts and ignores "vendor" parameters (cache busters, tokens: its pull request 891),
+and tipg ignores every parameter it does not know. GDAL's OAPIF driver appends the query of its connection
+string to *every* request it makes (landing page, ``/api``, the collection, its queryables, each page of
+items), which is how an analyst opens the zones blanches at 20 km in QGIS or ogr2ogr
+(``OAPIF:https://…/collections/zones-blanches?max_km=20``). So:
+
+* the documents that select nothing (landing page, conformance, API definition, collections, queryables, tile
+  matrix sets and tilesets) ignore parameters they do not define, as pygeoapi and tipg do: ignoring one cannot
+  make such an answer wrong. The parameters they do define (``f``, and the coverage parameters on the coverage
+  collections) are still read strictly;
+* ``items`` and ``items/{featureId}`` keep the standard's 400: there a misspelled filter (``?departemnt=80``)
+  ignored would answer every feature as if it were the selection asked for. A parameter of the connection
+  string that the collection does not define fails loudly, naming it, rather than quietly.
+
+Other choices, each allowed by the standard:
 
 * ``limit``: 100 by default (the standard's example), at most 10 000. A larger value is served as 10 000 (the
   server may return fewer than asked, /per/core/fc-limit-response-2) rather than refused: clients that ask for
   "everything" in one page still work and follow ``next``. Zero, a negative number or text is a 400.
 * Paging is by ``offset`` (the position of the first feature in the matched list), which the ``next`` and ``prev``
   links carry; the order is the collection's own (codes, then project order), stable while the data are.
-* ``datetime`` is read (RFC 3339 instants and intervals, ``..`` or empty for an open end) and then matches every
-  feature: none of these features has a temporal geometry, and /req/core/fc-time-response C says a feature
-  without one matches. A value that is not a date-time is still a 400.
-* Simple filters: ``?departement=80`` on any field the collection's queryables list, combined with AND.
+* ``datetime`` is read (RFC 3339 date-times and intervals with ``..`` or nothing for one open end, as
+  §7.15.4's grammar says; a plain date is accepted too) and then matches every feature: none of these features
+  has a temporal geometry, and /req/core/fc-time-response C says a feature without one matches. A value outside
+  the grammar (``../..``, ``2024-W18``, a date-time without its offset) is still a 400.
+* Simple filters: ``?departement=80`` on any field the collection's queryables list, combined with AND; an
+  empty value is a 400 (no field is empty text).
+* Numbers are ASCII decimal numbers (``12``, ``-1.5``, ``2e3``): Python's own readers would also take ``1_000``
+  or Arabic-Indic digits, which no client means.
+* A parameter given twice is a 400, unless both values say the same (GDAL adds its connection string's query to
+  the ``next`` links we give it when they spell it otherwise, and the meaning is not in doubt).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,17 +72,29 @@ class Query:
 
 def _single(query: Query, name: str) -> str | None:
     values = query.getlist(name)
-    if len(values) > 1:
-        raise BadRequestError(f"{name} is given {len(values)} times: give it once")
+    if len(set(values)) > 1:
+        raise BadRequestError(f"{name} is given {len(values)} times with different values: give it once")
     return values[0] if values else None
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def read_number(text: str) -> float | None:
+    """An ASCII decimal number (surrounding spaces allowed), finite; None otherwise."""
+    stripped = text.strip()
+    if not _NUMBER.fullmatch(stripped):
+        return None
+    value = float(stripped)
+    return value if math.isfinite(value) else None
 
 
 def check_known(query: Query, allowed: tuple[str, ...] | list[str]) -> None:
     unknown = sorted({name for name in query if name not in allowed})
     if unknown:
-        raise BadRequestError(
-            f"unknown query parameter {', '.join(unknown)}: this operation takes {', '.join(allowed) or 'none'}"
-        )
+        listed = ", ".join(repr(name) for name in unknown)
+        raise BadRequestError(f"unknown query parameter {listed}: this operation takes {', '.join(allowed) or 'none'}")
 
 
 def read_format(query: Query, accept: str | None, *, allowed: tuple[str, ...] = ("json", "html")) -> Format:
@@ -109,6 +144,7 @@ class ItemsQuery:
     crs: Crs = field(default_factory=lambda: SUPPORTED[CRS84])
     datetime: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    extra: tuple[tuple[str, str], ...] = ()  # other parameters as understood (coverage), for the links
 
     def link_parameters(self, offset: int | None = None, fmt: str | None = None) -> list[tuple[str, str]]:
         """The query as understood, re-encoded for a link (nothing of the request's own text is copied)."""
@@ -116,7 +152,7 @@ class ItemsQuery:
         if fmt is not None:
             pairs.append(("f", fmt))
         if self.bbox is not None:
-            pairs.append(("bbox", ",".join(_number(v) for v in self.bbox)))
+            pairs.append(("bbox", ",".join(number_text(v) for v in self.bbox)))
             if self.bbox_crs.uri != CRS84:
                 pairs.append(("bbox-crs", self.bbox_crs.uri))
         if self.crs.uri != CRS84:
@@ -124,6 +160,7 @@ class ItemsQuery:
         if self.datetime is not None:
             pairs.append(("datetime", self.datetime))
         pairs.extend(sorted(self.filters.items()))
+        pairs.extend(self.extra)
         pairs.append(("limit", str(self.limit)))
         start = self.offset if offset is None else offset
         if start:
@@ -131,17 +168,16 @@ class ItemsQuery:
         return pairs
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     """The shortest text that reads back as the same float (2.123456, 652000)."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
 
 
 def _integer(text: str, name: str, low: int) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise BadRequestError(f"{name}={text!r}: expected a whole number") from None
+    if not _INTEGER.fullmatch(text.strip()):
+        raise BadRequestError(f"{name}={text!r}: expected a whole number")
+    value = int(text.strip())
     if value < low:
         raise BadRequestError(f"{name}={text!r}: expected {low} or more")
     return value
@@ -149,29 +185,45 @@ def _integer(text: str, name: str, low: int) -> int:
 
 def read_bbox(text: str, crs: Crs) -> tuple[float, ...]:
     """Four numbers, or six (a vertical axis, whose values are ignored: these features are flat)."""
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise BadRequestError(f"bbox={text!r}: expected four numbers (minx,miny,maxx,maxy)") from None
-    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
-        raise BadRequestError(f"bbox={text!r}: expected four numbers (minx,miny,maxx,maxy), or six with heights")
+    read = [read_number(v) for v in text.split(",")]
+    if len(read) not in (4, 6) or None in read:
+        raise BadRequestError(f"bbox={text!r}: expected four finite numbers (minx,miny,maxx,maxy), or six with heights")
+    values = tuple(v for v in read if v is not None)
     if len(values) == 6:
         values = (values[0], values[1], values[3], values[4])
     check_bbox(values, crs, text)
     return values
 
 
+# RFC 3339 §5.6 date-time: full-date "T" full-time, with seconds and an offset (T and Z in either case)
+_DATE_TIME = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}):(?P<second>[0-9]{2})(?P<fraction>\.[0-9]+)?"
+    r"(?P<offset>[Zz]|[+ -][0-9]{2}:[0-9]{2})"
+)  # a space for '+': an offset written unencoded in a URL (+01:00) arrives so, and means nothing else
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _instant(text: str) -> datetime | date | None:
-    """An RFC 3339 date-time (a plain date is accepted too), or None for an open end."""
+    """An RFC 3339 date-time (a plain date is accepted too), or None for an open end ('..' or nothing)."""
     if text in ("", ".."):
         return None
     try:
-        if "T" in text.upper():
-            parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                raise ValueError
-            return parsed
-        return date.fromisoformat(text)
+        if _DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        match = _DATE_TIME.fullmatch(text)
+        if match is None:
+            raise ValueError
+        # a leap second (:60) is valid RFC 3339 that Python cannot hold: read as the second before it
+        second = 59 if match["second"] == "60" else int(match["second"])
+        offset = (
+            "+00:00"
+            if match["offset"] in ("Z", "z")
+            else "+" + match["offset"][1:]
+            if match["offset"][0] == " "
+            else match["offset"]
+        )
+        fraction = (match["fraction"] or "")[:7]  # Python reads six digits at most
+        return datetime.fromisoformat(f"{match['date']}T{match['time']}:{second:02d}{fraction}{offset}")
     except ValueError:
         raise BadRequestError(
             f"datetime={text!r}: expected an RFC 3339 date-time (2024-01-31T00:00:00Z), a date, or an interval "
@@ -182,8 +234,10 @@ def _instant(text: str) -> datetime | date | None:
 def read_datetime(text: str) -> str:
     """Checks the syntax (400 otherwise) and returns the value; it selects nothing here (see the module)."""
     parts = text.split("/")
-    if len(parts) > 2 or (len(parts) == 1 and text in ("", "..")):
-        raise BadRequestError(f"datetime={text!r}: expected an instant or one interval start/end")
+    if len(parts) > 2 or all(part in ("", "..") for part in parts):
+        raise BadRequestError(
+            f"datetime={text!r}: expected an instant or one interval start/end, at most one end open ('..')"
+        )
     bounds = [_instant(part) for part in parts]
     if len(bounds) == 2 and bounds[0] is not None and bounds[1] is not None:
         start, end = (b if isinstance(b, datetime) else datetime.combine(b, datetime.min.time()) for b in bounds)
@@ -193,8 +247,9 @@ def read_datetime(text: str) -> str:
     return text
 
 
-def read_items_query(query: Query, accept: str | None, queryables: list[str]) -> ItemsQuery:
-    check_known(query, [*ITEMS_PARAMETERS, *queryables])
+def read_items_query(query: Query, accept: str | None, queryables: list[str], extra: Sequence[str] = ()) -> ItemsQuery:
+    """The items parameters; ``extra``: other names the collection takes (read by the caller)."""
+    check_known(query, [*ITEMS_PARAMETERS, *queryables, *extra])
     fmt = read_format(query, accept)
     limit_text = _single(query, "limit")
     limit = DEFAULT_LIMIT if limit_text is None else min(_integer(limit_text, "limit", 1), MAX_LIMIT)
@@ -214,12 +269,14 @@ def read_items_query(query: Query, accept: str | None, queryables: list[str]) ->
     for name in queryables:
         value = _single(query, name)
         if value is not None:
+            if not value.strip():
+                raise BadRequestError(f"{name}={value!r}: a filter needs a value")
             filters[name] = value
     return ItemsQuery(fmt, limit, offset, bbox, bbox_crs, crs, when, filters)
 
 
-def read_item_query(query: Query, accept: str | None) -> tuple[Format, Crs]:
-    check_known(query, ("f", "crs"))
+def read_item_query(query: Query, accept: str | None, extra: Sequence[str] = ()) -> tuple[Format, Crs]:
+    check_known(query, ("f", "crs", *extra))
     fmt = read_format(query, accept)
     crs_text = _single(query, "crs")
     return fmt, SUPPORTED[CRS84] if crs_text is None else parse_crs(crs_text, "crs")
