@@ -46,12 +46,23 @@ def _params(request: Request, layer: str) -> CoverageParams | None:
         return coverage_params(
             rural_max_density=float(query.get("rural_max_density", CoverageParams.rural_max_density)),
             max_km=float(query.get("max_km", CoverageParams.max_km)),
-            count_departmental=query.get("count_departmental", "false").lower() in {"true", "1", "yes", "on"},
+            count_departmental=_boolean(query.get("count_departmental", "false"), "count_departmental"),
             reach=query.get("reach", CoverageParams.reach),
             distance_to=query.get("distance_to", CoverageParams.distance_to),
         )
     except ValueError:
         raise InvalidInputError(f"coverage parameters must be numbers: {dict(query)}") from None
+
+
+def _boolean(text: str, name: str) -> bool:
+    """A boolean query value as the API's other routes read one (FastAPI's words); anything else is refused
+    rather than read as false."""
+    value = text.strip().lower()
+    if value in {"true", "1", "yes", "on"}:
+        return True
+    if value in {"false", "0", "no", "off"}:
+        return False
+    raise InvalidInputError(f"{name} must be true or false, got {text!r}")
 
 
 @router.get(

@@ -197,6 +197,11 @@ def test_coverage_parameters_change_the_tiles(client: TestClient) -> None:
         decode(default.content)["zones-blanches"]["features"]
     )
     assert client.get("/tiles/zones-blanches/6/32/21.mvt", params={"max_km": -1}).status_code == 422
+    # a word that is no boolean is refused, not read as false
+    maybe = client.get("/tiles/zones-blanches/6/32/21.mvt", params={"count_departmental": "maybe"})
+    assert maybe.status_code == 422 and "'maybe'" in maybe.json()["detail"]
+    counted = client.get("/tiles/zones-blanches/6/32/21.mvt", params={"count_departmental": "TRUE"})
+    assert counted.status_code in (200, 204) and counted.content != default.content
 
 
 def _holes(features: list[dict]) -> list[float]:
