@@ -220,7 +220,10 @@ def test_urls_come_from_the_public_url_and_only_its_host_is_served(new_store: Ca
 
 
 def test_query_values_are_re_encoded_in_tilejson(app_client: TestClient) -> None:
-    document = app_client.get("/tiles/coverage.json?count_departmental=true%26callback%3Devil&max_km=12").json()
+    # a value smuggling another parameter is no boolean: refused, not passed on
+    smuggled = app_client.get("/tiles/coverage.json?count_departmental=true%26callback%3Devil&max_km=12")
+    assert smuggled.status_code == 422 and "count_departmental" in smuggled.json()["detail"]
+    document = app_client.get("/tiles/coverage.json?count_departmental=Yes&max_km=12.0&callback=evil").json()
     url = document["tiles"][0]
     assert "callback" not in url and ("&max_km=12" in url or "?max_km=12" in url)
-    assert "count_departmental=false" in url  # what the service understood, not the text it was sent
+    assert "count_departmental=true" in url  # what the service understood, not the text it was sent
