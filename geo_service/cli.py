@@ -233,7 +233,13 @@ def _opportunities(args: argparse.Namespace) -> int:
     try:
         params = _rule_params(args)
         data = load_service_data(get_settings())
-        ranking = planning.opportunities(data.coverage, data.boundaries, params, args.level, args.k, args.departement)
+        funded = [
+            planning.resolve(planning.ActionSpec(territories=(reference,)), data.boundaries, data.geocoder)
+            for reference in args.territoire
+        ]
+        ranking = planning.opportunities(
+            data.coverage, data.boundaries, params, args.level, args.k, args.departement, funded
+        )
     except GeoServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -523,11 +529,15 @@ def build_parser() -> argparse.ArgumentParser:
         _opportunities,
         "geo-service opportunities --k 5",
         "geo-service opportunities --level commune --k 10 --departement 80 --format csv > opportunites.csv",
+        "geo-service opportunities --k 3 --territoire epci:200035442   # where to act next, after the Sud Artois",
     )
     opportunities.add_argument("--level", choices=("epci", "commune", "arrondissement"), default="epci")
     opportunities.add_argument("--k", type=_positive, default=5, help="number of greedy steps (default 5, at most 20)")
     opportunities.add_argument("--departement", help="candidates in this département only")
     opportunities.add_argument("--format", choices=("text", "csv"), default="text")
+    opportunities.add_argument(
+        "--territoire", action="append", default=[], help="niveau:code of a direct action counted as funded first"
+    )
     _add_rule_options(opportunities)
 
     tiles = _command(

@@ -279,10 +279,12 @@ def opportunities(
     level: str = "epci",
     k: int = 5,
     departement: str | None = None,
+    funded: list[PlannedAction] | None = None,
 ) -> Ranking:
     """The territories of ``level`` where one new direct, local action would take the most people out of zones
     blanches, and a greedy sequence of ``k`` such actions. ``departement`` keeps the candidates of one
-    département (the people they take out are counted wherever they live)."""
+    département (the people they take out are counted wherever they live). ``funded``: hypothetical actions
+    counted as funded first (a simulation's), so that the ranking says where to act next, after them."""
     if level not in RANKING_LEVELS:
         raise InvalidInputError(f"level={level!r}: expected one of {', '.join(RANKING_LEVELS)}")
     if not 1 <= k <= MAX_K:
@@ -291,6 +293,12 @@ def opportunities(
     white = figures["zone_blanche"].to_numpy()
     population = figures["population"].to_numpy().astype(np.int64)
     before = _totals(white, coverage.reached(params), population)
+    if funded:
+        # a commune's leaving the zones blanches does not depend on which reached commune brings it within
+        # max_km: the communes the funded actions take out are simply no longer to be taken out
+        simulated = simulate(coverage, params, funded)
+        white = white & ~figures["code"].isin(simulated.leaving["code"]).to_numpy()
+        before = simulated.after
     # which candidate communes would take each zone-blanche commune out: itself, and those within max_km
     white_rows, commune_rows = coverage.within(white, params.max_km, params.distance_to)
     # candidate territories: each commune's unit of the level (communes without one, e.g. outside any EPCI, none)

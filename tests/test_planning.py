@@ -215,3 +215,14 @@ def test_a_ranking_within_one_departement_keeps_its_candidates(service_data: Ser
     assert ranking.sequence and all(c.code.startswith("80") for c in ranking.sequence)
     with pytest.raises(InvalidInputError, match="level='canton'"):
         planning.opportunities(service_data.coverage, service_data.boundaries, CoverageParams(), "canton")
+
+
+def test_a_ranking_after_funded_actions_starts_where_they_leave_off(service_data: ServiceData) -> None:
+    """Ranking after the first step is funded gives the rest of the greedy sequence (the same gains, in order)."""
+    boundaries, coverage, geocoder = service_data.boundaries, service_data.coverage, service_data.geocoder
+    plain = planning.opportunities(coverage, boundaries, CoverageParams(), "epci", k=4)
+    first = planning.resolve(ActionSpec(territories=(f"epci:{plain.sequence[0].code}",)), boundaries, geocoder)
+    after = planning.opportunities(coverage, boundaries, CoverageParams(), "epci", k=3, funded=[first])
+    assert [c.population for c in after.sequence] == [c.population for c in plain.sequence[1:]]
+    assert after.before.population_zone_blanche == (plain.before.population_zone_blanche - plain.sequence[0].population)
+    assert plain.sequence[0].code not in {c.code for c in after.best}  # nothing left for it to take out

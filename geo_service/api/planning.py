@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from geo_service import planning
 from geo_service.api.coverage import PlainParamsDep
@@ -32,6 +32,24 @@ SIMULATION_FORMATS = {
     }
 }
 SimulationFormat = Literal["json", "csv", "png", "geojson"]
+
+
+def link_actions(
+    territory: Annotated[
+        list[str],
+        Query(max_length=planning.MAX_ACTIONS, description="one direct action per value, as 'level:code'"),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
+    support: Annotated[
+        list[str],
+        Query(max_length=planning.MAX_ACTIONS, description="one support action per value, as 'level:code'"),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> list[ActionSpec]:
+    """Actions given in a URL, one territory each: ``territory`` for direct access, ``support`` for the others."""
+    specs = [ActionSpec(territories=(reference,)) for reference in territory]
+    return specs + [ActionSpec(territories=(reference,), reach="support") for reference in support]
+
+
+LinkActionsDep = Annotated[list[ActionSpec], Depends(link_actions)]
 
 
 def _simulation(
@@ -120,19 +138,10 @@ def simulate_link(
     request: Request,
     _: ExpensiveDep,
     params: PlainParamsDep,
-    territory: Annotated[
-        list[str],
-        Query(max_length=planning.MAX_ACTIONS, description="one direct action per value, as 'level:code'"),
-    ] = [],  # noqa: B006 (FastAPI copies defaults)
-    support: Annotated[
-        list[str],
-        Query(max_length=planning.MAX_ACTIONS, description="one support action per value, as 'level:code'"),
-    ] = [],  # noqa: B006 (FastAPI copies defaults)
+    specs: LinkActionsDep,
     place: Annotated[str | None, Query(max_length=500, description="one more action where this text points")] = None,
     format: SimulationFormat = "json",
 ) -> Any:
-    specs = [ActionSpec(territories=(reference,)) for reference in territory]
-    specs += [ActionSpec(territories=(reference,), reach="support") for reference in support]
     if place:
         specs.append(ActionSpec(place_text=place))
     if not specs:
@@ -151,12 +160,16 @@ def opportunities(
     data: DataDep,
     _: ExpensiveDep,
     params: PlainParamsDep,
+    funded: LinkActionsDep,
     level: Literal["epci", "commune", "arrondissement"] = "epci",
     k: Annotated[int, Query(ge=1, le=planning.MAX_K)] = 5,
     departement: Annotated[str | None, Query(max_length=3, description="candidates in this département")] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    ranking = planning.opportunities(data.coverage, data.boundaries, params, level, k, departement)
+    """With ``territory`` or ``support`` (as for /simulate), those hypothetical actions count as funded first: the
+    ranking says where to act next, after them, and ``before`` is the coverage once they are."""
+    actions = [planning.resolve(spec, data.boundaries, data.geocoder) for spec in funded]
+    ranking = planning.opportunities(data.coverage, data.boundaries, params, level, k, departement, actions)
     if format == "csv":
         return Response(
             planning.ranking_csv(ranking),

@@ -932,8 +932,12 @@
       const level = document.getElementById("opportunites-niveau").value;
       oppStatus.textContent = "Calcul en cours…";
       oppStatus.classList.remove("erreur");
-      const rule = ruleQuery();
-      const got = await call("/api/v1/coverage/opportunities?level=" + level + "&k=5" + (rule ? "&" + rule : ""));
+      // with actions listed, the ranking counts them as funded first: where to act next, after them
+      const params = new URLSearchParams({level, k: "5"});
+      for (const a of simActions) params.append(a.reach === "direct" ? "territory" : "support", a.level + ":" + a.code);
+      if (config.reach !== "direct") params.set("reach", config.reach);
+      const after = simActions.length;
+      const got = await call(readable("/api/v1/coverage/opportunities?" + params.toString()));
       if (ticket !== oppTicket) return;
       if (!got.ok) {
         oppStatus.textContent = got.message;
@@ -957,11 +961,12 @@
           el("button", {type: "button", class: "secondaire ajout-opportunite", "data-index": i},
             "Ajouter à la simulation", el("span", {class: "cache", text: " : " + step.name}))))));
       document.getElementById("opportunites-methode").hidden = false;
+      const afterWords = after ? " après " + (after > 1 ? "les " + after + " actions simulées" : "l'action simulée") : "";
       oppStatus.textContent = answer.sequence.length
-        ? answer.sequence.length + " territoires classés parmi " + number.format(answer.candidates) + " : au total " +
-          number.format(answer.sequence[answer.sequence.length - 1].cumulative_population) +
-          " personnes sortiraient des zones blanches."
-        : "Aucune nouvelle action ne sortirait de personnes des zones blanches.";
+        ? answer.sequence.length + " territoires classés parmi " + number.format(answer.candidates) + afterWords +
+          " : au total " + number.format(answer.sequence[answer.sequence.length - 1].cumulative_population) +
+          " personnes de plus sortiraient des zones blanches."
+        : "Aucune nouvelle action ne sortirait de personnes des zones blanches" + afterWords + ".";
       window.opportunitiesShown = answer.sequence.map((s) => s.code);
     });
     oppList.addEventListener("click", (event) => {

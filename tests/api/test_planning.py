@@ -208,3 +208,12 @@ def test_a_link_carries_support_actions_too(client: TestClient) -> None:
         params={"territory": "epci:200035442", "support": "commune:80021", "reach": "all"},
     ).json()
     assert linked == posted and linked["actions"][1]["reach"] == "support" and linked["actions"][1]["counted"]
+
+
+def test_opportunities_after_the_actions_of_a_link(client: TestClient) -> None:
+    plain = client.get("/api/v1/coverage/opportunities", params={"k": 3}).json()
+    first = plain["sequence"][0]
+    after = client.get("/api/v1/coverage/opportunities", params={"k": 2, "territory": f"epci:{first['code']}"}).json()
+    assert [s["code"] for s in after["sequence"]] == [s["code"] for s in plain["sequence"][1:]]
+    refused = client.get("/api/v1/coverage/opportunities", params={"territory": "epci:1"})
+    assert refused.status_code == 422 and "'1'" in refused.text

@@ -177,7 +177,8 @@ def test_the_url_keeps_the_actions_and_reopens_the_simulation(simulated, live_se
 
 def test_the_opportunities_list_follows_the_api_and_zooms(simulated, live_server: str, artifacts: Path) -> None:
     page = simulated.page
-    expected = api(live_server, "/api/v1/coverage/opportunities?level=epci&k=5")["sequence"]
+    # the simulated action counts as funded first: the list says where to act next, after it
+    expected = api(live_server, f"/api/v1/coverage/opportunities?level=epci&k=5&territory={SUD_ARTOIS}")["sequence"]
     page.locator("#opportunites-niveau").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Afficher"
@@ -185,6 +186,7 @@ def test_the_opportunities_list_follows_the_api_and_zooms(simulated, live_server
     wait_until(page, "Array.isArray(window.opportunitiesShown)")
     items = page.locator("#opportunites-liste > li")
     assert items.count() == len(expected) == 5
+    assert "après l'action simulée" in page.locator("#opportunites-statut").inner_text()
     first = items.first
     assert first.locator(".nom-action strong").inner_text() == expected[0]["name"]
     assert digits(first.locator("[data-chiffre=population]").inner_text()) == expected[0]["population"]
