@@ -41,7 +41,7 @@ from geo_service.api.limits import client_of
 from geo_service.api.pages import TEMPLATES, security_headers
 from geo_service.coverage import COLUMNS, CoverageParams
 from geo_service.errors import BadRequestError, InvalidInputError, NotFoundError, TooBusyError
-from geo_service.ogc import documents
+from geo_service.ogc import cql2, documents
 from geo_service.ogc.collections import SPECS, CollectionSpec, check_collection, is_built, table
 from geo_service.ogc.crs import CRS84, SUPPORTED, Crs, bbox_area, from_crs84
 from geo_service.ogc.documents import GEOJSON, HTML, JSON, OPENAPI_JSON, SCHEMA_JSON
@@ -79,7 +79,12 @@ def _error(text: str) -> dict[str, Any]:
     return {"model": ErrorDetail, "description": text, "content": {"text/html": {}}}
 
 
-BAD_REQUEST = {400: _error("an unknown query parameter, or one whose value cannot be read (named in the answer)")}
+BAD_REQUEST = {
+    400: _error(
+        "an unknown query parameter, or one whose value cannot be read (named in the answer; for filter, the "
+        "position and what was expected there, or the property)"
+    )
+}
 NOT_FOUND = {404: _error("an unknown collection, feature, tile matrix set or tile")}
 TOO_BUSY = {429: _error("coverage parameters not computed before, and too much such work at once (Retry-After)")}
 NOT_MODIFIED = {304: {"description": "unchanged (If-None-Match)"}}
@@ -124,6 +129,23 @@ ITEMS_PARAMETERS = [
         "datetime",
         "RFC 3339 instant or interval; these features have no time, so it keeps every one",
         {"type": "string"},
+    ),
+    _parameter(
+        "filter",
+        f"a basic CQL2 expression in its text encoding, on the fields of /collections/{{collectionId}}/queryables: "
+        f"{cql2.SUPPORTED}, with 'text', numbers, TRUE and FALSE (population > 10000 AND departement = '80'); "
+        f"at most {cql2.MAX_LENGTH} characters and {cql2.MAX_DEPTH} levels of nesting",
+        {"type": "string", "maxLength": cql2.MAX_LENGTH},
+    ),
+    _parameter(
+        "filter-lang",
+        "the language of filter: cql2-text, the only one read here (cql2-json is refused)",
+        {"type": "string", "enum": list(cql2.LANGUAGES), "default": "cql2-text"},
+    ),
+    _parameter(
+        "filter-crs",
+        "the CRS of geometries in filter: basic CQL2 has none, so it changes nothing",
+        {"type": "string", "enum": CRS_NAMES},
     ),
     _parameter(
         "filters",
@@ -437,7 +459,7 @@ async def collection(request: Request, collection_id: COLLECTION_ID) -> Response
 
 @router.get(
     "/collections/{collectionId}/queryables",
-    summary="The fields a simple filter (?field=value) may name, as a JSON Schema",
+    summary="The fields a simple filter (?field=value) or a CQL2 filter may name, as a JSON Schema",
     response_class=Response,
     responses={**_ok(SCHEMA_JSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
     openapi_extra=_extra(F_PARAMETER),
@@ -455,7 +477,7 @@ def queryables(request: Request, collection_id: COLLECTION_ID) -> Response:
 
 @router.get(
     "/collections/{collectionId}/items",
-    summary="A collection's features: bbox, simple filters, limit and offset paging, crs",
+    summary="A collection's features: bbox, simple filters, CQL2 filter, limit and offset paging, crs",
     response_class=Response,
     responses={**_ok(GEOJSON, HTML), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND, **TOO_BUSY},
     openapi_extra=_extra(*ITEMS_PARAMETERS),
@@ -479,7 +501,7 @@ def _items(request: Request, spec: CollectionSpec, raw: Query, params: CoverageP
     query = read_items_query(raw, _accept(request), list(features.fields), coverage_names)
     query = dataclasses.replace(query, extra=extra)
     areas = None if query.bbox is None else bbox_area(query.bbox, query.bbox_crs)
-    rows = features.select(areas, query.filters)
+    rows = features.select(areas, query.filters, query.filter)
     page = rows[query.offset : query.offset + query.limit]
     base = public_base(request)
     if query.format == "html":
@@ -487,7 +509,7 @@ def _items(request: Request, spec: CollectionSpec, raw: Query, params: CoverageP
         shown = [(features.ids[row], features.properties(row)) for row in page.tolist()]
         return _page(
             request, "ogc_objets.html", title=spec.title, doc=document, spec=spec, table=features, shown=shown,
-            query=query,
+            query=query, filter_text=None if query.filter is None else query.filter.link_text(),
         )  # fmt: skip
     geometries = None if query.crs.uri == CRS84 else from_crs84(features.geometries[page], query.crs)
     document, joined = documents.items(base, spec, query, len(rows), features.feature_json(page, geometries))

@@ -10,7 +10,8 @@ finds the same nine things in the OGC API as in the tiles. What differs from the
   the project id for projects.
 * **Flat properties.** GDAL and QGIS need one type per field: lists (postal codes, axes, action types) are written
   as comma-separated text, and a simple filter on such a field keeps the features where one element equals the
-  value asked. The commune's town-hall point, a second geometry, is left out (it is in ``/api/v1/territories``).
+  value asked; so does a CQL2 ``=`` (``geo_service.ogc.cql2``), whose ``<>`` is its negation. The commune's
+  town-hall point, a second geometry, is left out (it is in ``/api/v1/territories``).
 * **Projects.** ``projects`` holds the points of the local projects only, like the map layer: a project covering
   a whole département or the région has no honest point. ``project-areas`` holds every project with its area.
 * **Coverage** is computed with the rule's default parameters (the map's), like the layer's plain URL, or with
@@ -38,6 +39,7 @@ import shapely
 
 from geo_service.coverage import COLUMNS, PARAMS_KEPT, CoverageParams
 from geo_service.errors import BadRequestError, NotFoundError
+from geo_service.ogc import cql2
 from geo_service.ogc.params import read_number
 from geo_service.service import ServiceData
 
@@ -184,6 +186,8 @@ class Table:
     oriented: bool = False  # the geometries are another table's, already oriented
     bounds: np.ndarray = field(init=False)
     _index: dict[str, int] = field(init=False)
+    # each column as numpy compares it, made on the first filter naming it (see cql2.column_array)
+    _arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.oriented:
@@ -213,10 +217,25 @@ class Table:
     def properties(self, row: int) -> dict[str, Any]:
         return {name: values[row] for name, values in self.columns.items()}
 
-    def select(self, areas: Sequence[shapely.Geometry] | None, filters: dict[str, str]) -> np.ndarray:
+    def column_array(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The column ``name`` as numpy compares it, and where it is null."""
+        found = self._arrays.get(name)
+        if found is None:  # two requests may both make it: the same arrays, either kept
+            found = self._arrays[name] = cql2.column_array(self.fields[name].kind, self.columns[name])
+        return found
+
+    def select(
+        self,
+        areas: Sequence[shapely.Geometry] | None,
+        filters: dict[str, str],
+        chosen: cql2.Filter | None = None,
+    ) -> np.ndarray:
         """The rows, in table order, whose geometry intersects one of ``areas`` (all when None; a feature without
-        geometry always matches, as /req/core/fc-bbox-response says) and whose properties pass ``filters``."""
+        geometry always matches, as /req/core/fc-bbox-response says), whose properties pass ``filters`` and
+        for which the CQL2 filter ``chosen`` holds (all three combined with AND, /req/filter/mixing-expressions)."""
         keep = np.ones(len(self), dtype=bool)
+        if chosen is not None:  # first: its type errors are 400s, given before any geometry work
+            keep &= cql2.evaluate(chosen, self)
         for name, wanted in filters.items():
             keep &= self._matches(name, wanted)
         if areas is not None:

@@ -34,6 +34,10 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
@@ -149,13 +153,15 @@ def collections(base: str, tables: dict[str, Table], fmt: str) -> dict[str, Any]
 
 
 def queryables(base: str, spec: CollectionSpec, table: Table) -> dict[str, Any]:
-    """A JSON Schema of the fields a simple filter (``?name=value``) may name (OGC API – Features Part 3)."""
+    """A JSON Schema of the fields a simple filter (``?name=value``) or a CQL2 ``filter`` may name (OGC API –
+    Features Part 3): exactly those both accept, with the type a CQL2 literal must have to be compared with."""
     properties: dict[str, Any] = {}
     for info in table.fields.values():
         entry: dict[str, Any] = {"title": info.title, "type": info.json_type}
         if info.kind == "list":
             entry["description"] = (
-                "Liste séparée par des virgules ; un filtre retient les objets dont un élément vaut la valeur."
+                "Liste séparée par des virgules ; un filtre retient les objets dont un élément vaut la valeur "
+                "(en CQL2 : = et <> seulement)."
             )
         properties[info.name] = entry
     return {
@@ -163,7 +169,10 @@ def queryables(base: str, spec: CollectionSpec, table: Table) -> dict[str, Any]:
         "$id": f"{base}collections/{spec.id}/queryables",
         "type": "object",
         "title": spec.title,
-        "description": "Champs utilisables comme filtres simples : ?champ=valeur (égalité, combinés par ET).",
+        "description": (
+            "Champs utilisables comme filtres simples, ?champ=valeur (égalité, combinés par ET), et dans un "
+            "filtre CQL2 : ?filter=population > 10000 AND departement = '80'."
+        ),
         "properties": properties,
         "additionalProperties": False,
     }

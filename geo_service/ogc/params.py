@@ -31,6 +31,12 @@ Other choices, each allowed by the standard:
   the grammar (``../..``, ``2024-W18``, a date-time without its offset) is still a 400.
 * Simple filters: ``?departement=80`` on any field the collection's queryables list, combined with AND; an
   empty value is a 400 (no field is empty text).
+* ``filter`` (OGC API – Features Part 3): basic CQL2 in its text encoding, read by ``geo_service.ogc.cql2`` (a
+  400 naming the position or the property otherwise), combined with AND with bbox and the simple filters; links
+  carry it re-printed from its tree, with its ``filter-lang``. ``filter-lang`` takes ``cql2-text`` (the
+  default; ``cql2-json`` is a 400 naming it), and ``cql-text``, the drafts' name GDAL sends (see ``cql2``).
+  ``filter-crs`` is read as ``bbox-crs`` is and changes nothing: basic CQL2 has no geometry. Either without
+  ``filter`` is a 400, as ``bbox-crs`` without ``bbox``.
 * Numbers are ASCII decimal numbers (``12``, ``-1.5``, ``2e3``): Python's own readers would also take ``1_000``
   or Arabic-Indic digits, which no client means.
 * A parameter given twice is a 400, unless both values say the same (GDAL adds its connection string's query to
@@ -47,13 +53,16 @@ from datetime import date, datetime
 from typing import Literal
 
 from geo_service.errors import BadRequestError
+from geo_service.ogc import cql2
 from geo_service.ogc.crs import CRS84, SUPPORTED, Crs, check_bbox, parse_crs
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10**9
 Format = Literal["json", "html"]
-ITEMS_PARAMETERS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime")
+ITEMS_PARAMETERS = (
+    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
+)  # fmt: skip
 
 
 class Query:
@@ -145,6 +154,8 @@ class ItemsQuery:
     datetime: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
     extra: tuple[tuple[str, str], ...] = ()  # other parameters as understood (coverage), for the links
+    filter: cql2.Filter | None = None
+    filter_crs: Crs | None = None  # as given (it changes nothing: see the module)
 
     def link_parameters(self, offset: int | None = None, fmt: str | None = None) -> list[tuple[str, str]]:
         """The query as understood, re-encoded for a link (nothing of the request's own text is copied)."""
@@ -160,6 +171,10 @@ class ItemsQuery:
         if self.datetime is not None:
             pairs.append(("datetime", self.datetime))
         pairs.extend(sorted(self.filters.items()))
+        if self.filter is not None:
+            pairs += [("filter", self.filter.link_text()), ("filter-lang", self.filter.language)]
+            if self.filter_crs is not None:
+                pairs.append(("filter-crs", self.filter_crs.uri))
         pairs.extend(self.extra)
         pairs.append(("limit", str(self.limit)))
         start = self.offset if offset is None else offset
@@ -272,7 +287,23 @@ def read_items_query(query: Query, accept: str | None, queryables: list[str], ex
             if not value.strip():
                 raise BadRequestError(f"{name}={value!r}: a filter needs a value")
             filters[name] = value
-    return ItemsQuery(fmt, limit, offset, bbox, bbox_crs, crs, when, filters)
+    chosen, filter_crs = read_filter(query, queryables)
+    return ItemsQuery(fmt, limit, offset, bbox, bbox_crs, crs, when, filters, filter=chosen, filter_crs=filter_crs)
+
+
+def read_filter(query: Query, queryables: Sequence[str]) -> tuple[cql2.Filter | None, Crs | None]:
+    """``filter`` read (its syntax and property names: the types are checked against the table), with
+    ``filter-lang`` and ``filter-crs``."""
+    text = _single(query, "filter")
+    language = _single(query, "filter-lang")
+    crs_text = _single(query, "filter-crs")
+    if text is None:
+        for name, given in (("filter-lang", language), ("filter-crs", crs_text)):
+            if given is not None:
+                raise BadRequestError(f"{name} is given without filter")
+        return None, None
+    filter_crs = None if crs_text is None else parse_crs(crs_text, "filter-crs")
+    return cql2.read(text, language, queryables), filter_crs
 
 
 def read_item_query(query: Query, accept: str | None, extra: Sequence[str] = ()) -> tuple[Format, Crs]:

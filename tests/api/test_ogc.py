@@ -339,6 +339,27 @@ def check_queryables(client: TestClient, communes: dict[str, dict]) -> None:
     assert blanches > 0
 
 
+def check_filter(client: TestClient, communes: dict[str, dict]) -> None:
+    """Part 3 filter and features-filter, CQL2 basic-cql2 and cql2-text (the thorough checks, and GDAL, are in
+    test_ogc_cql2.py): filter on items, cql2-text by default, the queryables' names and nothing else, combined
+    with the other parameters by AND, 400 for what cannot be read."""
+    expected = {c for c, f in communes.items() if f["properties"]["population"] > 5000}
+    for lang in ({}, {"filter-lang": "cql2-text"}):
+        page = get_json(client, "/collections/communes/items", GEOJSON, filter="population > 5000", limit=9999, **lang)
+        assert {f["id"] for f in page["features"]} == expected
+    boxed = get_json(
+        client, "/collections/communes/items", GEOJSON, filter="population > 5000 OR name IS NULL",
+        bbox=",".join(map(str, BBOX)), limit=1000,
+    )  # fmt: skip
+    assert {f["id"] for f in boxed["features"]} == expected & in_bbox(communes, BBOX)
+    schema = get_json(client, "/collections/communes/queryables", "application/schema+json")
+    for name in schema["properties"]:
+        assert client.get("/collections/communes/items", params={"filter": f"{name} IS NULL"}).status_code == 200
+    for query in ({"filter": "unknown = 1"}, {"filter": "population >"}, {"filter": "x", "filter-lang": "cql2-json"}):
+        response = client.get("/collections/communes/items", params=query)
+        assert response.status_code == 400 and "filter" in response.json()["detail"], query
+
+
 def check_tiles(client: TestClient, communes: dict[str, dict]) -> None:
     del communes
     matrix_sets = get_json(client, "/tileMatrixSets")
@@ -389,6 +410,10 @@ CHECKS: dict[str, Callable[[TestClient, dict[str, dict]], None]] = {
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs": check_crs,
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables": check_queryables,
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters": check_queryables,
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter": check_filter,
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter": check_filter,
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2": check_filter,
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text": check_filter,
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core": check_core,
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page": check_core,
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json": check_core,
