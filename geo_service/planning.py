@@ -303,13 +303,15 @@ def opportunities(
     white_rows, commune_rows = coverage.within(white, params.max_km, params.distance_to)
     # candidate territories: each commune's unit of the level (communes without one, e.g. outside any EPCI, none)
     units = figures["code"].to_numpy() if level == "commune" else coverage.communes[level].to_numpy()
-    allowed = np.ones(len(figures), dtype=bool)
-    if departement is not None:
-        boundaries.require("departement", departement, parameter="departement")
-        allowed = figures["departement"].to_numpy() == departement
     names = boundaries.level(level)["name"]
-    valid = pd.Series(units).isin(names.index).to_numpy() & allowed
+    valid = pd.Series(units).isin(names.index).to_numpy()
     codes = np.array(sorted(set(units[valid])), dtype=object)
+    if departement is not None:
+        # candidates with a commune in the département; an EPCI across its border still reaches all its communes
+        boundaries.require("departement", departement, parameter="departement")
+        inside = valid & (figures["departement"].to_numpy() == departement)
+        codes = np.array(sorted(set(units[inside])), dtype=object)
+        valid = valid & pd.Series(units).isin(codes).to_numpy()
     if len(codes) == 0:
         return Ranking(params, level, before, [], [], 0)
     number = pd.Index(codes)

@@ -217,6 +217,30 @@ def test_a_ranking_within_one_departement_keeps_its_candidates(service_data: Ser
         planning.opportunities(service_data.coverage, service_data.boundaries, CoverageParams(), "canton")
 
 
+def test_an_epci_across_the_departements_border_is_scored_whole(service_data: ServiceData) -> None:
+    """Keeping one département's candidates must not cut an EPCI that crosses its border: its action reaches all
+    its communes, as a simulation of it says."""
+    boundaries, coverage, geocoder = service_data.boundaries, service_data.coverage, service_data.geocoder
+    communes = boundaries.level("commune")
+    spans = communes.groupby("epci")["departement"].nunique()
+    across = sorted(spans[spans > 1].index)
+    assert across, "the région has EPCI across départements (the CC du Ternois reaches into the Somme)"
+    checked = 0
+    for code in across:
+        for departement in sorted(set(communes.loc[communes["epci"] == code, "departement"])):
+            ranking = planning.opportunities(
+                coverage, boundaries, CoverageParams(), "epci", k=planning.MAX_K, departement=departement
+            )
+            scored = {c.code: c.population for c in ranking.best}
+            if code not in scored:
+                continue
+            action = planning.resolve(ActionSpec(territories=(f"epci:{code}",)), boundaries, geocoder)
+            simulated = planning.simulate(coverage, CoverageParams(), [action])
+            assert scored[code] == int(simulated.leaving["population"].sum()), (code, departement)
+            checked += 1
+    assert checked
+
+
 def test_a_ranking_after_funded_actions_starts_where_they_leave_off(service_data: ServiceData) -> None:
     """Ranking after the first step is funded gives the rest of the greedy sequence (the same gains, in order)."""
     boundaries, coverage, geocoder = service_data.boundaries, service_data.coverage, service_data.geocoder
