@@ -274,10 +274,15 @@ class Coverage:
             source_rows = rows[sources[rows]]
             if len(source_rows) == 0:
                 continue
-            tree = shapely.STRtree(outlines[rows] if outlines is not None else self._points[rows])
-            found, commune = tree.query(self._points[source_rows], predicate="dwithin", distance=km * 1000.0)
-            source_parts.append(source_rows[found])
-            commune_parts.append(rows[commune])
+            geometries = outlines[rows] if outlines is not None else self._points[rows]
+            tree = shapely.STRtree(geometries)
+            # a metre wider, then the rule's own test (kilometres = metres / 1000 <= km): at a distance equal to
+            # km, GEOS's metres <= km * 1000 and the rule's division may round apart
+            found, commune = tree.query(self._points[source_rows], predicate="dwithin", distance=km * 1000.0 + 1.0)
+            metres = shapely.distance(self._points[source_rows[found]], geometries[commune])
+            near = metres / 1000.0 <= km
+            source_parts.append(source_rows[found[near]])
+            commune_parts.append(rows[commune[near]])
         return np.concatenate(source_parts), np.concatenate(commune_parts)
 
     def reached(self, params: CoverageParams) -> np.ndarray:

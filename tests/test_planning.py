@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
@@ -250,3 +251,35 @@ def test_a_ranking_after_funded_actions_starts_where_they_leave_off(service_data
     assert [c.population for c in after.sequence] == [c.population for c in plain.sequence[1:]]
     assert after.before.population_zone_blanche == (plain.before.population_zone_blanche - plain.sequence[0].population)
     assert plain.sequence[0].code not in {c.code for c in after.best}  # nothing left for it to take out
+
+
+@pytest.mark.parametrize("distance_to", ["townhall", "territory"])
+def test_within_decides_as_the_rule_at_a_distance_equal_to_max_km(service_data: ServiceData, distance_to: str) -> None:
+    """At max_km equal to a real distance (and the floats either side), a ranking's pairs and the rule agree:
+    reaching the commune brings the town hall within max_km exactly when the rule's kilometres say so."""
+    coverage = service_data.coverage
+    communes = service_data.boundaries.level("commune")
+    xy = _lambert93(service_data)
+    rng = np.random.default_rng(7)
+    disagreements = 0
+    for _ in range(60):
+        source, target = (int(r) for r in rng.choice(len(communes), 2, replace=False))
+        if distance_to == "townhall":
+            metres = float(np.hypot(*(xy[source] - xy[target])))
+        else:  # the outline in Lambert-93, projected by the test
+            outline = communes.geometry.iloc[[target]].to_crs(2154).iloc[0]
+            metres = float(outline.distance(shapely.Point(xy[source])))
+        if metres == 0:
+            continue
+        for km in (metres / 1000.0, np.nextafter(metres / 1000.0, 0), np.nextafter(metres / 1000.0, 1)):
+            sources = np.zeros(len(communes), dtype=bool)
+            sources[source] = True
+            found, commune = coverage.within(sources, float(km), distance_to)
+            paired = bool(((found == source) & (commune == target)).any())
+            # the service's own kilometres for this pair, as the rule compares them
+            lowered = np.full(len(communes), np.nan)
+            targets = np.zeros(len(communes), dtype=bool)
+            targets[target] = True
+            coverage.lower(lowered, targets, sources, distance_to)
+            disagreements += paired != bool(lowered[source] <= km)
+    assert disagreements == 0
