@@ -398,7 +398,12 @@ class LayerSet:
         rows = self._project_rows(listed, reuse)
         # a département- or région-wide project is not drawn as a point: any point would say the aid is there
         local = [p for p in listed if p.scope == "local"]
-        points = to_mercator(shapely.points([[p.point.lon, p.point.lat] for p in local]))
+        # (no local project at all, every one département- or région-wide or set aside: an empty layer)
+        points = (
+            to_mercator(shapely.points([[p.point.lon, p.point.lat] for p in local]))
+            if local
+            else np.empty(0, dtype=object)
+        )
         point_tags = self._tag_table.tags([rows[p.id].point_pairs for p in local])
         self.layers["projects"] = LayerData(
             LAYERS["projects"],

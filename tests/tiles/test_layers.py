@@ -185,3 +185,18 @@ def test_a_layer_set_replaces_rows_only_while_few_change(service_data: ServiceDa
     # the same figures made again: the same layers and version
     same = layers._changed_coverage_layers(CoverageParams(), frame.copy(), previous)
     assert same is not None and same[0] is previous[0] and same[1] == previous[1]
+
+
+def test_layers_build_when_no_project_is_local(service_data: ServiceData) -> None:
+    """Every project département- or région-wide (or none left): the projects layer is empty, and a publish after
+    a write that leaves it so does not fail (shapely refuses an empty list of points)."""
+    records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
+    wide = [r for r in records if service_data.projects.projects[r.id].scope != "local"]
+    assert wide, "the brochure has département- and région-wide projects"
+    for kept in (wide, []):
+        data = service_data.with_records(kept, service_data.revision + 1)
+        layers = LayerSet(data.boundaries, data.projects, data.coverage)
+        assert len(layers.get("projects").properties) == 0
+        assert len(layers.get("project-areas").properties) == len(kept)
+        reused = LayerSet(data.boundaries, data.projects, data.coverage, reuse=layers)
+        assert reused.version("coverage") == layers.version("coverage")
