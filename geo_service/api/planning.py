@@ -142,7 +142,7 @@ def simulate_link(
     place: Annotated[str | None, Query(max_length=500, description="one more action where this text points")] = None,
     format: SimulationFormat = "json",
 ) -> Any:
-    if place:
+    if place and place.strip():
         specs.append(ActionSpec(place_text=place))
     if not specs:
         raise InvalidInputError("give at least one territory=level:code, support=level:code or a place")

@@ -621,19 +621,32 @@
         input.focus();
         return;
       }
-      let unit = chosen && chosen.label === text ? chosen : null;
-      if (!unit) {
+      let units = chosen && chosen.label === text ? [chosen] : null;
+      if (!units) {
+        // a text may name several places ("Albert et Péronne", a postcode shared by communes): one action each
         const got = await call("/api/v1/geocode?q=" + encodeURIComponent(text));
         const answer = got.ok ? await got.response.json() : {units: []};
-        unit = (answer.units || []).find((u) => SIM_LEVELS.includes(u.level));
-        if (!unit) {
+        units = (answer.units || []).filter((u) => SIM_LEVELS.includes(u.level));
+        if (!units.length) {
           say(got.ok ? "Aucun territoire trouvé pour « " + text + " ». Essayez un nom de commune, " +
             "d'intercommunalité, de département ou un code postal." : got.message);
           input.focus();
           return;
         }
       }
-      if (addAction({level: unit.level, code: unit.code, name: unit.name, reach: reachChoice.value})) {
+      const added = units.filter((unit) =>
+        addAction({level: unit.level, code: unit.code, name: unit.name, reach: reachChoice.value}));
+      if (units.length > 1) {
+        const skipped = units.length - added.length;
+        say((added.length
+          ? (added.length > 1 ? added.length + " actions ajoutées : " : "Action ajoutée : ") +
+            added.map(actionName).join(", ") + ". "
+          : "") +
+          (skipped ? (skipped > 1 ? skipped + " territoires déjà listés ou" : "Un territoire déjà listé ou") +
+            " au-delà de " + SIM_MAX + " actions, non ajouté" + (skipped > 1 ? "s" : "") + ". " : "") +
+          "Lancez la simulation quand la liste est prête.");
+      }
+      if (added.length) {
         input.value = "";
         chosen = null;
       }
@@ -767,7 +780,9 @@
           el("strong", {"data-chiffre": "gained.population", text: number.format(gained.population)}),
           gained.population > 1 ? " personnes" : " personne", " dans ",
           el("strong", {"data-chiffre": "gained.communes", text: number.format(gained.communes)}),
-          gained.communes > 1 ? " communes sortiraient" : " commune sortirait", " des zones blanches."),
+          // the verb agrees with the people, the subject
+          (gained.communes > 1 ? " communes" : " commune") + (gained.population > 1 ? " sortiraient" : " sortirait"),
+          " des zones blanches."),
         notCounted.length ? el("ul", {class: "note"}, ...notCounted) : null,
         table("Zones blanches avant et après les actions simulées", ["", "Avant", "Après"], rows,
           {class: "avant-apres"}),
@@ -869,13 +884,13 @@
       if (fit) fitOverlay();
     }
 
-    async function run(fromUrl) {
-      if (!simActions.length) return;
+    async function run(fromUrl, linkNotes) {
+      if (!simActions.length) { if (linkNotes) say(linkNotes); return; }
       const ticket = ++runTicket;
       const body = simulationBody();
       const asked = signature();
       tell("Simulation en cours…");
-      say("");
+      say(linkNotes || ""); // what a shared link held that could not be read stays said
       runButton.disabled = true;
       result.setAttribute("aria-busy", "true");
       const got = await call(simulateUrl("json"), {method: "POST", headers: {"Content-Type": "application/json"}, body});
@@ -894,8 +909,8 @@
       refresh();
       const g = answer.gained;
       tell("Simulation terminée : " + number.format(g.population) + (g.population > 1 ? " personnes" : " personne") +
-        " et " + number.format(g.communes) + (g.communes > 1 ? " communes sortiraient" : " commune sortirait") +
-        " des zones blanches.");
+        " et " + number.format(g.communes) + (g.communes > 1 ? " communes" : " commune") +
+        " sortiraient des zones blanches."); // two subjects: plural
       window.simulationShown = answer;
       if (!fromUrl) document.getElementById("titre-resultat").focus();
       await drawOverlay(body, ticket, !fromUrl || !userMoved);
@@ -962,10 +977,12 @@
             "Ajouter à la simulation", el("span", {class: "cache", text: " : " + step.name}))))));
       document.getElementById("opportunites-methode").hidden = false;
       const afterWords = after ? " après " + (after > 1 ? "les " + after + " actions simulées" : "l'action simulée") : "";
-      oppStatus.textContent = answer.sequence.length
-        ? answer.sequence.length + " territoires classés parmi " + number.format(answer.candidates) + afterWords +
-          " : au total " + number.format(answer.sequence[answer.sequence.length - 1].cumulative_population) +
-          " personnes de plus sortiraient des zones blanches."
+      const steps = answer.sequence.length;
+      const total = steps ? answer.sequence[steps - 1].cumulative_population : 0;
+      oppStatus.textContent = steps
+        ? (steps > 1 ? steps + " territoires classés" : "1 territoire classé") + " parmi " +
+          number.format(answer.candidates) + afterWords + " : au total " + number.format(total) +
+          (total > 1 ? " personnes de plus sortiraient" : " personne de plus sortirait") + " des zones blanches."
         : "Aucune nouvelle action ne sortirait de personnes des zones blanches" + afterWords + ".";
       window.opportunitiesShown = answer.sequence.map((s) => s.code);
     });
@@ -988,15 +1005,20 @@
       const wantedActions = start.searchParams.get("simuler");
       if (!wantedActions) return;
       const unread = [];
-      for (const part of wantedActions.split(",").slice(0, SIM_MAX)) {
-        const found = part.trim().match(/^([a-z]+):([0-9A-Za-z]{1,12})(?::(appui))?$/);
-        if (!found || !SIM_LEVELS.includes(found[1])) { if (part.trim()) unread.push(part.trim()); continue; }
+      const parts = wantedActions.split(",").map((part) => part.trim()).filter(Boolean);
+      for (const part of parts.slice(0, SIM_MAX)) {
+        const found = part.match(/^([a-z]+):([0-9A-Za-z]{1,12})(?::(appui))?$/);
+        if (!found || !SIM_LEVELS.includes(found[1])) { unread.push(part); continue; }
         if (simActions.some((a) => a.level === found[1] && a.code === found[2])) continue;
         simActions.push({level: found[1], code: found[2], name: null, reach: found[3] ? "support" : "direct"});
       }
-      if (unread.length) say("Partie du lien non comprise, ignorée : « " + unread.join(", ") + " ».");
+      const notes = [];
+      if (unread.length) notes.push("Partie du lien non comprise, ignorée : « " + unread.join(", ") + " ».");
+      if (parts.length > SIM_MAX) {
+        notes.push("Le lien nomme " + parts.length + " actions : seules les " + SIM_MAX + " premières sont reprises.");
+      }
       refresh();
-      run(true);
+      run(true, notes.join(" "));
     };
   }
 

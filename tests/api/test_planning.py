@@ -217,3 +217,9 @@ def test_opportunities_after_the_actions_of_a_link(client: TestClient) -> None:
     assert [s["code"] for s in after["sequence"]] == [s["code"] for s in plain["sequence"][1:]]
     refused = client.get("/api/v1/coverage/opportunities", params={"territory": "epci:1"})
     assert refused.status_code == 422 and "'1'" in refused.text
+
+
+def test_a_blank_place_in_a_link_is_no_action(client: TestClient) -> None:
+    plain = client.get("/api/v1/coverage/simulate", params={"territory": "commune:80021"})
+    blank = client.get("/api/v1/coverage/simulate", params={"territory": "commune:80021", "place": "   "})
+    assert blank.status_code == 200 and blank.json() == plain.json()

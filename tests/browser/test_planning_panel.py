@@ -318,3 +318,28 @@ def test_the_panel_with_its_results_has_no_serious_accessibility_violation(
         assert page.locator("#simulation-nombre").inner_text() == "3"
     finally:
         page.close()
+
+
+def test_a_text_naming_several_places_adds_one_action_each(browser, live_server: str) -> None:
+    """« Albert et Péronne »: the geocoder reads two communes (its own answer is the expectation), the panel lists
+    both; a link whose parts cannot all be read says which, in French, while the rest runs."""
+    expected = api(live_server, "/api/v1/geocode?q=Albert%20et%20P%C3%A9ronne")["units"]
+    assert len(expected) == 2
+    watched = Watched(browser)
+    page = watched.page
+    try:
+        watched.open(f"{live_server}/carte")
+        page.locator("#simulation-lieu").fill("Albert et Péronne")
+        page.get_by_role("button", name="Ajouter l'action").click()
+        wait_until(page, "document.getElementById('simulation-nombre').textContent === '2'")
+        names = page.locator("#simulation-actions li .nom-action").all_inner_texts()
+        assert [n.split(" (")[0] for n in names] == [u["name"] for u in expected]
+        assert "2 actions ajoutées" in page.locator("#simulation-message").inner_text()
+        watched.open(f"{live_server}/carte?simuler={SUD_ARTOIS},quartier:12")
+        wait_until(page, "window.simulationRuns === 1")
+        said = page.locator("#simulation-message").inner_text()
+        assert "Partie du lien non comprise" in said and "quartier:12" in said
+        assert page.locator("#simulation-resultat").is_visible()
+        assert watched.errors == [] and watched.violations() == []
+    finally:
+        page.close()
