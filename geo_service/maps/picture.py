@@ -32,7 +32,7 @@ from geo_service.tiles.service import TileService
 logger = logging.getLogger("geo_service")
 MAP_WIDTH = 1000
 HEADER = 64
-FOOTER = 40
+FOOTER = 48  # two lines of sources and rule
 LEGEND_WIDTH = 290
 PIXEL_RATIO = 1.4  # line widths and points, against a 256-pixel tile
 TERRITORY = raster.Style(outline=(17, 17, 17, 255), width=2.2)
@@ -398,14 +398,26 @@ def _lines(pen: ImageDraw.ImageDraw, x: int, y: int, lines: list[str | tuple[str
 
 
 def _sources(pen: ImageDraw.ImageDraw, data: ServiceData, params: CoverageParams, height: int) -> None:
-    pen.text(
-        (16, height - FOOTER + 10),
+    """The sources and the rule the picture was drawn with, in its own words and figures (the parameters as
+    given: 99,99 km is not rounded to 100), on at most two lines."""
+    counted = "une action locale" + (" ou départementale" if params.count_departmental else "")
+    kind = " d'accès direct" if params.reach == "direct" else ""
+    measure = "de mairie à mairie" if params.distance_to == "townhall" else "jusqu'à la limite de la commune atteinte"
+    text = (
         SOURCES.format(cog=data.boundaries.manifest["cog_year"])
-        + f" Zone blanche : commune rurale (< {fr_number(params.rural_max_density)} hab/km²) à plus de "
-        f"{fr_number(params.max_km)} km d'une action locale. Données {data.version}.",
-        fill="#333333",
-        font=_font(13),
+        + f" Zone blanche : commune rurale (< {_as_given(params.rural_max_density)} hab/km²) à plus de "
+        f"{_as_given(params.max_km)} km ({measure}) d'une commune atteinte par {counted}{kind}. "
+        f"Données {data.version}."
     )
+    font = _font(12)
+    for number, line in enumerate(_wrapped(pen, text, font, pen.im.size[0] - 32)[:2]):
+        pen.text((16, height - FOOTER + 6 + 18 * number), line, fill="#333333", font=font)
+
+
+def _as_given(value: float) -> str:
+    """A parameter in French with the decimals it was given (up to three): 99.99 -> '99,99', 10 -> '10'."""
+    decimals = len(f"{value:.3f}".rstrip("0").split(".")[1])
+    return fr_number(value, decimals)
 
 
 def _png(picture: Image.Image) -> bytes:
