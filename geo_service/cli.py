@@ -181,11 +181,17 @@ def _coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(number: int, word: str) -> str:
+    """'1 commune', '2 communes', '12 345 inhabitants' (French digit groups, as the figures elsewhere)."""
+    from geo_service.formatting import fr_number
+
+    return f"{fr_number(number)} {word}{'' if number == 1 else 's'}"
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from geo_service import planning
     from geo_service.errors import GeoServiceError, InvalidInputError
     from geo_service.export import write_atomically
-    from geo_service.formatting import fr_number
     from geo_service.service import load_service_data
 
     try:
@@ -204,23 +210,29 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     for action in actions:
         counted = "counted" if action.counted(params) else "not counted under these parameters"
-        print(f"action: {action.label}: {len(action.communes)} communes, {action.scope}, {action.reach} ({counted})")
+        print(
+            f"action: {action.label}: {_count(len(action.communes), 'commune')}, {action.scope}, {action.reach} "
+            f"({counted})"
+        )
     before, after = result.before, result.after
     print(
-        f"zones blanches: {fr_number(before.communes_zone_blanche)} communes, "
-        f"{fr_number(before.population_zone_blanche)} inhabitants -> {fr_number(after.communes_zone_blanche)} "
-        f"communes, {fr_number(after.population_zone_blanche)} inhabitants"
+        f"zones blanches: {_count(before.communes_zone_blanche, 'commune')}, "
+        f"{_count(before.population_zone_blanche, 'inhabitant')} -> {_count(after.communes_zone_blanche, 'commune')}, "
+        f"{_count(after.population_zone_blanche, 'inhabitant')}"
     )
     print(
-        f"taken out: {fr_number(len(result.leaving))} communes, "
-        f"{fr_number(int(result.leaving['population'].sum()))} inhabitants"
+        f"taken out: {_count(len(result.leaving), 'commune')}, "
+        f"{_count(int(result.leaving['population'].sum()), 'inhabitant')}"
     )
     for row in result.by_departement:
-        print(f"  {row['code']} {row['name']}: {row['communes']} communes, {fr_number(row['population'])} inhabitants")
+        print(
+            f"  {row['code']} {row['name']}: {_count(row['communes'], 'commune')}, "
+            f"{_count(row['population'], 'inhabitant')}"
+        )
     if args.out is not None:
         text = planning.simulation_csv(result)
         write_atomically(args.out, lambda path: path.write_text(text, "utf-8"))
-        print(f"wrote {args.out}: the {len(result.leaving)} communes taken out (CSV)")
+        print(f"wrote {args.out}: {_count(len(result.leaving), 'commune')} taken out (CSV)")
     return 0
 
 
@@ -247,14 +259,16 @@ def _opportunities(args: argparse.Namespace) -> int:
         sys.stdout.write(planning.ranking_csv(ranking))
         return 0
     print(
-        f"{fr_number(ranking.before.communes_zone_blanche)} communes in zones blanches "
-        f"({fr_number(ranking.before.population_zone_blanche)} inhabitants); {ranking.candidates} candidates"
+        f"{_count(ranking.before.communes_zone_blanche, 'commune')} in zones blanches "
+        f"({_count(ranking.before.population_zone_blanche, 'inhabitant')}); {ranking.candidates} candidates"
     )
-    print(f"greedy sequence of {args.k} direct actions ({args.level}):")
+    steps = len(ranking.sequence)
+    shorter = f" (asked {args.k}: no other action takes anyone out)" if 0 < steps < args.k else ""
+    print(f"greedy sequence of {_count(steps, 'direct action')} ({args.level}){shorter}:")
     for number, step in enumerate(ranking.sequence, start=1):
         print(
-            f"  {number}. {step.level}:{step.code} {step.name}: +{fr_number(step.population)} inhabitants "
-            f"({len(step.communes)} communes), {fr_number(step.cumulative_population)} in all"
+            f"  {number}. {step.level}:{step.code} {step.name}: +{_count(step.population, 'inhabitant')} "
+            f"({_count(len(step.communes), 'commune')}), {fr_number(step.cumulative_population)} in all"
         )
     if not ranking.sequence:
         print("  none: no action of this level takes anyone out of a zone blanche")
