@@ -538,6 +538,10 @@ class LayerSet:
             now, then = frame[column].to_numpy(), before[column].to_numpy()
             if now.dtype != then.dtype:
                 return None
+            if now.dtype == object and pd.api.types.infer_dtype(now, skipna=False) != "string":
+                # the kind of an object column's values is read from the rows replaced alone (RowTags.replaced):
+                # a column mixing kinds would be encoded otherwise than afresh; none does today
+                return None
             same = now == then
             if now.dtype.kind == "f":
                 same |= np.isnan(now) & np.isnan(then)  # no distance on either side
