@@ -419,7 +419,7 @@ class Coverage:
         frame = self.compute(params)
         if code not in frame.index:
             raise NotFoundError(f"no commune with code {code!r} in the loaded data")
-        record = _plain(frame.loc[code, COLUMNS].to_dict())
+        record = plain_record(frame.loc[code, COLUMNS].to_dict())
         record["epci_name"] = self._names["epci"].get(record["epci"])
         record["departement_name"] = self._names["departement"].get(record["departement"])
         record["projects"] = [
@@ -601,7 +601,7 @@ def _nearest_point_distance(sources: np.ndarray, targets: np.ndarray) -> np.ndar
     return np.sqrt((dx * dx + dy * dy).min(axis=1))
 
 
-def _plain(record: dict) -> dict:
+def plain_record(record: dict) -> dict:
     """numpy scalars as Python values, NaN as None: what JSON can carry."""
     out = {}
     for key, value in record.items():

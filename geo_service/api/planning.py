@@ -17,6 +17,7 @@ from geo_service.api.deps import DataDep, current_snapshot
 from geo_service.api.errors import errors
 from geo_service.api.limits import ExpensiveDep
 from geo_service.api.schemas import Opportunities, SimulationIn, SimulationOut
+from geo_service.coverage import plain_record
 from geo_service.errors import InvalidInputError
 from geo_service.maps.picture import simulation_picture
 from geo_service.planning import ActionSpec
@@ -93,10 +94,7 @@ def _simulation(
         "gained": {"communes": len(leaving), "population": int(leaving["population"].sum())},
         "by_departement": result.by_departement,
         "by_epci": result.by_epci,
-        "communes": [
-            {key: (None if isinstance(value, float) and value != value else value) for key, value in row.items()}
-            for row in leaving.to_dict(orient="records")
-        ],
+        "communes": [plain_record(row) for row in leaving.to_dict(orient="records")],
         "reached": result.reached,
     }
 
