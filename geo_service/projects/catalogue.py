@@ -15,6 +15,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +37,9 @@ from geo_service.projects.derive import (
     parse_indicator,
 )
 from geo_service.projects.models import (
+    FIRST_CALL_YEAR,
+    LAST_CALL_YEAR,
+    STATUSES,
     GeocodingOut,
     IndicatorOut,
     PointOut,
@@ -66,6 +70,50 @@ class ProjectFilters:
     axe: int | None = None
     type: str | None = None
     q: str | None = None
+    year: int | None = None  # funded by the call of that year
+    status: str | None = None  # planned, active, ended, or 'unknown' (no status given)
+    to_check: bool | None = None  # True: only those « à vérifier »; False: only the others
+
+
+STATUS_FILTERS = (*STATUSES, "unknown")
+
+
+def selected(project: Project, year: int | None, status: str | None) -> bool:
+    """Whether the project belongs to the selection by funding year and status ('unknown': no status given).
+    A record that gives no year is in no year's selection: unknown is never read as any year."""
+    if year is not None and year not in project.funding_years:
+        return False
+    return status is None or (project.status or "unknown") == status
+
+
+def check_selection(year: int | None, status: str | None) -> None:
+    if year is not None and not FIRST_CALL_YEAR <= year <= LAST_CALL_YEAR:
+        raise InvalidInputError(
+            f"year={year}: expected a year of a call for projects ({FIRST_CALL_YEAR}-{LAST_CALL_YEAR})"
+        )
+    if status is not None and status not in STATUS_FILTERS:
+        raise InvalidInputError(f"status={status!r}: expected one of {', '.join(STATUS_FILTERS)}")
+
+
+def end_of(record: ProjectRecord) -> tuple[date | None, str | None]:
+    """The action's end date and where it comes from: given by a person, or derived as 31 December of the last
+    year of its duration counted from its first funding year (funded by the 2024 call for 2 years: 2025-12-31),
+    since the calls fund actions from the year they are granted; unknown when either is missing."""
+    if record.end_date is not None:
+        return record.end_date, "given"
+    if record.funding_years and record.duration_years:
+        return date(record.funding_years[0] + record.duration_years - 1, 12, 31), "derived"
+    return None, None
+
+
+def to_check(record: ProjectRecord, end: date | None, today: date) -> list[str]:
+    """Why a person should look at this record again (shown « à vérifier »), as of ``today``."""
+    reasons = []
+    if end is not None and end < today and record.status in ("active", "planned"):
+        reasons.append(f"status is {record.status!r} but the action ended on {end.isoformat()}")
+    if record.status == "ended" and end is not None and end > today and record.end_date is not None:
+        reasons.append(f"status is 'ended' but the end date given is {end.isoformat()}, still to come")
+    return reasons
 
 
 def read_records(folder: Path) -> list[tuple[Path, ProjectRecord]]:
@@ -237,7 +285,13 @@ class ProjectCatalogue:
                 own = hashlib.sha256(content).hexdigest()
             dumped[record.id] = (record, content, own)
             digest.update(content + b"\0")
-            if reusable and previous.digests.get(record.id) == own and record.id in previous.projects:
+            if (
+                reusable
+                and previous.digests.get(record.id) == own
+                and record.id in previous.projects
+                # a day later, an action may have run past its end: then it is built again, flag and all
+                and previous.projects[record.id].to_check == to_check(record, end_of(record)[0], date.today())
+            ):
                 project, area = previous.projects[record.id], previous.areas[record.id]
                 search_text[record.id] = previous._search_text[record.id]
                 for kind in ("point", "area"):
@@ -266,6 +320,20 @@ class ProjectCatalogue:
             fragments=fragments,
             previous=previous if reusable else None,
             dumped=dumped,
+        )
+
+    def subset(self, ids: list[str]) -> ProjectCatalogue:
+        """A catalogue of only these projects (a selection by year or status), sharing what they were built with."""
+        kept = [self.projects[i] for i in ids]
+        return ProjectCatalogue(
+            kept,
+            {i: self.areas[i] for i in ids},
+            self._boundaries,
+            hashlib.sha256(f"{self.version}:{','.join(ids)}".encode()).hexdigest()[:16],
+            digests={i: self.digests[i] for i in ids if i in self.digests},
+            versions={i: self.versions[i] for i in ids if i in self.versions},
+            search_text={i: self._search_text[i] for i in ids},
+            previous=self,
         )
 
     @property
@@ -298,6 +366,8 @@ class ProjectCatalogue:
             and (filters.departement is None or any(self._parents[c][0] == filters.departement for c in p.communes))
             and (filters.epci is None or any(self._parents[c][1] == filters.epci for c in p.communes))
             and all(word in self._search_text[p.id] for word in words)
+            and selected(p, filters.year, filters.status)
+            and (filters.to_check is None or bool(p.to_check) == filters.to_check)
         ]
 
     def _check(self, filters: ProjectFilters) -> None:
@@ -309,6 +379,7 @@ class ProjectCatalogue:
             raise InvalidInputError(f"axe={filters.axe}: the programme has axes {', '.join(map(str, AXES))}")
         if filters.type is not None and filters.type not in ACTION_TYPES:
             raise InvalidInputError(f"type={filters.type!r}: expected one of {', '.join(ACTION_TYPES)}")
+        check_selection(filters.year, filters.status)
 
 
 BUILT_CACHE_SIZE = 256
@@ -322,14 +393,15 @@ _built_lock = threading.Lock()
 def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
     """The served project and its intervention area, built once per record content (geocoding is the costly
     part): a write checks the record by building it, and the rebuild that follows takes the same result."""
-    key = (boundaries.version, hashlib.sha256(record.model_dump_json().encode()).hexdigest())
+    today = date.today()  # what is « à vérifier » depends on the day: a new day builds the record again
+    key = (boundaries.version, hashlib.sha256(record.model_dump_json().encode()).hexdigest(), today)
     with _built_lock:
         cache = _built.setdefault(geocoder, OrderedDict())
         found = cache.get(key)
         if found is not None:
             cache.move_to_end(key)
             return found
-    built = _build_project(record, boundaries, geocoder)
+    built = _build_project(record, boundaries, geocoder, today)
     with _built_lock:
         cache[key] = built
         while len(cache) > BUILT_CACHE_SIZE:
@@ -337,7 +409,9 @@ def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geoco
     return built
 
 
-def _build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
+def _build_project(
+    record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder, today: date
+) -> tuple[Project, BaseGeometry]:
     """The served project (territories, communes, point, derived fields) and its intervention area."""
     context = " ".join([*record.indicators, *record.beneficiaries])
     territories, geocoding = _territories(record, geocoder, boundaries, context)
@@ -353,11 +427,21 @@ def _build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geoc
         communes |= covered
     area = shapely.union_all([boundaries.level(t.level).geometry[t.code] for t in territories], grid_size=GRID)
     derived = _derivation(record)
+    end, end_source = end_of(record)
     return Project(
         id=record.id,
         organisation=record.organisation,
         name=record.name,
         duration_years=record.duration_years,
+        funding_years=record.funding_years,
+        amount_eur=record.amount_eur,
+        status=record.status,
+        end_date=end,
+        end_date_source=end_source,
+        website=record.website,
+        contact=record.contact,
+        last_checked=record.last_checked,
+        to_check=to_check(record, end, today),
         place_text=record.place_text,
         actions=record.actions,
         beneficiaries=record.beneficiaries,

@@ -6,14 +6,23 @@ is published at ``/api/v1/schemas/project-record.json`` and committed as ``data/
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 Level = Literal["commune", "epci", "arrondissement", "departement", "region"]
 Reach = Literal["direct", "support"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Status = Literal["planned", "active", "ended"]
+STATUSES: tuple[str, ...] = ("planned", "active", "ended")
+# the words pages show for each status, and for an unknown one
+STATUS_WORDS = {"planned": "prévue", "active": "en cours", "ended": "terminée", None: "non renseigné"}
+# The programme's calls for projects started in 2023 (brochure, « Le programme »); a year far from it is a typo.
+FIRST_CALL_YEAR, LAST_CALL_YEAR = 2020, 2100
+MAX_AMOUNT_EUR = 100_000_000  # the whole national fund is 60 M€: an amount above it is a typo (a cent column...)
+URL_PATTERN = r"^https?://[^\s<>\"']+$"
 
 
 class ManualTerritory(BaseModel):
@@ -62,7 +71,7 @@ class ProjectRecord(BaseModel):
     id: Slug
     organisation: Text
     name: Text
-    duration_years: int = Field(ge=1, le=10)
+    duration_years: int | None = Field(default=None, ge=1, le=10, description="Duration of the action, in years.")
     place_text: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
         description="The brochure's « lieu d'intervention », verbatim."
     )
@@ -72,6 +81,40 @@ class ProjectRecord(BaseModel):
     partners: list[Text] = Field(default_factory=list)
     objectives: list[Text] = Field(default_factory=list)
     curation: Curation = Field(default_factory=Curation)
+    # The facts of the grant, all optional: unknown stays empty (pages say « non renseigné »), never invented.
+    funding_years: list[Annotated[int, Field(ge=FIRST_CALL_YEAR, le=LAST_CALL_YEAR)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The years of the calls for projects that funded it (2023, 2024...), each once, in order.",
+    )
+    amount_eur: float | None = Field(
+        default=None, ge=0, le=MAX_AMOUNT_EUR, description="Amount granted, in euros (all years together)."
+    )
+    status: Status | None = Field(
+        default=None, description="'planned' (granted, not started), 'active' (running) or 'ended'."
+    )
+    end_date: date | None = Field(
+        default=None,
+        description="When the action ends, as known; otherwise derived from the first funding year and "
+        "the duration (see the served project's end_date_source).",
+    )
+    website: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=URL_PATTERN)] | None = (
+        Field(default=None, description="Public web page of the action (http or https).")
+    )
+    contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = Field(
+        default=None, description="Public contact text (a service, an address, a phone number) as the porteur gives it."
+    )
+    last_checked: date | None = Field(default=None, description="When a person last checked these facts.")
+
+    @field_validator("funding_years")
+    @classmethod
+    def _years_once_in_order(cls, years: list[int]) -> list[int]:
+        return sorted(set(years))
+
+    @field_validator("amount_eur")
+    @classmethod
+    def _cents(cls, amount: float | None) -> float | None:
+        return None if amount is None else round(amount, 2)
 
     @model_validator(mode="before")
     @classmethod
@@ -142,7 +185,24 @@ class Project(BaseModel):
     id: str
     organisation: str
     name: str
-    duration_years: int
+    duration_years: int | None
+    funding_years: list[int] = Field(default_factory=list, description="Years of the calls that funded it.")
+    amount_eur: float | None = Field(default=None, description="Amount granted, in euros; null: not known.")
+    status: Status | None = Field(default=None, description="planned, active or ended; null: not known.")
+    end_date: date | None = Field(default=None, description="When it ends: given, or derived (see end_date_source).")
+    end_date_source: Literal["given", "derived"] | None = Field(
+        default=None,
+        description="'given' by a person; 'derived': 31 December of the last year of the duration counted from the "
+        "first funding year (an action funded by the 2024 call for 2 years ends on 2025-12-31); null: unknown.",
+    )
+    website: str | None = None
+    contact: str | None = None
+    last_checked: date | None = None
+    to_check: list[str] = Field(
+        default_factory=list,
+        description="Why a person should check this record (« à vérifier » on pages), e.g. an action still "
+        "'active' past its end date; empty when nothing looks wrong.",
+    )
     place_text: str
     actions: list[str]
     beneficiaries: list[str]

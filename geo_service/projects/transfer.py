@@ -20,7 +20,7 @@ from geo_service.errors import InvalidInputError
 from geo_service.projects.models import ProjectRecord, describe_validation_error
 from geo_service.spreadsheet import read_cell, safe_cell
 
-LIST_FIELDS = ("actions", "beneficiaries", "indicators", "partners", "objectives")
+LIST_FIELDS = ("actions", "beneficiaries", "indicators", "partners", "objectives", "funding_years")
 SEPARATOR = " | "
 FORMATS = ("yaml", "json", "csv", "geojson")
 
@@ -166,7 +166,7 @@ def dump(records: list[ProjectRecord], kind: str, features: list[dict] | None = 
             writer.writerow(
                 {
                     k: safe_cell(
-                        SEPARATOR.join(v)
+                        SEPARATOR.join(map(str, v))
                         if k in LIST_FIELDS
                         else json.dumps(v, ensure_ascii=False)
                         if k == "curation"
