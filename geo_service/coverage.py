@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from itertools import pairwise
 
@@ -49,13 +51,14 @@ from shapely.geometry import mapping
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
 from geo_service.geojson import geometry_dict, oriented
-from geo_service.projects.catalogue import ProjectCatalogue, project_scope
+from geo_service.projects.catalogue import ProjectCatalogue, check_selection, project_scope, selected
 from geo_service.projects.derive import DIRECT_ACTIONS
 from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
 PARAMS_KEPT = 12  # parameter sets whose results are kept, per computation
+SELECTIONS_KEPT = 4  # coverages of a selection of projects (by year, status) kept, each with its own results
 REACH_MODES = ("direct", "all")
 DISTANCE_TARGETS = ("townhall", "territory")
 METROPOLE_CRS = 2154
@@ -90,8 +93,21 @@ class CoverageParams:
     count_departmental: bool = False
     reach: str = "direct"
     distance_to: str = "townhall"
+    # Which projects count: those funded by the call of ``year`` and/or of ``status`` ('unknown': none given), so
+    # that an officer compares the coverage of 2023 with 2025, or of the actions running today. None: all.
+    year: int | None = None
+    status: str | None = None
+
+    @property
+    def selects(self) -> bool:
+        return self.year is not None or self.status is not None
+
+    def unselected(self) -> CoverageParams:
+        """The same rule over every project (what a selection's own coverage is asked)."""
+        return replace(self, year=None, status=None)
 
     def __post_init__(self) -> None:
+        check_selection(self.year, self.status)
         if self.reach not in REACH_MODES:
             raise InvalidInputError(f"reach must be one of {', '.join(REACH_MODES)}, got {self.reach!r}")
         if self.distance_to not in DISTANCE_TARGETS:
@@ -118,6 +134,9 @@ class Coverage:
         and outlines are reused (they depend on the boundaries only)."""
         communes = boundaries.level("commune")
         self.communes = communes
+        self._boundaries, self._catalogue = boundaries, projects
+        self._selections: OrderedDict[tuple[int | None, str | None], Coverage] = OrderedDict()
+        self._selections_lock = threading.Lock()
         self._geometry = communes.geometry
         self._arrondissement = communes["arrondissement"]
         self.population = communes["population"].to_numpy(dtype=float)
@@ -170,10 +189,44 @@ class Coverage:
         # the figures of the same projects' communes are the same: the previous coverage's, shared
         # per parameter set; a few sets are in use at a time (the defaults, a partner's), and each kept export
         # of every commune weighs megabytes: random parameters must not pile them up (see api.limits)
-        self.figures = previous.figures if self._unchanged_figures else lru_cache(maxsize=PARAMS_KEPT)(self._figures)
-        self.compute = lru_cache(maxsize=PARAMS_KEPT)(self._compute)
-        self.export = lru_cache(maxsize=PARAMS_KEPT)(self._export)
-        self.zones_blanches_geojson = lru_cache(maxsize=PARAMS_KEPT)(self._zones_blanches_geojson)
+        self.figures = (
+            previous.figures
+            if self._unchanged_figures
+            else self._routed("figures", lru_cache(maxsize=PARAMS_KEPT)(self._figures))
+        )
+        self.compute = self._routed("compute", lru_cache(maxsize=PARAMS_KEPT)(self._compute))
+        self.export = self._routed("export", lru_cache(maxsize=PARAMS_KEPT)(self._export))
+        self.zones_blanches_geojson = self._routed(
+            "zones_blanches_geojson", lru_cache(maxsize=PARAMS_KEPT)(self._zones_blanches_geojson)
+        )
+
+    def _routed(self, name: str, compute: Callable) -> Callable:
+        """``compute(params, ...)`` for every project, or the same computation of the selection's own coverage
+        when ``params`` select projects by year or status."""
+
+        def call(params: CoverageParams, *args, **kwargs):
+            if params.selects:
+                return getattr(self.selection(params), name)(params.unselected(), *args, **kwargs)
+            return compute(params, *args, **kwargs)
+
+        return call
+
+    def selection(self, params: CoverageParams) -> Coverage:
+        """The coverage as if only the projects of ``params``' selection (funding year, status) were funded: the
+        same rule, the same boundaries (their projected town halls shared), fewer projects. A few are kept."""
+        key = (params.year, params.status)
+        with self._selections_lock:
+            found = self._selections.get(key)
+            if found is not None:
+                self._selections.move_to_end(key)
+                return found
+        ids = [p.id for p in self._catalogue.projects.values() if selected(p, params.year, params.status)]
+        made = Coverage(self._boundaries, self._catalogue.subset(ids), previous=self)
+        with self._selections_lock:
+            self._selections[key] = made
+            while len(self._selections) > SELECTIONS_KEPT:
+                self._selections.popitem(last=False)
+        return made
 
     def _count(
         self, projects: ProjectCatalogue, scopes: dict[str, str], rows_of: dict[str, np.ndarray], index: dict[str, int]
@@ -216,7 +269,9 @@ class Coverage:
         return [every[a:b] for a, b in pairwise(bounds)]
 
     def counted(self, project_id: str, params: CoverageParams) -> bool:
-        """Whether the project counts as reaching its communes under these parameters' reach mode."""
+        """Whether the project counts as reaching its communes under these parameters' reach mode and selection."""
+        if params.selects and not selected(self._catalogue.get(project_id), params.year, params.status):
+            return False
         return params.reach == "all" or project_id in self.direct_projects
 
     def _nearest_km(self, reached: np.ndarray, distance_to: str) -> np.ndarray:
@@ -287,11 +342,15 @@ class Coverage:
 
     def reached(self, params: CoverageParams) -> np.ndarray:
         """Which communes count as reached under these parameters (a mask in the communes' order)."""
+        if params.selects:
+            return self.selection(params).reached(params.unselected())
         reach = self.reach[params.reach]
         return reach["local"] | (reach["departement"] if params.count_departmental else False)
 
     def distances(self, params: CoverageParams) -> np.ndarray:
         """Each commune's distance to the nearest reached one (km, unrounded; NaN: nothing reached), read-only."""
+        if params.selects:
+            return self.selection(params).distances(params.unselected())
         return self._nearest_km(self.reached(params), params.distance_to)
 
     def rows(self, codes: Iterable[str]) -> np.ndarray:
@@ -415,7 +474,10 @@ class Coverage:
 
     def commune(self, params: CoverageParams, code: str) -> dict:
         """One commune's coverage as plain values, with its EPCI and département named and every project reaching
-        it (name, reach, scope, and whether these parameters count it)."""
+        it (name, reach, scope, and whether these parameters count it). With a selection by year or status, the
+        projects of the selection only."""
+        if params.selects:
+            return self.selection(params).commune(params.unselected(), code)
         frame = self.compute(params)
         if code not in frame.index:
             raise NotFoundError(f"no commune with code {code!r} in the loaded data")
@@ -478,6 +540,8 @@ class Coverage:
 
     def zones_blanches(self, params: CoverageParams, dissolve: bool = False) -> dict:
         """The zone-blanche communes, or with ``dissolve`` the areas they form together (one feature each)."""
+        if params.selects:
+            return self.selection(params).zones_blanches(params.unselected(), dissolve)
         frame = self.compute(params)
         frame = frame[frame["zone_blanche"]]
         if not dissolve:
@@ -508,6 +572,8 @@ class Coverage:
         """Per EPCI or département: communes, population, zones blanches, local actions, share of people reached."""
         if level not in ("epci", "departement"):
             raise InvalidInputError(f"level={level!r}: expected 'epci' or 'departement'")
+        if params.selects:
+            return self.selection(params).summary(params.unselected(), level)
         frame = self.compute(params).copy()
         frame["reached"] = (frame["best_scope"] == "local") | (
             params.count_departmental & (frame["best_scope"] == "departement")

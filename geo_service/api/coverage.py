@@ -11,6 +11,7 @@ from geo_service.api.limits import client_of
 from geo_service.api.schemas import CommuneCoverage, CoverageSummary
 from geo_service.coverage import CoverageParams
 from geo_service.coverage import __doc__ as RULE
+from geo_service.projects.models import FIRST_CALL_YEAR, LAST_CALL_YEAR
 from geo_service.territories import Boundaries, check_code
 
 # every route takes the coverage parameters: other than the defaults, costly work that may be refused (429)
@@ -36,8 +37,20 @@ def coverage_params(
         Literal["townhall", "territory"],
         Query(description="distance to the nearest reached commune's town hall, or to its outline"),
     ] = CoverageParams.distance_to,
+    year: Annotated[
+        int | None,
+        Query(
+            ge=FIRST_CALL_YEAR,
+            le=LAST_CALL_YEAR,
+            description="count only the projects funded by the call of this year (a record without years is in none)",
+        ),
+    ] = CoverageParams.year,
+    status: Annotated[
+        Literal["planned", "active", "ended", "unknown"] | None,
+        Query(description="count only the projects of this status ('unknown': none given)"),
+    ] = CoverageParams.status,
 ) -> CoverageParams:
-    return CoverageParams(rural_max_density, max_km, count_departmental, reach, distance_to)
+    return CoverageParams(rural_max_density, max_km, count_departmental, reach, distance_to, year, status)
 
 
 async def limited_params(

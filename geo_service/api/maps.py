@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from geo_service.api.coverage import PlainParamsDep
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.limits import client_of
+from geo_service.coverage import CoverageParams
 from geo_service.maps.picture import territory_picture
 from geo_service.territories import check_code, check_level
 from geo_service.tiles.service import EncodedTile
@@ -21,20 +25,22 @@ router = APIRouter(prefix="/api/v1/maps", tags=["maps"])
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **NOT_MODIFIED, **errors(404, 429)},
 )
-async def territory_map(request: Request, level: str, code: str) -> Response:
-    """Unknown level or code: 404; malformed code: 422. Drawn once per data version (then kept with the tiles);
-    drawing is costly work, limited per client (429 beyond, see api.limits)."""
+async def territory_map(request: Request, level: str, code: str, params: PlainParamsDep) -> Response:
+    """Unknown level or code: 404; malformed code: 422. Drawn once per data version and coverage parameters
+    (then kept with the tiles; `year` and `status` count only those projects); drawing is costly work, limited
+    per client (429 beyond, see api.limits)."""
     snapshot = current_snapshot(request)
     data, tiles = snapshot.data, snapshot.tiles
     data.boundaries.get(check_level(level), check_code(level, code))
-    etag = f'"{data.version}-map-{level}-{code}"'  # If-None-Match: the middleware's (api.middleware)
-    key = ("picture", data.version, level, code)
+    rule = "" if params == CoverageParams() else "-" + hashlib.sha1(repr(params).encode()).hexdigest()[:12]
+    etag = f'"{data.version}-map-{level}-{code}{rule}"'  # If-None-Match: the middleware's (api.middleware)
+    key = ("picture", data.version, level, code, params)
     found = tiles.cache.get(key)
     if found is None:
         async with request.app.state.expensive.slot(client_of(request)):
             found = tiles.cache.get(key)  # drawn while this request waited its turn
             if found is None:
-                body = await run_in_threadpool(territory_picture, data, tiles, level, code)
+                body = await run_in_threadpool(territory_picture, data, tiles, level, code, params)
                 found = EncodedTile(body, None, etag)
                 tiles.cache.put(key, found)
     return Response(

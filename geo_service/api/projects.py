@@ -13,7 +13,7 @@ from geo_service.api.http import json_response
 from geo_service.geojson import geometry_dict
 from geo_service.projects.catalogue import ProjectCatalogue, ProjectFilters
 from geo_service.projects.derive import ACTION_TYPES
-from geo_service.projects.models import Project, ProjectRecord
+from geo_service.projects.models import FIRST_CALL_YEAR, LAST_CALL_YEAR, Project, ProjectRecord
 from geo_service.service import ServiceData
 
 router = APIRouter(prefix="/api/v1", tags=["projects"])
@@ -28,7 +28,7 @@ def project_feature(project: Project, area: BaseGeometry | None = None) -> dict[
         if area is not None
         else {"type": "Point", "coordinates": [project.point.lon, project.point.lat]}
     )
-    return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump()}
+    return {"type": "Feature", "id": project.id, "geometry": shape, "properties": project.model_dump(mode="json")}
 
 
 def _feature_bytes(catalogue: ProjectCatalogue, project: Project, geometry: Geometry) -> bytes:
@@ -62,9 +62,35 @@ def list_projects(
     axe: Annotated[int | None, Query(description="programme axis, 1 to 4")] = None,
     type: Annotated[str | None, Query(description=f"action type: {', '.join(ACTION_TYPES)}")] = None,
     q: Annotated[str | None, Query(max_length=200, description="words found in the project's texts")] = None,
+    year: Annotated[
+        int | None,
+        Query(
+            ge=FIRST_CALL_YEAR,
+            le=LAST_CALL_YEAR,
+            description="funded by the call of this year (a record that gives no year is in no year)",
+            examples=[2024],
+        ),
+    ] = None,
+    status: Annotated[
+        Literal["planned", "active", "ended", "unknown"] | None,
+        Query(description="the record's status ('unknown': none given)"),
+    ] = None,
+    to_check: Annotated[
+        bool | None, Query(description="true: only the records a person should check (see each one's to_check)")
+    ] = None,
 ) -> Response:
     """The answer is built once per data version and set of filters (maps ask for it on every page view)."""
-    filters = ProjectFilters(departement=departement, epci=epci, commune=commune, axe=axe, type=type, q=q)
+    filters = ProjectFilters(
+        departement=departement,
+        epci=epci,
+        commune=commune,
+        axe=axe,
+        type=type,
+        q=q,
+        year=year,
+        status=status,
+        to_check=to_check,
+    )
     catalogue = data.projects
     key = (filters, geometry)
     body = catalogue.answers.get(key)

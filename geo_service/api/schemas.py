@@ -66,6 +66,8 @@ class CoverageParamsOut(BaseModel):
     count_departmental: bool
     reach: Literal["direct", "all"]
     distance_to: Literal["townhall", "territory"]
+    year: int | None = None
+    status: Literal["planned", "active", "ended", "unknown"] | None = None
 
 
 class SummaryTotals(BaseModel):

@@ -26,7 +26,7 @@ from geo_service.tiles.service import TileRequest, TileService, parse_bbox
 router = APIRouter(tags=["tiles"])
 TILE_NAME = re.compile(r"(\d{1,10})(@2x)?\.(mvt|pbf|png)")  # ten digits: beyond any zoom's grid already
 MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
-COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to")
+COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to", "year", "status")
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Tiles to encode wait for one of a few threads: on a few cores more would only share the interpreter's lock
 # with the event loop and with the thread publishing a write, and slow both (cached tiles never wait here).
@@ -49,6 +49,8 @@ def _params(request: Request, layer: str) -> CoverageParams | None:
             count_departmental=_boolean(query.get("count_departmental", "false"), "count_departmental"),
             reach=query.get("reach", CoverageParams.reach),
             distance_to=query.get("distance_to", CoverageParams.distance_to),
+            year=int(query["year"]) if query.get("year") else None,
+            status=query.get("status") or None,
         )
     except ValueError:
         raise InvalidInputError(f"coverage parameters must be numbers: {dict(query)}") from None

@@ -23,6 +23,8 @@ from geo_service.formatting import fr_number
 from geo_service.labels import place_labels
 from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
 from geo_service.planning import Simulation
+from geo_service.projects.catalogue import selected
+from geo_service.projects.models import STATUS_WORDS
 from geo_service.service import ServiceData
 from geo_service.tiles import raster
 from geo_service.tiles.grid import lonlat_to_mercator, mercator_to_lonlat, tile_span
@@ -133,13 +135,18 @@ def _new_canvas(frame: MapFrame) -> Image.Image:
     return Image.new("RGBA", (frame.width, frame.height), (255, 255, 255, 255))
 
 
-def territory_picture(data: ServiceData, tiles: TileService, level: str, code: str) -> bytes:
+def territory_picture(
+    data: ServiceData, tiles: TileService, level: str, code: str, params: CoverageParams | None = None
+) -> bytes:
+    """The territory's report picture under the coverage rule ``params`` (the defaults when None), its selection
+    of projects by year or status included: only those projects are drawn and counted."""
+    params = params or CoverageParams()
     territory = data.boundaries.get(level, code)
     frame = map_frame(*territory.bbox)
     canvas = _new_canvas(frame)
     # every EPCI and département outline in view, the neighbours' too: they place the territory among them
     for layer_name in ("coverage", "epci", "departements"):
-        _paint_rows(canvas, frame, tiles, layer_name)
+        _paint_rows(canvas, frame, tiles, layer_name, params=params if layer_name == "coverage" else None)
     _paint_rows(
         canvas,
         frame,
@@ -148,7 +155,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
         tiles.layers.get(LAYER_OF_LEVEL[level]).find("code", code),
         TERRITORY,
     )
-    reaching = {p.id for p in projects_reaching(data, level, code)}
+    reaching = {p.id for p in projects_reaching(data, level, code) if selected(p, params.year, params.status)}
     points = tiles.layers.get("projects")
     rows = [r for r in points.query(*frame.bounds) if points.properties[r]["id"] in reaching]
     if rows:
@@ -164,7 +171,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
     picture, pen = _page(
         canvas,
         f"{LEVEL_LABELS[level]} : {territory.name}",
-        "Projets « Mieux manger pour tous » et zones blanches de l'aide alimentaire",
+        "Projets « Mieux manger pour tous » et zones blanches de l'aide alimentaire" + _selection_words(params),
     )
     x, y = _legend_classes(picture, pen)
     pen.ellipse([x + 4, y + 4, x + 18, y + 18], fill=raster.PROJECT_POINT.fill, outline="white")
@@ -173,7 +180,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
     pen.rectangle([x, y + 10, x + 21, y + 12], fill="#111111")
     pen.text((x + 30, y + 2), "Limite du territoire", fill="#111111", font=_font(14))
     y += 44
-    figures = data.coverage.compute(CoverageParams())
+    figures = data.coverage.compute(params)
     inside = figures[figures["code"].isin(data.geocoder.gazetteer.units[level, code].communes)]
     zones = inside["zone_blanche"]
     projects = len(reaching)
@@ -189,7 +196,7 @@ def territory_picture(data: ServiceData, tiles: TileService, level: str, code: s
             f"({fr_number(int(inside.loc[zones, 'population'].sum()))} hab.)",
         ],
     )
-    _sources(pen, data, CoverageParams(), picture.height)
+    _sources(pen, data, params, picture.height)
     return _png(picture)
 
 
@@ -412,6 +419,16 @@ def _sources(pen: ImageDraw.ImageDraw, data: ServiceData, params: CoverageParams
     font = _font(12)
     for number, line in enumerate(_wrapped(pen, text, font, pen.im.size[0] - 32)[:2]):
         pen.text((16, height - FOOTER + 6 + 18 * number), line, fill="#333333", font=font)
+
+
+def _selection_words(params: CoverageParams) -> str:
+    """The selection of projects the picture counts, in French ('' for all of them)."""
+    parts = []
+    if params.year is not None:
+        parts.append(f"financées par l'appel {params.year}")
+    if params.status is not None:
+        parts.append(f"au statut « {STATUS_WORDS[params.status if params.status != 'unknown' else None]} »")
+    return f" — seules les actions {' et '.join(parts)}" if parts else ""
 
 
 def _as_given(value: float) -> str:
