@@ -146,7 +146,15 @@ def _rule_params(args: argparse.Namespace):
     """The coverage rule's parameters from the options every coverage command takes (``_add_rule_options``)."""
     from geo_service.coverage import CoverageParams
 
-    return CoverageParams(args.rural_max_density, args.max_km, args.count_departmental, args.reach, args.distance_to)
+    return CoverageParams(
+        args.rural_max_density,
+        args.max_km,
+        args.count_departmental,
+        args.reach,
+        args.distance_to,
+        args.year,
+        args.status,
+    )
 
 
 def _coverage(args: argparse.Namespace) -> int:
@@ -402,6 +410,12 @@ def _add_rule_options(command: argparse.ArgumentParser) -> None:
         choices=("townhall", "territory"),
         default="townhall",
         help="measure to the nearest reached commune's town hall (default) or to its outline",
+    )
+    command.add_argument("--year", type=int, help="count only the projects funded by the call of this year")
+    command.add_argument(
+        "--status",
+        choices=("planned", "active", "ended", "unknown"),
+        help="count only the projects of this status (unknown: none given)",
     )
 
 
