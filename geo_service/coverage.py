@@ -36,7 +36,7 @@ import io
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from itertools import pairwise
@@ -66,6 +66,8 @@ METROPOLE_CRS = 2154
 # an STRtree and querying it costs a few milliseconds however few the targets are (a new project's communes)
 BRUTE_FORCE_PAIRS = 50_000
 BOX_MARGIN_M = 1.0  # see Coverage._maybe_closer
+CHUNK_PAIRS = 1_000_000  # pairs of communes searched at once by Coverage.within_chunks (tens of MB)
+PAIR_SAMPLE = 256  # sources whose pairs are counted exactly to estimate a search's size
 OVERSEAS_CRS = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 COLUMNS = [
     "code",
@@ -321,24 +323,53 @@ class Coverage:
         """(source row, commune row) pairs: every commune whose town hall (or outline, with
         ``distance_to="territory"``) is within ``km`` of the town hall of a ``sources`` row (a mask), in the same
         projection zone; each source with itself included. What reaching that commune would do for the source,
-        under the rule: bring it within ``max_km``."""
-        outlines = self._projected_outlines() if distance_to == "territory" else None
+        under the rule: bring it within ``max_km``. All pairs at once: see ``within_chunks`` for bounded memory."""
+        parts = list(self.within_chunks(sources, km, distance_to))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def within_chunks(
+        self, sources: np.ndarray, km: float, distance_to: str, chunk_pairs: int | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The pairs of ``within``, a few sources at a time (about ``chunk_pairs`` pairs per chunk, from the
+        density ``estimate_pairs`` samples), so that a caller reducing each chunk holds only its reduction: all
+        pairs of France within 100 km are hundreds of millions."""
         itself = np.flatnonzero(sources)  # with no town hall, a commune is within reach of itself only
-        source_parts, commune_parts = [itself], [itself]
+        yield itself, itself
+        outlines = self._projected_outlines() if distance_to == "territory" else None
         for rows in self._groups:
             source_rows = rows[sources[rows]]
             if len(source_rows) == 0:
                 continue
             geometries = outlines[rows] if outlines is not None else self._points[rows]
             tree = shapely.STRtree(geometries)
-            # a metre wider, then the rule's own test (kilometres = metres / 1000 <= km): at a distance equal to
-            # km, GEOS's metres <= km * 1000 and the rule's division may round apart
-            found, commune = tree.query(self._points[source_rows], predicate="dwithin", distance=km * 1000.0 + 1.0)
-            metres = shapely.distance(self._points[source_rows[found]], geometries[commune])
-            near = metres / 1000.0 <= km
-            source_parts.append(source_rows[found[near]])
-            commune_parts.append(rows[commune[near]])
-        return np.concatenate(source_parts), np.concatenate(commune_parts)
+            per_source = max(1.0, self._sampled_pairs(tree, source_rows, km) / len(source_rows))
+            step = max(1, int((chunk_pairs or CHUNK_PAIRS) / per_source))
+            for start in range(0, len(source_rows), step):
+                chunk = source_rows[start : start + step]
+                # a metre wider, then the rule's own test (kilometres = metres / 1000 <= km): at a distance equal
+                # to km, GEOS's metres <= km * 1000 and the rule's division may round apart
+                found, commune = tree.query(self._points[chunk], predicate="dwithin", distance=km * 1000.0 + 1.0)
+                metres = shapely.distance(self._points[chunk[found]], geometries[commune])
+                near = metres / 1000.0 <= km
+                yield chunk[found[near]], rows[commune[near]]
+
+    def estimate_pairs(self, sources: np.ndarray, km: float, distance_to: str) -> int:
+        """About how many pairs ``within`` would find (what a search within ``km`` costs, in time and memory),
+        from the exact count of an even sample of at most ``PAIR_SAMPLE`` sources per projection zone."""
+        outlines = self._projected_outlines() if distance_to == "territory" else None
+        total = float(np.count_nonzero(sources))
+        for rows in self._groups:
+            source_rows = rows[sources[rows]]
+            if len(source_rows):
+                geometries = outlines[rows] if outlines is not None else self._points[rows]
+                total += self._sampled_pairs(shapely.STRtree(geometries), source_rows, km)
+        return int(total)
+
+    def _sampled_pairs(self, tree: shapely.STRtree, source_rows: np.ndarray, km: float) -> float:
+        """Pairs within ``km`` of these sources in ``tree``, counted on an even sample and scaled up."""
+        sample = source_rows[np.linspace(0, len(source_rows) - 1, min(PAIR_SAMPLE, len(source_rows))).astype(int)]
+        found, _ = tree.query(self._points[sample], predicate="dwithin", distance=km * 1000.0 + 1.0)
+        return len(found) * len(source_rows) / len(sample)
 
     def reached(self, params: CoverageParams) -> np.ndarray:
         """Which communes count as reached under these parameters (a mask in the communes' order)."""

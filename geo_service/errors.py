@@ -18,6 +18,11 @@ class BadRequestError(GeoServiceError):
     asks for 400 (/req/core/query-param-unknown, /req/core/query-param-invalid) rather than the API's usual 422."""
 
 
+class CostLimitError(InvalidInputError):
+    """422: the request's parameters ask for more work than one request may (pairs, features, pixels); the
+    message names the parameter, the estimated cost and the bound."""
+
+
 class DataError(GeoServiceError):
     """The data on disk is missing, unreadable or inconsistent."""
 

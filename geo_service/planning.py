@@ -35,7 +35,7 @@ import pandas as pd
 from shapely.geometry import mapping
 
 from geo_service.coverage import Coverage, CoverageParams
-from geo_service.errors import InvalidInputError
+from geo_service.errors import CostLimitError, InvalidInputError
 from geo_service.geocoding.geocoder import Geocoder
 from geo_service.geojson import oriented
 from geo_service.projects.catalogue import project_scope
@@ -47,6 +47,10 @@ RANKING_LEVELS = ("commune", "epci", "arrondissement")
 ACTION_REACHES = ("direct", "support")
 MAX_ACTIONS = 50  # per simulation: enough for a call for projects, bounded for a request anyone may send
 MAX_K = 20  # greedy steps per ranking
+# Pairs of (zone-blanche commune, commune within max_km) a ranking may compare: about 3 s and 200 MB at worst on
+# this 2-core machine (bench/redteam.py). The région's whole default ranking is about 40 000 pairs; France's at
+# max_km=10 about 300 000; France at 60 km some 10 million, beyond what one anonymous request may cost.
+MAX_PAIRS = 5_000_000
 METHOD = (
     "Greedy maximal covering: each step takes the territory whose communes, once reached by a direct local action, "
     "take the most people out of zones blanches not taken out by the steps before (at least 63 % of the best "
@@ -299,8 +303,14 @@ def opportunities(
         simulated = simulate(coverage, params, funded)
         white = white & ~figures["code"].isin(simulated.leaving["code"]).to_numpy()
         before = simulated.after
-    # which candidate communes would take each zone-blanche commune out: itself, and those within max_km
-    white_rows, commune_rows = coverage.within(white, params.max_km, params.distance_to)
+    # which candidate communes would take each zone-blanche commune out: itself, and those within max_km; how
+    # many pairs that is decides the cost, so it is estimated (from a sample) before any is searched
+    estimate = coverage.estimate_pairs(white, params.max_km, params.distance_to)
+    if estimate > MAX_PAIRS:
+        raise CostLimitError(
+            f"max_km={params.max_km:g}: ranking would compare about {estimate:,} pairs of communes, more than the "
+            f"{MAX_PAIRS:,} one request may; lower max_km or choose a département"
+        )
     # candidate territories: each commune's unit of the level (communes without one, e.g. outside any EPCI, none)
     units = figures["code"].to_numpy() if level == "commune" else coverage.communes[level].to_numpy()
     names = boundaries.level(level)["name"]
@@ -317,10 +327,14 @@ def opportunities(
     number = pd.Index(codes)
     unit_of_row = np.full(len(figures), -1, dtype=np.int64)
     unit_of_row[valid] = number.get_indexer(units[valid])
-    pair_units = unit_of_row[commune_rows]
-    keep = pair_units >= 0
-    # one pair per (zone-blanche commune, unit): an EPCI counts each of its white neighbours once
-    pairs = np.unique(np.stack([white_rows[keep], pair_units[keep]]), axis=1)
+    # one pair per (zone-blanche commune, unit): an EPCI counts each of its white neighbours once; reduced chunk by
+    # chunk, so that only these pairs are held, not every pair of communes (a chunk's sources are its own)
+    reduced = [np.zeros((2, 0), dtype=np.int64)]
+    for white_rows, commune_rows in coverage.within_chunks(white, params.max_km, params.distance_to):
+        pair_units = unit_of_row[commune_rows]
+        keep = pair_units >= 0
+        reduced.append(np.unique(np.stack([white_rows[keep], pair_units[keep]]), axis=1))
+    pairs = np.unique(np.concatenate(reduced, axis=1), axis=1)
     white_of, unit_of = pairs[0], pairs[1]
     remaining = population.copy()
     remaining[~white] = 0

@@ -11,7 +11,7 @@ from pyproj import Transformer
 
 from geo_service import planning
 from geo_service.coverage import Coverage, CoverageParams
-from geo_service.errors import InvalidInputError
+from geo_service.errors import CostLimitError, InvalidInputError
 from geo_service.planning import ActionSpec
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import ServiceData
@@ -37,8 +37,13 @@ def _brute_force_gain(service_data, params: CoverageParams, members: np.ndarray,
     return set(rows[near]) | (set(members) & set(rows))
 
 
+@pytest.mark.parametrize("chunk_pairs", [None, 50])  # 50: pairs searched a few sources at a time
 @pytest.mark.parametrize("params", [CoverageParams(), CoverageParams(max_km=5, rural_max_density=300)])
-def test_every_epci_gain_is_a_brute_force_recount(service_data: ServiceData, params: CoverageParams) -> None:
+def test_every_epci_gain_is_a_brute_force_recount(
+    service_data: ServiceData, params: CoverageParams, chunk_pairs: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if chunk_pairs is not None:
+        monkeypatch.setattr("geo_service.coverage.CHUNK_PAIRS", chunk_pairs)
     coverage, boundaries = service_data.coverage, service_data.boundaries
     figures = coverage.figures(params)
     white = figures["zone_blanche"].to_numpy()
@@ -283,3 +288,19 @@ def test_within_decides_as_the_rule_at_a_distance_equal_to_max_km(service_data: 
             coverage.lower(lowered, targets, sources, distance_to)
             disagreements += paired != bool(lowered[source] <= km)
     assert disagreements == 0
+
+
+def test_a_ranking_beyond_the_pair_bound_is_refused_before_searching(
+    service_data: ServiceData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = CoverageParams(max_km=30)
+    white = service_data.coverage.figures(params)["zone_blanche"].to_numpy()
+    xy = _lambert93(service_data)
+    rows = np.flatnonzero(white)
+    # the pairs the ranking would compare, counted here: every (zone blanche, town hall within max_km) pair
+    exact = sum(int((np.hypot(*(xy - xy[r]).T) <= 30_000).sum()) for r in rows)
+    estimate = service_data.coverage.estimate_pairs(white, 30, "townhall")
+    assert abs(estimate - exact) <= 0.1 * exact, (estimate, exact)
+    monkeypatch.setattr(planning, "MAX_PAIRS", exact // 2)
+    with pytest.raises(CostLimitError, match=r"max_km=30: .* pairs of communes, more than the"):
+        planning.opportunities(service_data.coverage, service_data.boundaries, params, "epci", k=1)
