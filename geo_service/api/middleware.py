@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo_service.api.http import etag_matches
 from geo_service.errors import DataError
+from geo_service.projects.spreadsheet_import import MAX_FILE_BYTES
 from geo_service.settings import Settings
 
 logger = logging.getLogger("geo_service")
@@ -89,18 +90,23 @@ class BodySizeLimit:
     The body is read here, up to the limit, before the application sees it: an error raised while the
     application reads would reach FastAPI's body parsing, which answers any failure there with a 400."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: dict[tuple[str, str], tuple[int, str]] | None = None
+    ) -> None:
+        """``larger``: (method, path) -> (limit, French refusal) for the routes that take files (imports)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, refusal = self.larger.get((scope["method"], scope["path"]), (self.max_bytes, None))
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and (len(declared) > 12 or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and (len(declared) > 12 or int(declared) > max_bytes):
+            await self._refuse(send, refusal)
             return
         if declared is None and b"transfer-encoding" not in headers:
             await self.app(scope, receive, send)  # no body (GET, HEAD...)
@@ -113,8 +119,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break  # the client went away: let the application see it
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                await self._refuse(send)
+            if received > max_bytes:
+                await self._refuse(send, refusal)
                 return
             if not message.get("more_body", False):
                 break
@@ -124,8 +130,8 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        await send_json(send, 413, f"request body over {self.max_bytes // 1024} KB")
+    async def _refuse(self, send: Send, refusal: str | None = None) -> None:
+        await send_json(send, 413, refusal or f"request body over {self.max_bytes // 1024} KB")
 
 
 class StoreWatcher:
@@ -251,7 +257,11 @@ class TrustedHosts:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        hosts = [value for key, value in scope["headers"] if key == b"host"]
+        if len(hosts) > 1:  # checked on one, URLs built from another: refused (RFC 9112 §3.2)
+            await send_json(send, 400, f"{len(hosts)} Host headers: send one")
+            return
+        header = hosts[0].decode("latin-1") if hosts else ""
         name = host_name(header) if header or self.hosts is not None else ""  # no Host (HTTP/1.0): any host
         if name is None or (self.hosts is not None and name not in self.hosts):
             shown = re.sub(r"[^A-Za-z0-9.:\[\]-]", "?", header[:100])  # what was sent, without its markup
@@ -337,7 +347,9 @@ class ConditionalAndRanges:
         if_range = request.get("if-range")
         if match and match.groups() == ("", ""):
             match = None  # "bytes=-": no range at all, ignored
-        if body and match and (if_range is None or if_range.strip() == etag):
+        # If-Range needs a strong validator on both sides (RFC 9110 §13.1.5): a weak one never matches
+        strong = if_range is not None and not if_range.strip().startswith("W/") and not etag.startswith("W/")
+        if body and match and (if_range is None or (strong and if_range.strip() == etag)):
             first, last = match.groups()
             size = len(body)
             if first == "" and last != "":  # the last N bytes
@@ -361,9 +373,18 @@ class ConditionalAndRanges:
         await send({"type": "http.response.body", "body": body})
 
 
+# The routes that take a file: its limit, and room for the multipart envelope around it.
+UPLOADS = {
+    ("POST", "/api/v1/imports"): (
+        MAX_FILE_BYTES + 2**20,
+        f"fichier trop volumineux : un import accepte {MAX_FILE_BYTES // 2**20} Mo au plus ; coupez-le en plusieurs",
+    )
+}
+
+
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(StoreWatcher)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_kb * 1024)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_kb * 1024, larger=UPLOADS)
     app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=ALREADY_COMPRESSED)
     app.add_middleware(ConditionalAndRanges)
     app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.write_origins)

@@ -41,7 +41,7 @@ from geo_service.store.base import Expected, no_such_project
 # cases each names, PostGIS refuses a write that raced another of the same project. No 429: writes are not the
 # costly work api.limits bounds.
 router = APIRouter(prefix="/api/v1/projects", tags=["projects (write)"], responses=errors(401, 403, 503))
-_TAG = re.compile(r'\s*(W/)?"(\d+)(?:-[^"]*)?"\s*')
+_TAG = re.compile(r'\s*(W/)?"(\d{1,18})(?:-[^"]*)?"\s*')  # beyond 18 digits, a version no project has
 
 
 def _token_name(request: Request, authorization: str | None) -> str | None:

@@ -189,9 +189,19 @@ def number_text(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+MAX_DIGITS = 18  # a whole number in a query (limit, offset): beyond int64, it names nothing here
+
+
+def _cut(text: str) -> str:
+    """What was sent, cut to a length a message can quote."""
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _integer(text: str, name: str, low: int) -> int:
     if not _INTEGER.fullmatch(text.strip()):
-        raise BadRequestError(f"{name}={text!r}: expected a whole number")
+        raise BadRequestError(f"{name}={_cut(text)!r}: expected a whole number")
+    if len(text.strip().lstrip("+-0")) > MAX_DIGITS:  # Python refuses to read ints of over 4 300 digits: a 500
+        raise BadRequestError(f"{name}={_cut(text)!r}: more than {MAX_DIGITS} digits, beyond any page of these items")
     value = int(text.strip())
     if value < low:
         raise BadRequestError(f"{name}={text!r}: expected {low} or more")

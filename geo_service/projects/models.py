@@ -9,8 +9,33 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+# Validation context key: the record comes from text cells (a CSV file), where every number is written as text.
+TEXT_CELLS = "text_cells"
+
+
+def _a_number(value: Any, info: ValidationInfo) -> Any:
+    """Numbers are numbers: JSON's ``true`` or ``"3"`` for a duration is a client's mistake to name, not a value to
+    guess (pydantic's lax mode reads both as numbers); text is read only from text cells (``TEXT_CELLS``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    if isinstance(value, str) and not (info.context or {}).get(TEXT_CELLS):
+        raise ValueError("expected a number, got text")
+    return value
+
+
+Number = BeforeValidator(_a_number)
 Level = Literal["commune", "epci", "arrondissement", "departement", "region"]
 Reach = Literal["direct", "support"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -46,7 +71,7 @@ class ManualAxes(BaseModel):
     """The programme axes a person assigns, replacing those guessed from the project's words."""
 
     model_config = ConfigDict(extra="forbid")
-    values: list[Annotated[int, Field(ge=1, le=4)]] = Field(min_length=1, max_length=4)
+    values: list[Annotated[int, Field(ge=1, le=4), Number]] = Field(min_length=1, max_length=4)
     note: Text = Field(description="Why a person decided this, for the next reader.")
 
 
@@ -71,7 +96,9 @@ class ProjectRecord(BaseModel):
     id: Slug
     organisation: Text
     name: Text
-    duration_years: int | None = Field(default=None, ge=1, le=10, description="Duration of the action, in years.")
+    duration_years: Annotated[int, Field(ge=1, le=10), Number] | None = Field(
+        default=None, description="Duration of the action, in years."
+    )
     place_text: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
         description="The brochure's « lieu d'intervention », verbatim."
     )
@@ -82,13 +109,13 @@ class ProjectRecord(BaseModel):
     objectives: list[Text] = Field(default_factory=list)
     curation: Curation = Field(default_factory=Curation)
     # The facts of the grant, all optional: unknown stays empty (pages say « non renseigné »), never invented.
-    funding_years: list[Annotated[int, Field(ge=FIRST_CALL_YEAR, le=LAST_CALL_YEAR)]] = Field(
+    funding_years: list[Annotated[int, Field(ge=FIRST_CALL_YEAR, le=LAST_CALL_YEAR), Number]] = Field(
         default_factory=list,
         max_length=20,
         description="The years of the calls for projects that funded it (2023, 2024...), each once, in order.",
     )
-    amount_eur: float | None = Field(
-        default=None, ge=0, le=MAX_AMOUNT_EUR, description="Amount granted, in euros (all years together)."
+    amount_eur: Annotated[float, Field(ge=0, le=MAX_AMOUNT_EUR), Number] | None = Field(
+        default=None, description="Amount granted, in euros (all years together)."
     )
     status: Status | None = Field(
         default=None, description="'planned' (granted, not started), 'active' (running) or 'ended'."

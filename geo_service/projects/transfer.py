@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from geo_service.errors import InvalidInputError
-from geo_service.projects.models import ProjectRecord, describe_validation_error
+from geo_service.projects.models import TEXT_CELLS, ProjectRecord, describe_validation_error
 from geo_service.spreadsheet import read_cell, safe_cell
 
 LIST_FIELDS = ("actions", "beneficiaries", "indicators", "partners", "objectives", "funding_years")
@@ -137,7 +137,8 @@ def validate_rows(rows: list[dict[str, Any]]) -> tuple[list[ProjectRecord], list
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
         try:
-            record = ProjectRecord.model_validate(row)
+            # numbers may come as text from a file (a CSV cell, a spreadsheet's export), not from the API
+            record = ProjectRecord.model_validate(row, context={TEXT_CELLS: True})
         except ValidationError as exc:
             rejected.append(f"row {number} ({row.get('id', 'no id')}): {describe_validation_error(exc)}")
             continue
