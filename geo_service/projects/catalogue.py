@@ -39,6 +39,7 @@ from geo_service.projects.derive import (
 from geo_service.projects.models import (
     FIRST_CALL_YEAR,
     LAST_CALL_YEAR,
+    STATUS_WORDS,
     STATUSES,
     GeocodingOut,
     IndicatorOut,
@@ -107,12 +108,16 @@ def end_of(record: ProjectRecord) -> tuple[date | None, str | None]:
 
 
 def to_check(record: ProjectRecord, end: date | None, today: date) -> list[str]:
-    """Why a person should look at this record again (shown « à vérifier »), as of ``today``."""
+    """Why a person should look at this record again, as of ``today``, in French: the reasons are shown as they
+    are on the pages and the editing space (« à vérifier »), like the coverage's reasons."""
     reasons = []
+    words = STATUS_WORDS.get(record.status, "")
     if end is not None and end < today and record.status in ("active", "planned"):
-        reasons.append(f"status is {record.status!r} but the action ended on {end.isoformat()}")
+        reasons.append(f"statut « {words} » alors que l'action a pris fin le {end.strftime('%d/%m/%Y')}")
     if record.status == "ended" and end is not None and end > today and record.end_date is not None:
-        reasons.append(f"status is 'ended' but the end date given is {end.isoformat()}, still to come")
+        reasons.append(
+            f"statut « {words} » alors que la date de fin indiquée, le {end.strftime('%d/%m/%Y')}, est à venir"
+        )
     return reasons
 
 

@@ -227,8 +227,8 @@ class Project(BaseModel):
     last_checked: date | None = None
     to_check: list[str] = Field(
         default_factory=list,
-        description="Why a person should check this record (« à vérifier » on pages), e.g. an action still "
-        "'active' past its end date; empty when nothing looks wrong.",
+        description="Why a person should check this record (« à vérifier » on pages), in French, e.g. an action "
+        "still 'active' past its end date; empty when nothing looks wrong.",
     )
     place_text: str
     actions: list[str]

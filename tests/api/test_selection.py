@@ -85,7 +85,7 @@ def test_grant_facts_are_served_as_given_or_derived(api: TestClient) -> None:
 def test_an_active_record_past_its_end_is_to_check(api: TestClient) -> None:
     flagged = api.get(f"/api/v1/projects/{FUNDED_2023['id']}").json()["properties"]["to_check"]
     if date.today() > date(2024, 12, 31):
-        assert flagged and "2024-12-31" in flagged[0]
+        assert flagged and "31/12/2024" in flagged[0] and "en cours" in flagged[0]
         assert FUNDED_2023["id"] in _ids(api, "to_check=true")
     assert FUNDED_2025["id"] not in _ids(api, "to_check=true")
 
