@@ -19,7 +19,7 @@ from geo_service.errors import DataError
 from geo_service.formatting import fr_number
 from geo_service.labels import place_labels
 from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS, vendor_file
-from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, projects_reaching, script_json
+from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, grant_facts, projects_reaching, script_json
 from geo_service.maps.policy import offline_policy
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
@@ -57,11 +57,22 @@ def _card(project: Project) -> str:
     def items(values: list[str]) -> str:
         return "<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in values) + "</ul>" if values else "—"
 
+    def fact(text: str, link: bool) -> str:
+        # a web address (http or https only, as the record's model checks) opens outside the file
+        if link and text.lower().startswith(("http://", "https://")):
+            address = html.escape(text)
+            return f'<a href="{address}" rel="noopener noreferrer" target="_blank">{address}</a>'
+        return html.escape(text)
+
     types = ", ".join(ACTION_TYPES[t][0] for t in project.action_types) or "—"
+    facts = "".join(
+        f"<dt>{html.escape(f.label)}</dt><dd>{'<strong>' if f.warning else ''}{fact(f.text, f.link)}"
+        f"{'</strong>' if f.warning else ''}</dd>"
+        for f in grant_facts(project)
+    )
     return (
         f"<h3>{html.escape(project.name)}</h3><dl><dt>Porteur</dt><dd>{html.escape(project.organisation)}</dd>"
-        f"<dt>Lieu d'intervention</dt><dd>{html.escape(project.place_text)}</dd>"
-        f"<dt>Durée</dt><dd>{project.duration_years} an{'s' if project.duration_years > 1 else ''}</dd>"
+        f"<dt>Lieu d'intervention</dt><dd>{html.escape(project.place_text)}</dd>{facts}"
         f"<dt>Actions</dt><dd>{items(project.actions)}</dd><dt>Types</dt><dd>{html.escape(types)}</dd>"
         f"<dt>Axes</dt><dd>{', '.join(map(str, project.axes))} "
         f"({'choisis par l’équipe' if project.axes_source == 'manual' else 'déduits des actions'})</dd>"

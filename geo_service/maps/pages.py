@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from geo_service.coverage import CoverageParams
@@ -24,7 +25,7 @@ from geo_service.maps.interactive import (
 )
 from geo_service.programme import Programme
 from geo_service.projects.derive import ACTION_TYPES, AXES
-from geo_service.projects.models import Project
+from geo_service.projects.models import STATUS_WORDS, Project
 from geo_service.service import ServiceData
 from geo_service.territories import CHILD_LEVEL, CODE_EXAMPLES, CODE_PATTERNS, LEVELS, Boundaries, Territory
 from geo_service.tiles.raster import COVERAGE_CLASSES
@@ -166,14 +167,90 @@ def projects_reaching(data: ServiceData, level: str, code: str) -> list[Project]
     return [p for p in data.projects.projects.values() if communes.intersection(p.communes)]
 
 
+def fr_date(day: date) -> str:
+    """A date the French way: 31/12/2025."""
+    return day.strftime("%d/%m/%Y")
+
+
+def fr_euros(amount: float) -> str:
+    """An amount in euros: 120 000 € (cents only when there are some: 1 234,50 €)."""
+    return f"{fr_number(amount, 0 if float(amount).is_integer() else 2)}\u00a0€"
+
+
+def duration_text(years: int | None) -> str:
+    return "non renseignée" if years is None else f"{years} an{'s' if years > 1 else ''}"
+
+
+# The status filter's values (as /api/v1/projects takes them) and the words pages show for them.
+STATUS_FILTER_WORDS = {key or "unknown": word for key, word in STATUS_WORDS.items()}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One line of a project's card: a label and its text (``link``: the text is this web address)."""
+
+    label: str
+    text: str
+    link: bool = False
+    warning: bool = False
+
+
+def grant_facts(project: Project) -> list[Fact]:
+    """The facts of the grant as a card shows them. The unknown ones are said once, together (« Année, montant,
+    statut : non renseignés »): a brochure record, which gives only its duration, reads in two lines, not six."""
+    facts: list[Fact] = []
+    unknown: list[tuple[str, bool]] = []  # (word, feminine) of each fact not given
+    if project.to_check:
+        facts.append(Fact("À vérifier", " ; ".join(project.to_check), warning=True))
+    years = project.funding_years
+    if years:
+        facts.append(Fact("Appels" if len(years) > 1 else "Appel", ", ".join(map(str, years))))
+    else:
+        unknown.append(("année", True))
+    if project.amount_eur is not None:
+        facts.append(Fact("Montant accordé", fr_euros(project.amount_eur)))
+    else:
+        unknown.append(("montant", False))
+    if project.duration_years is not None:
+        facts.append(Fact("Durée", duration_text(project.duration_years)))
+    else:
+        unknown.append(("durée", True))
+    if project.status is not None:
+        facts.append(Fact("Statut", STATUS_WORDS[project.status]))
+    else:
+        unknown.append(("statut", False))
+    if project.end_date is not None:
+        derived = " (déduite de l'année et de la durée)" if project.end_date_source == "derived" else ""
+        facts.append(Fact("Fin de l'action", fr_date(project.end_date) + derived))
+    else:
+        unknown.append(("date de fin", True))
+    if unknown:
+        words = ", ".join(word for word, _ in unknown)
+        feminine = all(f for _, f in unknown)
+        ending = ("e" if feminine else "") + ("s" if len(unknown) > 1 else "")
+        facts.append(Fact(words[0].upper() + words[1:], "non renseigné" + ending))
+    if project.website:
+        facts.append(Fact("Site internet", project.website, link=True))
+    if project.contact:
+        facts.append(Fact("Contact", project.contact))
+    if project.last_checked is not None:
+        facts.append(Fact("Informations vérifiées le", fr_date(project.last_checked)))
+    return facts
+
+
 def _row(project: Project, departements: dict[str, str]) -> dict[str, Any]:
     reached = sorted({departements[c] for c in project.communes if c in departements})
+    status = STATUS_WORDS[project.status]
     return {
         "id": project.id,
         "name": project.name,
         "organisation": project.organisation,
         "place": project.place_text,
-        "duration": f"{project.duration_years} an{'s' if project.duration_years > 1 else ''}",
+        "duration": duration_text(project.duration_years),
+        "years": ", ".join(map(str, project.funding_years)) or "non renseigné",
+        "amount": fr_euros(project.amount_eur) if project.amount_eur is not None else "non renseigné",
+        "status": status,
+        "to_check": bool(project.to_check),
         "axes": ", ".join(str(a) for a in project.axes),
         "reach": REACH_LABELS[project.reach],
         "types": ", ".join(ACTION_TYPES[t][0] for t in project.action_types),
@@ -432,6 +509,9 @@ def map_page(
                     boundaries.level("departement")["code"], boundaries.level("departement")["name"], strict=True
                 )
             ],
+            # the years of the calls the listed projects give: a year no project names would select nothing
+            "year": [(str(y), str(y)) for y in sorted({y for p in listed for y in p.funding_years})],
+            "status": list(STATUS_FILTER_WORDS.items()),
         },
         legend_items=_legend(),
         config={
@@ -453,6 +533,8 @@ def map_page(
             "levels": LEVEL_LABELS,
             "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
             "territoryName": info.name if info is not None else None,
+            "statusWords": STATUS_FILTER_WORDS,
+            "coverageOverlays": [key for key in parts.overlay_names if key in COVERAGE_OVERLAYS],
         },
         layer_choices=[
             (key, "Projets (actions locales)" if key == "projects" else OVERLAYS[key][0], key in layers)

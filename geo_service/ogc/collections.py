@@ -8,10 +8,10 @@ finds the same nine things in the OGC API as in the tiles. What differs from the
   on them. Exterior rings are counter-clockwise (RFC 7946 §3.1.6), whatever order the source rings had.
 * **Feature ids** are the INSEE or SIREN code for boundaries and coverage (strings: "02001" keeps its zero) and
   the project id for projects.
-* **Flat properties.** GDAL and QGIS need one type per field: lists (postal codes, axes, action types) are written
-  as comma-separated text, and a simple filter on such a field keeps the features where one element equals the
-  value asked; so does a CQL2 ``=`` (``geo_service.ogc.cql2``), whose ``<>`` is its negation. The commune's
-  town-hall point, a second geometry, is left out (it is in ``/api/v1/territories``).
+* **Flat properties.** GDAL and QGIS need one type per field: lists (postal codes, axes, action types, funding
+  years) are written as comma-separated text, and a simple filter on such a field keeps the features where one
+  element equals the value asked; so does a CQL2 ``=`` (``geo_service.ogc.cql2``), whose ``<>`` is its
+  negation. The commune's town-hall point, a second geometry, is left out (it is in ``/api/v1/territories``).
 * **Projects.** ``projects`` holds the points of the local projects only, like the map layer: a project covering
   a whole département or the région has no honest point. ``project-areas`` holds every project with its area.
 * **Coverage** is computed with the rule's default parameters (the map's), like the layer's plain URL, or with
@@ -142,7 +142,16 @@ FIELD_TITLES = {
     "chef_lieu": "Code INSEE du chef-lieu",
     "organisation": "Porteur du projet",
     "place_text": "Lieu d'intervention (texte de la plaquette)",
-    "duration_years": "Durée (années)",
+    "duration_years": "Durée (années) ; vide : non renseignée",
+    "funding_years": "Années des appels à projets qui l'ont financé ; vide : non renseigné",
+    "amount_eur": "Montant accordé (euros) ; vide : non renseigné",
+    "status": "Statut : planned (prévue), active (en cours), ended (terminée) ; vide : non renseigné",
+    "end_date": "Fin de l'action (AAAA-MM-JJ) ; vide : non renseignée",
+    "end_date_source": "Origine de la date de fin : given (donnée) ou derived (déduite de l'année et de la durée)",
+    "website": "Site internet de l'action",
+    "contact": "Contact public",
+    "last_checked": "Informations vérifiées le (AAAA-MM-JJ)",
+    "to_check": "À vérifier : le statut contredit la date de fin (voir /api/v1/projects pour la raison)",
     "axes": "Axes du programme (1 à 4)",
     "action_types": "Types d'action",
     "mobile": "Action mobile",
@@ -325,16 +334,23 @@ def _as_multi(geometries: Sequence[Any]) -> np.ndarray:
 
 
 def _table(
-    ids: list[str], geometries: Sequence[Any], raw_columns: dict[str, Sequence[Any]], *, oriented: bool = False
+    ids: list[str],
+    geometries: Sequence[Any],
+    raw_columns: dict[str, Sequence[Any]],
+    *,
+    oriented: bool = False,
+    kinds: dict[str, FieldKind] | None = None,
 ) -> Table:
     """``geometries``: polygons (made MultiPolygons) or points, in CRS84; ``oriented``: another table's
-    geometries, taken as they are."""
+    geometries, taken as they are; ``kinds``: the type of fields that may be null in every feature (otherwise
+    read from the first value)."""
     columns, fields = {}, {}
     for name, raw in raw_columns.items():
         raw = list(raw)
         values = [_plain(v) for v in raw]
         columns[name] = values
-        fields[name] = FieldInfo(name, _kind(values, raw), FIELD_TITLES.get(name, name))
+        kind = (kinds or {}).get(name) or _kind(values, raw)
+        fields[name] = FieldInfo(name, kind, FIELD_TITLES.get(name, name))
     if oriented:
         return Table(ids, np.asarray(geometries, dtype=object), columns, fields, oriented=True)
     return Table(ids, _as_multi(geometries), columns, fields)
@@ -348,8 +364,23 @@ def _boundary_table(data: ServiceData, level: str) -> Table:
 
 PROJECT_FIELDS = (
     "name", "organisation", "place_text", "duration_years", "scope", "reach", "mobile", "axes", "action_types",
-    "territories", "communes", "point_source",
+    "territories", "communes", "point_source", "funding_years", "amount_eur", "status", "end_date",
+    "end_date_source", "website", "contact", "last_checked", "to_check",
 )  # fmt: skip
+# The facts of a grant are often unknown (null) in every record, the brochure's among them: their types are
+# fixed here, not read from the data, so that QGIS sees the same fields whatever the records hold.
+PROJECT_KINDS: dict[str, FieldKind] = {
+    "duration_years": "integer",
+    "funding_years": "list",
+    "amount_eur": "number",
+    "status": "string",
+    "end_date": "string",
+    "end_date_source": "string",
+    "website": "string",
+    "contact": "string",
+    "last_checked": "string",
+    "to_check": "boolean",
+}
 
 
 def _project_values(project: Any) -> dict[str, Any]:
@@ -366,6 +397,16 @@ def _project_values(project: Any) -> dict[str, Any]:
         "territories": [f"{t.level}:{t.code}" for t in project.territories],
         "communes": len(project.communes),
         "point_source": project.point.source,
+        # lists as text (see _plain); no year given: null, not an empty text
+        "funding_years": list(project.funding_years) or None,
+        "amount_eur": project.amount_eur,
+        "status": project.status,
+        "end_date": project.end_date.isoformat() if project.end_date is not None else None,
+        "end_date_source": project.end_date_source,
+        "website": project.website,
+        "contact": project.contact,
+        "last_checked": project.last_checked.isoformat() if project.last_checked is not None else None,
+        "to_check": bool(project.to_check),
     }
 
 
@@ -379,7 +420,7 @@ def _projects_table(data: ServiceData, areas: bool) -> Table:
         geometries = [data.projects.areas[p.id] for p in listed]
     else:
         geometries = [shapely.Point(p.point.lon, p.point.lat) for p in listed]
-    return _table([p.id for p in listed], geometries, columns)
+    return _table([p.id for p in listed], geometries, columns, kinds=PROJECT_KINDS)
 
 
 def _coverage_table(data: ServiceData, blanches_only: bool, params: CoverageParams | None = None) -> Table:

@@ -16,6 +16,7 @@
   let pickOnMap = null; // while « Choisir sur la carte » is on: what a click on the map does instead of a card
   let simulationParam = () => ""; // the simulated actions, as the URL keeps them (set by the simulation panel)
   let startSimulation = () => {};
+  let selectionChanged = () => {}; // the simulation's figures, counted on the former selection, are stale
 
   const number = new Intl.NumberFormat("fr-FR");
   const decimal = new Intl.NumberFormat("fr-FR", {minimumFractionDigits: 1, maximumFractionDigits: 1});
@@ -23,9 +24,6 @@
     const span = document.createElement("span");
     span.textContent = text == null ? "" : String(text);
     return span.innerHTML.replace(/"/g, "&quot;");
-  }
-  function list(items) {
-    return items && items.length ? "<ul>" + items.map((i) => "<li>" + escape(i) + "</li>").join("") + "</ul>" : "—";
   }
   const small = () => map.getContainer().clientWidth < SMALL;
 
@@ -120,24 +118,80 @@
       : "Appui aux acteurs (coordination, formation, logistique, études) : ne compte pas comme accès direct";
     return kind + (p.reach_source === "manual" ? " — choix de l'équipe : " + (p.reach_note || "") : "");
   }
+  // -- the facts of the grant, as maps/pages.py grant_facts says them (the offline file's cards) ------------------
+  const grantWords = config.statusWords; // status -> French word, "unknown" included (from the server)
+  function frenchDate(iso) {
+    const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return found ? found[3] + "/" + found[2] + "/" + found[1] : String(iso);
+  }
+  function euros(amount) {
+    const digits = Number.isInteger(amount) ? 0 : 2;
+    return new Intl.NumberFormat("fr-FR", {minimumFractionDigits: digits, maximumFractionDigits: digits})
+      .format(amount) + "\u00a0€";
+  }
+  const durationText = (years) => (years == null ? "non renseignée" : number.format(years) + (years > 1 ? " ans" : " an"));
+  // [label, text, kind]: kind "link" (the text is a web address) or "warning"; unknown facts said once, together
+  function grantFacts(p) {
+    const facts = [];
+    const unknown = []; // [word, feminine]
+    const checks = p.to_check || [];
+    if (checks.length) facts.push(["À vérifier", checks.join(" ; "), "warning"]);
+    const years = p.funding_years || [];
+    if (years.length) facts.push([years.length > 1 ? "Appels" : "Appel", years.join(", ")]);
+    else unknown.push(["année", true]);
+    if (p.amount_eur != null) facts.push(["Montant accordé", euros(p.amount_eur)]);
+    else unknown.push(["montant", false]);
+    if (p.duration_years != null) facts.push(["Durée", durationText(p.duration_years)]);
+    else unknown.push(["durée", true]);
+    if (p.status != null) facts.push(["Statut", grantWords[p.status] || p.status]);
+    else unknown.push(["statut", false]);
+    if (p.end_date != null) {
+      facts.push(["Fin de l'action", frenchDate(p.end_date) +
+        (p.end_date_source === "derived" ? " (déduite de l'année et de la durée)" : "")]);
+    } else {
+      unknown.push(["date de fin", true]);
+    }
+    if (unknown.length) {
+      const words = unknown.map(([word]) => word).join(", ");
+      const ending = (unknown.every(([, feminine]) => feminine) ? "e" : "") + (unknown.length > 1 ? "s" : "");
+      facts.push([words.charAt(0).toUpperCase() + words.slice(1), "non renseigné" + ending]);
+    }
+    if (p.website) facts.push(["Site internet", p.website, "link"]);
+    if (p.contact) facts.push(["Contact", p.contact]);
+    if (p.last_checked) facts.push(["Informations vérifiées le", frenchDate(p.last_checked)]);
+    return facts;
+  }
+  function factValue(text, kind) {
+    // only an http(s) address becomes a link (the server checks it too); any other text stays text
+    if (kind === "link" && /^https?:\/\//i.test(text)) {
+      return el("a", {href: text, rel: "noopener noreferrer", target: config.embed ? "_blank" : null, text});
+    }
+    return kind === "warning" ? el("strong", {class: "a-verifier", text}) : text;
+  }
+
+  // A project's card, built as elements: every text the server or a person wrote goes in as text.
   function card(p) {
     const axes = p.axes.map((a) => "Axe " + a + " : " + (config.axes[a] || "")).join(" ; ");
     const types = p.action_types.map((t) => config.actionTypes[t] || t).join(", ");
     const axesSource = p.axes_source === "manual" ? "choisis par l'équipe : " + (p.axes_note || "") : "déduits des actions";
-    return '<article class="fiche" lang="fr"><h3>' + escape(p.name) + "</h3><dl>" +
-      "<dt>Porteur</dt><dd>" + escape(p.organisation) + "</dd>" +
-      "<dt>Durée</dt><dd>" + escape(p.duration_years) + (p.duration_years > 1 ? " ans" : " an") + "</dd>" +
-      "<dt>Lieu d'intervention (brochure)</dt><dd>" + escape(p.place_text) + "</dd>" +
-      "<dt>Territoires comptés</dt><dd>" + escape(territoriesText(p)) + " — action " + escape(scopeWords[p.scope]) +
-        ", " + escape(number.format(p.communes.length)) + " communes</dd>" +
-      "<dt>Accès à l'alimentation</dt><dd>" + escape(reachText(p)) + "</dd>" +
-      "<dt>Actions</dt><dd>" + list(p.actions) + "</dd>" +
-      "<dt>Bénéficiaires</dt><dd>" + list(p.beneficiaries) + "</dd>" +
-      "<dt>Partenaires</dt><dd>" + list(p.partners) + "</dd>" +
-      "<dt>Objectifs</dt><dd>" + list(p.objectives) + "</dd>" +
-      "<dt>Axes du programme</dt><dd>" + escape(axes) + " <small>(" + escape(axesSource) + ")</small></dd>" +
-      "<dt>Types d'action</dt><dd>" + escape(types || "—") + "</dd>" +
-      "</dl></article>";
+    const items = (values) => (values && values.length ? el("ul", {}, ...values.map((v) => el("li", {text: v}))) : "—");
+    const rows = [
+      ["Porteur", p.organisation],
+      ...grantFacts(p).map(([label, text, kind]) => [label, factValue(text, kind), kind === "warning" ? "a-verifier" : null]),
+      ["Lieu d'intervention (brochure)", p.place_text],
+      ["Territoires comptés", territoriesText(p) + " — action " + scopeWords[p.scope] + ", " +
+        number.format(p.communes.length) + " communes"],
+      ["Accès à l'alimentation", reachText(p)],
+      ["Actions", items(p.actions)],
+      ["Bénéficiaires", items(p.beneficiaries)],
+      ["Partenaires", items(p.partners)],
+      ["Objectifs", items(p.objectives)],
+      ["Axes du programme", el("span", {}, axes + " ", el("small", {text: "(" + axesSource + ")"}))],
+      ["Types d'action", types || "—"],
+    ];
+    return el("article", {class: "fiche", lang: "fr"}, el("h3", {text: p.name}),
+      el("dl", {}, ...rows.flatMap(([label, value, className]) =>
+        [el("dt", {class: className, text: label}), el("dd", {class: className}, value)])));
   }
   // A card is panned clear of the controls: below the taller of the two top corners' stacks (the layer list,
   // when unfolded, or the zoom and fullscreen buttons), and above the scale and the attribution.
@@ -164,8 +218,8 @@
     region: "Action régionale seulement", none: "Aucune action",
   };
   async function showCommune(code, latlng, trigger) {
-    const query = config.reach === "direct" ? "" : "?reach=" + encodeURIComponent(config.reach);
-    const response = await fetch("/api/v1/coverage/communes/" + encodeURIComponent(code) + query);
+    const rule = ruleParams(new URLSearchParams()).toString();
+    const response = await fetch("/api/v1/coverage/communes/" + encodeURIComponent(code) + (rule ? "?" + rule : ""));
     if (!response.ok) return;
     const c = await response.json();
     const status = c.zone_blanche ? "Zone blanche" : statusWords[c.best_scope];
@@ -214,7 +268,7 @@
   }
 
   // -- projects -------------------------------------------------------------------------------------------------
-  const FILTERS = ["axe", "type", "departement"];
+  const FILTERS = ["axe", "type", "departement", "year", "status"];
   function filterValues() {
     const form = document.getElementById("filtres");
     const values = {};
@@ -227,10 +281,58 @@
     return values;
   }
 
+  // -- the selection: with a year of call or a status chosen, the coverage (layers, commune cards, simulation)
+  // counts the selected projects only, as the list and the markers show them -----------------------------------
+  const SELECTION = ["year", "status"];
+  function selection() {
+    const values = filterValues();
+    return Object.fromEntries(SELECTION.filter((name) => values[name]).map((name) => [name, values[name]]));
+  }
+  // the coverage rule's parameters for a request: the page's reach and the selection
+  function ruleParams(params) {
+    if (config.reach !== "direct") params.set("reach", config.reach);
+    for (const [name, value] of Object.entries(selection())) params.set(name, value);
+    return params;
+  }
+  function selectionWords() {
+    const chosen = selection();
+    const words = [];
+    if (chosen.year) words.push("année " + chosen.year);
+    if (chosen.status) words.push("statut : " + (config.statusWords[chosen.status] || chosen.status));
+    return words.join(", ");
+  }
+  // the coverage layers' tile URLs as the server wrote them (reach, version), to add the selection to
+  const coverageBase = new Map();
+  for (const key of config.coverageOverlays || []) {
+    const layer = window[config.overlays[key]];
+    if (layer) coverageBase.set(layer, layer._url); // Leaflet keeps a tile layer's URL template there
+  }
+  let appliedSelection = null;
+  function applySelection() {
+    const query = new URLSearchParams(selection()).toString();
+    if (appliedSelection !== null && query !== appliedSelection) selectionChanged();
+    appliedSelection = query;
+    for (const [layer, base] of coverageBase) {
+      const url = query ? base + (base.includes("?") ? "&" : "?") + query : base;
+      if (layer._url !== url) layer.setUrl(url);
+    }
+    const words = selectionWords();
+    const text = words ? "Couverture calculée avec les seules actions sélectionnées (" + words + ")." : "";
+    const note = document.getElementById("note-selection");
+    if (note) { note.textContent = text; note.hidden = !text; }
+    const legendNote = document.getElementById("legende-selection") ||
+      (legend ? legend.appendChild(el("p", {id: "legende-selection", class: "note note-selection"})) : null);
+    if (legendNote) { legendNote.textContent = text; legendNote.hidden = !text; }
+    window.coverageSelection = query;
+  }
+
+  let projectsTicket = 0; // filters changed twice quickly: the older answer, if it comes last, is stale
   async function loadProjects() {
+    const ticket = ++projectsTicket;
     const query = new URLSearchParams(filterValues()).toString();
     const response = await fetch("/api/v1/projects" + (query ? "?" + query : ""));
     const collection = await response.json();
+    if (ticket !== projectsTicket) return;
     const shown = collection.features.filter((f) => allowed.has(f.id));
     cluster.clearLayers();
     markers.clear();
@@ -281,7 +383,7 @@
     const panel = document.getElementById("fiche-" + id);
     if (panel) { // a département- or région-wide action: its card opens in the panel that lists it
       map.closePopup();
-      panel.innerHTML = card(p);
+      panel.replaceChildren(card(p));
       panel.hidden = false;
       panel.focus();
       return;
@@ -410,7 +512,6 @@
   const simActions = []; // {level, code, name, reach}, in the order they were added
   const reachWords = {direct: "Accès direct à l'alimentation", support: "Action d'appui"};
   const levelWord = (level) => (config.levels[level] || level).toLowerCase();
-  const ruleQuery = () => (config.reach === "direct" ? "" : "reach=" + encodeURIComponent(config.reach));
   const readable = (query) => query.replace(/%3A/gi, ":").replace(/%2C/gi, ",");
 
   // an element with attributes and children; strings become text nodes, never markup
@@ -571,6 +672,9 @@
     combobox(input, document.getElementById("simulation-suggestions"), (item) => { chosen = item; });
 
     simulationParam = signature;
+    selectionChanged = () => {
+      if (shown !== null) tell("La sélection des projets a changé : relancez la simulation pour mettre les chiffres à jour.");
+    };
     function refresh() {
       renderActions();
       runButton.disabled = simActions.length === 0;
@@ -720,8 +824,7 @@
 
     // -- the answer: figures, gains per département and EPCI, the communes, the overlay, links --------------------
     function simulateUrl(format) {
-      const params = new URLSearchParams();
-      if (config.reach !== "direct") params.set("reach", config.reach);
+      const params = ruleParams(new URLSearchParams());
       if (format !== "json") params.set("format", format);
       const query = params.toString();
       return "/api/v1/coverage/simulate" + (query ? "?" + query : "");
@@ -734,7 +837,7 @@
       if (!simActions.length) return null;
       const params = new URLSearchParams();
       for (const a of simActions) params.append(a.reach === "direct" ? "territory" : "support", a.level + ":" + a.code);
-      if (config.reach !== "direct") params.set("reach", config.reach);
+      ruleParams(params);
       params.set("format", format);
       return readable("/api/v1/coverage/simulate?" + params.toString());
     }
@@ -950,7 +1053,7 @@
       // with actions listed, the ranking counts them as funded first: where to act next, after them
       const params = new URLSearchParams({level, k: "5"});
       for (const a of simActions) params.append(a.reach === "direct" ? "territory" : "support", a.level + ":" + a.code);
-      if (config.reach !== "direct") params.set("reach", config.reach);
+      ruleParams(params);
       const after = simActions.length;
       const got = await call(readable("/api/v1/coverage/opportunities?" + params.toString()));
       if (ticket !== oppTicket) return;
@@ -1048,7 +1151,7 @@
   const form = document.getElementById("filtres");
   const start = new URL(location.href);
   if (form) {
-    for (const name of ["axe", "type", "departement"]) {
+    for (const name of FILTERS) {
       const wanted = start.searchParams.get(name);
       if (wanted && Array.from(form.elements[name].options).some((o) => o.value === wanted)) {
         form.elements[name].value = wanted;
@@ -1062,7 +1165,7 @@
     if (config.embed) return; // an embed's URL belongs to the partner's page
     const url = new URL(location.href);
     const filters = filterValues();
-    for (const name of ["axe", "type", "departement"]) {
+    for (const name of FILTERS) {
       if (filters[name]) url.searchParams.set(name, filters[name]); else url.searchParams.delete(name);
     }
     const layersNow = activeLayers();
@@ -1193,6 +1296,7 @@
   } else {
     fitTerritory();
   }
+  applySelection(); // before the overlays come: their first tiles already count the selection the URL names
   // The overlays wait for the final view (see interactive.py), then come in the order of the layer control.
   for (const [key, name] of Object.entries(config.overlays)) {
     if (config.layers.includes(key)) window[name].addTo(map);
@@ -1201,8 +1305,9 @@
   labels.addTo(map);
   document.getElementById("recherche")?.addEventListener("submit", search);
   document.getElementById("q")?.addEventListener("input", suggest);
-  form?.addEventListener("change", () => { loadProjects(); saveState(); updateSnippet(); });
-  form?.addEventListener("reset", () => setTimeout(() => { loadProjects(); saveState(); updateSnippet(); }, 0));
+  const filtersChanged = () => { applySelection(); loadProjects(); saveState(); updateSnippet(); };
+  form?.addEventListener("change", filtersChanged);
+  form?.addEventListener("reset", () => setTimeout(filtersChanged, 0));
   map.on("moveend", () => { loadLabels(); saveState(); updateSnippet(); });
   map.on("overlayadd overlayremove", () => { loadLabels(); saveState(); updateSnippet(); });
   map.on("resize", () => {

@@ -316,6 +316,24 @@ def _territory_key(project: Project) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((t.level, t.code) for t in project.territories))
 
 
+def _grant_properties(p: Project) -> dict[str, Any]:
+    """The facts of a project's grant in both project layers. A vector tile has no null: a fact not given is a
+    field left out (the feature lacks it), never a made-up value; ``to_check`` is always there."""
+    facts: dict[str, Any] = {}
+    if p.funding_years:
+        facts["funding_years"] = ",".join(map(str, p.funding_years))  # no list in a tile: "2023,2024"
+    if p.amount_eur is not None:
+        facts["amount_eur"] = float(p.amount_eur)
+    if p.status is not None:
+        facts["status"] = p.status
+    if p.end_date is not None:
+        facts["end_date"] = p.end_date.isoformat()
+    if p.duration_years is not None:
+        facts["duration_years"] = p.duration_years
+    facts["to_check"] = bool(p.to_check)
+    return facts
+
+
 def _point_properties(p: Project) -> dict[str, Any]:
     """A project's properties in the projects layer."""
     return {
@@ -328,6 +346,7 @@ def _point_properties(p: Project) -> dict[str, Any]:
         "mobile": p.mobile,
         "reach": p.reach,
         "communes": len(p.communes),
+        **_grant_properties(p),
     }
 
 
@@ -340,6 +359,7 @@ def _area_properties(p: Project) -> dict[str, Any]:
         "main_type": p.action_types[0] if p.action_types else "",
         "scope": p.scope,
         "reach": p.reach,
+        **_grant_properties(p),
     }
 
 

@@ -90,3 +90,69 @@ def test_project_text_stays_text_in_the_offline_file(browser, tmp_path: Path, mo
     assert title != "injecte" and images == 0
     assert set(HOSTILE) <= set(tooltips)
     assert not [v for v in violations if "Content Security Policy" in v and "inline" in v]
+
+
+GRANTED = {
+    "id": "epicerie-bapaume-2024",
+    "organisation": "Association Essai Bapaume",
+    "name": "Épicerie de Bapaume, appel 2024",
+    "duration_years": 2,
+    "place_text": "Bapaume",
+    "actions": ["Ouverture d'une épicerie solidaire"],
+    "funding_years": [2024],
+    "amount_eur": 45000,
+    "status": "ended",
+    "end_date": "2025-09-30",
+    "website": "https://exemple.fr/bapaume",
+}
+UNKNOWN_GRANT = {
+    "id": "paniers-sud-artois-sans-appel",
+    "organisation": "Association Essai Sud Artois",
+    "name": "Paniers du Sud Artois",
+    "place_text": "CC du Sud Artois",
+    "actions": ["Distribution de paniers de légumes"],
+}
+
+
+def test_offline_cards_show_the_grant_facts(browser, tmp_path: Path, monkeypatch) -> None:
+    """The file's project cards say what the records give of their grant, and what they do not in one line."""
+    monkeypatch.setenv("GEO_SERVICE_DATABASE_URL", f"sqlite:///{tmp_path / 'granted.sqlite3'}")
+    get_settings.cache_clear()
+    source = tmp_path / "granted.yaml"
+    source.write_text(yaml.safe_dump([GRANTED, UNKNOWN_GRANT], allow_unicode=True), "utf-8")
+    assert main(["import", str(source), "--by", "test"]) == 0
+    out = tmp_path / "sud-artois.html"
+    assert main(["render", "--territoire", "epci:200035442", "--out", str(out)]) == 0
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(out.as_uri())
+    page.wait_for_selector("path.leaflet-interactive", timeout=15_000)
+    cards = page.evaluate(
+        """() => {
+            const cards = {};
+            for (const key of Object.keys(window)) {
+                const layer = window[key];
+                if (!(layer && layer.eachLayer && key.startsWith("feature_group"))) continue;
+                layer.eachLayer(m => {
+                    if (!m.getPopup || !m.getPopup()) return;
+                    m.openPopup();
+                    const content = m.getPopup().getElement().querySelector(".leaflet-popup-content");
+                    const link = content.querySelector("a");
+                    cards[content.querySelector("h3").textContent] = {
+                        text: content.innerText.replace(/[\\u202f\\u00a0]/g, " "),
+                        link: link && [link.getAttribute("href"), link.getAttribute("rel")],
+                    };
+                    m.closePopup();
+                });
+            }
+            return cards;
+        }"""
+    )
+    page.close()
+    assert GRANTED["name"] in cards, list(cards)
+    granted = cards[GRANTED["name"]]
+    for words in ("2024", "45 000 €", "2 ans", "terminée", "30/09/2025"):
+        assert words in granted["text"], words
+    assert "déduite" not in granted["text"] and "non renseign" not in granted["text"]  # its end date is given
+    assert granted["link"] == [GRANTED["website"], "noopener noreferrer"]
+    unknown = cards[UNKNOWN_GRANT["name"]]["text"]
+    assert unknown.count("non renseign") == 1 and "Année, montant, durée, statut, date de fin" in unknown
