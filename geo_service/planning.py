@@ -276,6 +276,13 @@ class Ranking:
     candidates: int
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct integers of ``values``, sorted: a sort and a comparison of neighbours (numpy's ``unique``
+    hashes first, several times slower on millions of pairs)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
 def opportunities(
     coverage: Coverage,
     boundaries: Boundaries,
@@ -329,13 +336,15 @@ def opportunities(
     unit_of_row[valid] = number.get_indexer(units[valid])
     # one pair per (zone-blanche commune, unit): an EPCI counts each of its white neighbours once; reduced chunk by
     # chunk, so that only these pairs are held, not every pair of communes (a chunk's sources are its own)
-    reduced = [np.zeros((2, 0), dtype=np.int64)]
+    # (each pair as one integer: unique over one int64 column is many times faster than over pairs of columns)
+    span = len(codes)
+    reduced = [np.zeros(0, dtype=np.int64)]
     for white_rows, commune_rows in coverage.within_chunks(white, params.max_km, params.distance_to):
         pair_units = unit_of_row[commune_rows]
         keep = pair_units >= 0
-        reduced.append(np.unique(np.stack([white_rows[keep], pair_units[keep]]), axis=1))
-    pairs = np.unique(np.concatenate(reduced, axis=1), axis=1)
-    white_of, unit_of = pairs[0], pairs[1]
+        reduced.append(_distinct(white_rows[keep].astype(np.int64) * span + pair_units[keep]))
+    pairs = _distinct(np.concatenate(reduced))
+    white_of, unit_of = pairs // span, pairs % span
     remaining = population.copy()
     remaining[~white] = 0
 
