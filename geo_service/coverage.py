@@ -57,6 +57,10 @@ from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
+# The rule's bounds, the same on every route, tile and command: a zone blanche is about access without a car, and
+# 200 km is already across a whole région; Paris, the densest commune, has about 20 000 people per km².
+MAX_KM = 200.0
+MAX_RURAL_DENSITY = 100_000.0
 PARAMS_KEPT = 12  # parameter sets whose results are kept, per computation
 SELECTIONS_KEPT = 4  # coverages of a selection of projects (by year, status) kept, each with its own results
 REACH_MODES = ("direct", "all")
@@ -116,10 +120,12 @@ class CoverageParams:
             raise InvalidInputError(
                 f"distance_to must be one of {', '.join(DISTANCE_TARGETS)}, got {self.distance_to!r}"
             )
-        if not (self.rural_max_density > 0 and np.isfinite(self.rural_max_density)):
-            raise InvalidInputError(f"rural_max_density must be a positive number, got {self.rural_max_density}")
-        if not (self.max_km >= 0 and np.isfinite(self.max_km)):
-            raise InvalidInputError(f"max_km must be zero or more, got {self.max_km}")
+        if not (0 < self.rural_max_density <= MAX_RURAL_DENSITY):
+            raise InvalidInputError(
+                f"rural_max_density must be above 0 and at most {MAX_RURAL_DENSITY:g}, got {self.rural_max_density}"
+            )
+        if not (0 <= self.max_km <= MAX_KM):
+            raise InvalidInputError(f"max_km must be between 0 and {MAX_KM:g}, got {self.max_km}")
 
 
 @lru_cache(maxsize=1024)

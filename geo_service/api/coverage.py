@@ -9,7 +9,7 @@ from geo_service.api.deps import DataDep
 from geo_service.api.errors import errors
 from geo_service.api.limits import client_of
 from geo_service.api.schemas import CommuneCoverage, CoverageSummary
-from geo_service.coverage import CoverageParams
+from geo_service.coverage import MAX_KM, MAX_RURAL_DENSITY, CoverageParams
 from geo_service.coverage import __doc__ as RULE
 from geo_service.projects.models import FIRST_CALL_YEAR, LAST_CALL_YEAR
 from geo_service.territories import Boundaries, check_code
@@ -20,11 +20,12 @@ router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"], responses=error
 
 def coverage_params(
     rural_max_density: Annotated[
-        float, Query(gt=0, le=100_000, description="a commune is rural below this density (inhabitants per km²)")
+        float,
+        Query(gt=0, le=MAX_RURAL_DENSITY, description="a commune is rural below this density (inhabitants per km²)"),
     ] = CoverageParams.rural_max_density,
     max_km: Annotated[
         float,
-        Query(ge=0, le=1000, description="a rural commune farther than this from a reached one is a zone blanche"),
+        Query(ge=0, le=MAX_KM, description="a rural commune farther than this from a reached one is a zone blanche"),
     ] = CoverageParams.max_km,
     count_departmental: Annotated[
         bool, Query(description="count département-wide actions as reaching their communes")

@@ -71,3 +71,27 @@ def test_a_weak_if_range_never_matches(client: TestClient) -> None:
     assert strong.status_code == 206
     weak = client.get(LAYER, headers=IDENTITY | {"Range": "bytes=0-99", "If-Range": "W/" + etag})
     assert weak.status_code == 200 and len(weak.content) > 100  # the whole body (RFC 9110 §13.1.5)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/coverage/communes?max_km=5000",
+        "/api/v1/coverage/summary?max_km=5000",
+        "/collections/coverage/items?max_km=5000",
+        "/collections/zones-blanches/items/80021?max_km=5000",
+        "/tiles/coverage/8/129/86.png?max_km=5000",
+        "/tiles/zones-blanches/8/129/86.mvt?max_km=5000",
+        "/tiles/coverage.json?max_km=5000",
+        "/api/v1/maps/epci/200035442.png?max_km=5000",
+        "/api/v1/coverage/simulate?territory=epci:200035442&max_km=5000",
+        "/api/v1/coverage/opportunities?max_km=5000",
+        "/api/v1/layers/coverage.geojson?zoom=5&max_km=5000",
+        "/tiles/coverage/8/129/86.png?rural_max_density=1e9",
+    ],
+)
+def test_the_rule_has_one_bound_everywhere(client: TestClient, url: str) -> None:
+    """The documented bounds (max_km ≤ 200, rural_max_density ≤ 100 000): the same 422 on every route."""
+    response = client.get(url)
+    assert response.status_code == 422, (url, response.status_code, response.text[:200])
+    assert "max_km" in response.text or "rural_max_density" in response.text

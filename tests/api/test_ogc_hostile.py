@@ -409,7 +409,7 @@ def test_the_api_definition_lists_the_coverage_parameters(client: TestClient) ->
         for path in (f"/collections/{name}/items", f"/collections/{name}/items/{{featureId}}"):
             listed = {p["name"]: p for p in paths[path]["get"]["parameters"]}
             assert names <= set(listed), path
-            assert listed["max_km"]["schema"]["minimum"] == 0 and listed["max_km"]["schema"]["maximum"] == 1000
+            assert listed["max_km"]["schema"]["minimum"] == 0 and listed["max_km"]["schema"]["maximum"] == 200
     communes = {p["name"] for p in paths["/collections/communes/items"]["get"]["parameters"]}
     assert not names & communes
     # the projects' own reach is a property filter there, not the coverage parameter
