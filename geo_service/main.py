@@ -17,6 +17,7 @@ from geo_service.api import (
     docs,
     geocode,
     health,
+    imports,
     labels,
     maps,
     oembed,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(territories.router)
     app.include_router(geocode.router)
+    app.include_router(imports.router)  # before projects: /api/v1/projects/export is not a project id
     app.include_router(projects.router)
     app.include_router(writes.router)
     app.include_router(coverage.router)

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         default_factory=dict, description='Named write tokens, JSON: {"dreets": "...", "ddets80": "..."}.'
     )
     max_body_kb: int = Field(default=256, ge=1, description="Largest request body accepted (413 beyond).")
+    import_ttl_s: int = Field(
+        default=86400, ge=1, description="How long a spreadsheet import's preview is kept before it expires (s)."
+    )
     cors_origins: list[str] = Field(
         default=["*"], description="Origins whose pages may read the API from a browser (GET and HEAD)."
     )

@@ -260,6 +260,7 @@ class ProjectVersion(BaseModel):
     # Only with a token: absent (not null) otherwise. Not set, it is left out of the answer (the route answers
     # with response_model_exclude_unset), so the schema says an optional string, never null.
     by: str | SkipJsonSchema[None] = Field(default=None, description="the name of the token that wrote it")
+    note: str | None = Field(default=None, description="why, beyond the action: an import names its file")
 
 
 class ProjectHistory(BaseModel):

@@ -24,6 +24,7 @@ class Change:
     deleted: bool
     at: str
     by: str
+    note: str | None = None  # why, beyond the action: an import names its file
 
 
 class StoredRow(NamedTuple):
@@ -49,7 +50,97 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class ProjectStore(ABC):
+class ImportsMixin:
+    """Import previews (``projects.imports``) kept in the store, so that any worker carries one on, until they are
+    committed, abandoned or expired; their commit, in one write transaction with every project it writes."""
+
+    def save_import(self: Any, document: dict) -> None:
+        with self._import_transaction() as conn:
+            self._purge_imports(conn, now())
+            document["rev"] = 1
+            self._put_import(conn, document, False)
+
+    def load_import(self: Any, import_id: str) -> dict:
+        # in a transaction of its own: SQLite shares one connection, whose open write must not be read half-done
+        with self._import_transaction() as conn:
+            return _live_import(self._import_row(conn, import_id), import_id)
+
+    def replace_import(self: Any, document: dict) -> dict:
+        """Store the recomputed preview, unless another request changed or committed it since it was read (its
+        ``rev``): then 409, and the client reads it again."""
+        import_id = document["id"]
+        with self._import_transaction() as conn:
+            stored = _live_import(self._import_row(conn, import_id), import_id)
+            if stored.get("committed"):
+                raise ConflictError(f"l'import {import_id} est déjà validé : il ne change plus")
+            if stored.get("rev") != document.get("rev"):
+                raise ConflictError(f"l'aperçu {import_id} a changé entre-temps (autre onglet ?) : rechargez-le")
+            document["rev"] = stored["rev"] + 1
+            self._put_import(conn, document, False)
+        return document
+
+    def delete_import(self: Any, import_id: str) -> None:
+        with self._import_transaction() as conn:
+            stored = _live_import(self._import_row(conn, import_id), import_id)
+            if stored.get("committed"):
+                raise ConflictError(f"l'import {import_id} est déjà validé : il ne s'abandonne plus")
+            self._purge_imports(conn, now(), import_id)
+
+    def commit_import(
+        self: Any,
+        import_id: str,
+        writes: list[tuple[int, ProjectRecord, str, int | None]],
+        by: str,
+        note: str,
+    ) -> dict:
+        """Every row of the preview in ONE write transaction, or nothing: (row, record, action, version the
+        update was computed on). A create finds its id free, an update its project at that version, else 409
+        naming the row; the preview is marked committed in the same transaction, so a second commit (or one
+        racing this one) gets 409. Returns the counts."""
+        created, updated, unchanged, ids = 0, 0, 0, []
+        with self._write_transaction() as conn:
+            document = _live_import(self._import_row(conn, import_id), import_id)
+            if document.get("committed"):
+                raise ConflictError(f"l'import {import_id} est déjà validé : rien n'a été écrit une seconde fois")
+            for number, record, action, base in writes:
+                row = self._row(conn, record.id)
+                if action == "create":
+                    if row is not None:
+                        raise ConflictError(
+                            f"ligne {number} : l'identifiant « {record.id} » a été pris depuis l'aperçu ; rien n'a "
+                            "été importé : rouvrez l'aperçu pour le voir tel qu'il est maintenant"
+                        )
+                    self._write(conn, record.id, record, "import", by, deleted=False, version=1, note=note)
+                    created += 1
+                elif row is None or row.deleted or (action == "update" and row.version != base):
+                    raise ConflictError(
+                        f"ligne {number} : le projet « {record.id} » a changé depuis l'aperçu ; rien n'a été "
+                        "importé : rouvrez l'aperçu pour le voir tel qu'il est maintenant"
+                    )
+                elif action == "update":
+                    version = row.version + 1
+                    self._write(conn, record.id, record, "import", by, deleted=False, version=version, note=note)
+                    updated += 1
+                else:
+                    unchanged += 1
+                ids.append(record.id)
+            result = {"created": created, "updated": updated, "unchanged": unchanged, "projects": ids}
+            document["committed"] = True
+            document["result"] = result | {"at": now(), "by": by}
+            document["rev"] = document.get("rev", 0) + 1
+            self._put_import(conn, document, True)
+        return result
+
+
+def _live_import(found: tuple[dict, bool, str] | None, import_id: str) -> dict:
+    if found is None or datetime.fromisoformat(found[2]) < datetime.now(UTC):
+        raise NotFoundError(f"aucun import en cours n'a l'identifiant « {import_id} » (abandonné, ou expiré)")
+    document, committed, _ = found
+    document["committed"] = committed
+    return document
+
+
+class ProjectStore(ImportsMixin, ABC):
     """Projects with their history; every write is one transaction, acknowledged once committed."""
 
     # How often the served data asks ``changed_since()`` (0: on every request).
@@ -72,9 +163,39 @@ class ProjectStore(ABC):
 
     @abstractmethod
     def _write(
-        self, conn: Any, project_id: str, record: ProjectRecord, action: str, by: str, deleted: bool, version: int
+        self,
+        conn: Any,
+        project_id: str,
+        record: ProjectRecord,
+        action: str,
+        by: str,
+        deleted: bool,
+        version: int,
+        note: str | None = None,
     ) -> None:
         """Upsert the project's row and append the version to its history."""
+
+    @abstractmethod
+    def _import_transaction(self) -> AbstractContextManager[Any]:
+        """A transaction for import previews only: no other write interleaves, but it is no change of the data
+        (PostGIS does not bump the revision workers rebuild on)."""
+
+    @abstractmethod
+    def _import_row(self, conn: Any, import_id: str) -> tuple[dict, bool, str] | None:
+        """(document, committed, expires_at ISO) of an import preview, locked until the transaction ends where the
+        backend locks rows; None if there is none."""
+
+    @abstractmethod
+    def _put_import(self, conn: Any, document: dict, committed: bool) -> None:
+        """Insert or replace an import preview (its id, rev and expires_at are in the document)."""
+
+    @abstractmethod
+    def _purge_imports(self, conn: Any, before: str, import_id: str | None = None) -> None:
+        """Forget the previews that expired before ``before`` (ISO), or only ``import_id`` whatever its expiry."""
+
+    @abstractmethod
+    def known_ids(self) -> set[str]:
+        """Every project id the store holds, deleted projects included (they keep their id)."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -84,7 +205,7 @@ class ProjectStore(ABC):
         """Start following other processes' commits (a serving process calls it once); ``on_change``, if the
         store can tell by itself, is called when they happen."""
 
-    def settle(self) -> None:  # noqa: B027 (a hook with nothing to do by default, not an abstract method)
+    def settle(self) -> None:
         """After a write: wait until other workers can have heard of it (see PostgisStore.settle); nothing to
         wait for by default."""
 
@@ -198,7 +319,8 @@ class ProjectStore(ABC):
             self._write(conn, project_id, row.record, "restore", by, deleted=False, version=row.version + 1)
 
     def upsert_many(self, records: list[ProjectRecord], by: str) -> tuple[int, int]:
-        """Create or replace every record in one transaction: all of them, or none. Returns (created, updated)."""
+        """Create or replace every record in one transaction: all of them, or none; a record equal to the stored one
+        is left as it is (no new version). Returns (created, updated)."""
         created = updated = 0
         with self._write_transaction() as conn:
             for record in records:
@@ -206,9 +328,10 @@ class ProjectStore(ABC):
                 if row is None:
                     self._write(conn, record.id, record, "create", by, deleted=False, version=1)
                     created += 1
-                else:
+                elif row.deleted or row.record != record:
                     self._write(conn, record.id, record, "import", by, deleted=False, version=row.version + 1)
                     updated += 1
+                # the same record again (an export imported back): no new version, nothing to publish
         return created, updated
 
 

@@ -95,6 +95,18 @@ MIGRATIONS: tuple[str, ...] = (
     -- stored uncompressed (WKB barely compresses): workers read it in slices, which then cost no decompression
     ALTER TABLE boundary_packed ALTER COLUMN content SET STORAGE EXTERNAL;
     """,
+    # spreadsheet imports: previews kept until committed or expired (projects.imports); a history version may say
+    # why beyond its action (an import names its file)
+    """
+    ALTER TABLE project_history ADD COLUMN note text;
+    CREATE TABLE imports (
+        id text PRIMARY KEY,
+        document jsonb NOT NULL,
+        committed boolean NOT NULL DEFAULT false,
+        expires_at timestamptz NOT NULL
+    );
+    CREATE INDEX imports_expires_at ON imports (expires_at);
+    """,
 )
 
 
@@ -307,6 +319,7 @@ class PostgisStore(ProjectStore):
         by: str,
         deleted: bool,
         version: int,
+        note: str | None = None,
     ) -> None:
         document = Jsonb(record.model_dump(mode="json"))
         conn.execute(
@@ -317,20 +330,51 @@ class PostgisStore(ProjectStore):
             (project_id, document, deleted, version, by),
         )
         conn.execute(
-            "INSERT INTO project_history VALUES (%s, %s, %s, %s, %s, now(), %s)",
-            (project_id, version, action, document, deleted, by),
+            "INSERT INTO project_history (project_id, version, action, record, deleted, at, by, note) "
+            "VALUES (%s, %s, %s, %s, %s, now(), %s, %s)",
+            (project_id, version, action, document, deleted, by, note),
         )
 
     def history(self, project_id: str) -> list[Change]:
         with self._connection() as conn:
             rows = conn.execute(
-                "SELECT version, action, record, deleted, at, by FROM project_history "
+                "SELECT version, action, record, deleted, at, by, note FROM project_history "
                 "WHERE project_id = %s ORDER BY version",
                 (project_id,),
             ).fetchall()
         if not rows:
             raise no_such_project(project_id)
-        return [Change(v, a, r, d, _iso(at), by) for v, a, r, d, at, by in rows]
+        return [Change(v, a, r, d, _iso(at), by, n) for v, a, r, d, at, by, n in rows]
+
+    def known_ids(self) -> set[str]:
+        with self._connection() as conn:
+            return {row[0] for row in conn.execute("SELECT id FROM projects").fetchall()}
+
+    # -- import previews ------------------------------------------------------------------------------------------
+
+    def _import_transaction(self) -> AbstractContextManager[psycopg.Connection]:
+        return self._transaction()  # no revision bump: a preview changes nothing served
+
+    def _import_row(self, conn: psycopg.Connection, import_id: str) -> tuple[dict, bool, str] | None:
+        if "\x00" in import_id:  # PostgreSQL takes no NUL in a query's text: such an id names no import
+            return None
+        # FOR UPDATE: two commits of one preview queue here; the second reads it committed
+        sql = "SELECT document, committed, expires_at FROM imports WHERE id = %s FOR UPDATE"
+        row = conn.execute(sql, (import_id,)).fetchone()
+        return None if row is None else (row[0], row[1], _iso(row[2]))
+
+    def _put_import(self, conn: psycopg.Connection, document: dict, committed: bool) -> None:
+        conn.execute(
+            "INSERT INTO imports (id, document, committed, expires_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET document = excluded.document, committed = excluded.committed",
+            (document["id"], Jsonb(document), committed, document["expires_at"]),
+        )
+
+    def _purge_imports(self, conn: psycopg.Connection, before: str, import_id: str | None = None) -> None:
+        if import_id is not None:
+            conn.execute("DELETE FROM imports WHERE id = %s", (import_id,))
+        else:
+            conn.execute("DELETE FROM imports WHERE expires_at < %s", (before,))
 
     # -- boundaries -----------------------------------------------------------------------------------------------
 

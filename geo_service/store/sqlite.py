@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from geo_service.errors import DataError
@@ -39,7 +39,15 @@ CREATE TABLE IF NOT EXISTS history (
     by TEXT NOT NULL,
     PRIMARY KEY (project_id, version)
 );
+CREATE TABLE IF NOT EXISTS imports (
+    id TEXT PRIMARY KEY,
+    document TEXT NOT NULL,
+    committed INTEGER NOT NULL DEFAULT 0,
+    expires_at TEXT NOT NULL
+);
 """
+# Columns added after the first release: (table, column, definition); a store made before gets them on open.
+ADDED_COLUMNS = (("history", "note", "TEXT"),)
 
 
 def _dump(record: ProjectRecord) -> str:
@@ -62,8 +70,20 @@ class SqliteStore(ProjectStore):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            self._add_columns()
         except sqlite3.DatabaseError as exc:
             raise DataError(f"cannot open the project store {path}: {exc}") from exc
+
+    def _add_columns(self) -> None:
+        for table, column, definition in ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column in present:
+                continue
+            try:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError as exc:  # another process opening the same file added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         self._db.close()
@@ -137,6 +157,7 @@ class SqliteStore(ProjectStore):
         by: str,
         deleted: bool,
         version: int,
+        note: str | None = None,
     ) -> None:
         at = now()
         db.execute(
@@ -146,15 +167,43 @@ class SqliteStore(ProjectStore):
             (project_id, _dump(record), int(deleted), version, at, by),
         )
         db.execute(
-            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (project_id, version, action, _dump(record), int(deleted), at, by),
+            "INSERT INTO history (project_id, version, action, record, deleted, at, by, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (project_id, version, action, _dump(record), int(deleted), at, by, note),
         )
 
     def history(self, project_id: str) -> list[Change]:
         rows = self._db.execute(
-            "SELECT version, action, record, deleted, at, by FROM history WHERE project_id = ? ORDER BY version",
+            "SELECT version, action, record, deleted, at, by, note FROM history WHERE project_id = ? ORDER BY version",
             (project_id,),
         ).fetchall()
         if not rows:
             raise no_such_project(project_id)
-        return [Change(v, a, json.loads(r), bool(d), at, by) for v, a, r, d, at, by in rows]
+        return [Change(v, a, json.loads(r), bool(d), at, by, n) for v, a, r, d, at, by, n in rows]
+
+    def known_ids(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT id FROM projects")}
+
+    # -- import previews ------------------------------------------------------------------------------------------
+
+    def _import_transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._write_transaction()
+
+    def _import_row(self, db: sqlite3.Connection, import_id: str) -> tuple[dict, bool, str] | None:
+        sql = "SELECT document, committed, expires_at FROM imports WHERE id = ?"
+        row = db.execute(sql, (import_id,)).fetchone()
+        return None if row is None else (json.loads(row[0]), bool(row[1]), row[2])
+
+    def _put_import(self, db: sqlite3.Connection, document: dict, committed: bool) -> None:
+        db.execute(
+            "INSERT INTO imports (id, document, committed, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO "
+            "UPDATE SET document = excluded.document, committed = excluded.committed",
+            (document["id"], json.dumps(document, ensure_ascii=False), int(committed), document["expires_at"]),
+        )
+
+    def _purge_imports(self, db: sqlite3.Connection, before: str, import_id: str | None = None) -> None:
+        if import_id is not None:
+            db.execute("DELETE FROM imports WHERE id = ?", (import_id,))
+        else:
+            db.execute("DELETE FROM imports WHERE expires_at < ?", (before,))

@@ -64,9 +64,9 @@ def test_a_picture_is_drawn_once_per_data_version(app_client: TestClient, monkey
     calls: list[str] = []
     draw = maps.territory_picture
 
-    def counted(data, tiles, level, code):
+    def counted(data, tiles, level, code, params=None):
         calls.append(code)
-        return draw(data, tiles, level, code)
+        return draw(data, tiles, level, code, params)
 
     monkeypatch.setattr(maps, "territory_picture", counted)
     first = app_client.get("/api/v1/maps/epci/200035442.png")
