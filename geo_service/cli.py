@@ -346,7 +346,8 @@ def _import(args: argparse.Namespace) -> int:
         return 1
     created, updated = data.store.upsert_many(records, by=args.by)
     print(
-        f"imported {args.file}: {created} created, {updated} updated (as {args.by!r}); "
+        f"imported {args.file}: {created} created, {updated} updated, {len(records) - created - updated} unchanged "
+        f"(as {args.by!r}); "
         "running servers pick them up by themselves"
     )
     return 0

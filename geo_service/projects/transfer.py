@@ -70,7 +70,8 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
                     f"{path}: its YAML aliases expand to more than {MAX_VALUES:,} values; write the records out"
                 )
         elif kind == "csv":
-            return [_from_csv(path, row, n) for n, row in enumerate(csv.DictReader(io.StringIO(text)), 1)]
+            reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
+            return [_from_csv(path, row, n) for n, row in enumerate(reader, 1)]
         else:
             loaded = json.loads(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, json.JSONDecodeError, csv.Error) as exc:
@@ -111,6 +112,13 @@ def _kind(value: Any) -> str:
     return {list: "list", str: "text", int: "number", float: "number", bool: "boolean", type(None): "null"}.get(
         type(value), type(value).__name__
     )
+
+
+def _delimiter(text: str) -> str:
+    """',' (what ``dump`` writes), or ';' when the header line has semicolons and no comma: what French Excel
+    writes, read as such rather than as one column named after the whole header."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
 
 
 def _from_csv(path: Path, row: dict[str | None, Any], number: int) -> dict[str, Any]:

@@ -50,7 +50,42 @@ def test_export_then_import_round_trips(fresh_store: Path, tmp_path: Path, fmt: 
     assert len(records) == 28
     nutri = next(r for r in records if r.id == "nutri-cheques")
     assert nutri.place_text == "Département de l'Aisne" and len(nutri.actions) == 3
-    assert [c.action for c in store.history("nutri-cheques")] == ["seed", "import"]
+    # the same records again: no new version (re-importing 3 000 unchanged rows added 3 000 versions)
+    assert [c.action for c in store.history("nutri-cheques")] == ["seed"]
+
+
+def test_grant_facts_round_trip_and_changes_make_versions(fresh_store: Path, tmp_path: Path) -> None:
+    facts = {"funding_years": [2023, 2024], "amount_eur": 12500.5, "status": "active", "end_date": "2025-06-30"}
+    facts |= {
+        "website": "https://exemple.fr/paniers",
+        "contact": "Mme Test, 03 22 00 00 00",
+        "last_checked": "2026-01-15",
+    }
+    path = tmp_path / "appel.yaml"
+    path.write_text(yaml.safe_dump([NEW | facts], allow_unicode=True), "utf-8")
+    assert main(["import", str(path), "--by", "test"]) == 0
+    out = tmp_path / "projets.csv"
+    assert main(["export", "--format", "csv", "--out", str(out)]) == 0
+    assert main(["import", str(out), "--by", "test"]) == 0
+    store = SqliteStore(fresh_store)
+    back = next(r for r in store.records() if r.id == NEW["id"]).model_dump(mode="json")
+    assert {key: back[key] for key in facts} == facts
+    assert [c.action for c in store.history(NEW["id"])] == ["create"]
+    path.write_text(yaml.safe_dump([NEW | facts | {"status": "ended"}], allow_unicode=True), "utf-8")
+    assert main(["import", str(path), "--by", "test"]) == 0
+    assert [c.action for c in SqliteStore(fresh_store).history(NEW["id"])] == ["create", "import"]
+
+
+def test_a_semicolon_csv_is_read_as_such(fresh_store: Path, tmp_path: Path) -> None:
+    """What French Excel writes: the header and cells separated by ';' (it said only "id: Field required")."""
+    path = tmp_path / "appel.csv"
+    header = ["id", "organisation", "name", "duration_years", "place_text", "actions"]
+    values = [NEW["id"], NEW["organisation"], NEW["name"], "1", "Ternois", "Distribution de paniers ; de légumes"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows([header, values])
+    assert main(["import", str(path), "--by", "test"]) == 0
+    record = next(r for r in SqliteStore(fresh_store).records() if r.id == NEW["id"])
+    assert record.duration_years == 1 and record.actions == ["Distribution de paniers ; de légumes"]
 
 
 def test_one_bad_row_imports_nothing(fresh_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
