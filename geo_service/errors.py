@@ -49,3 +49,7 @@ class TooBusyError(GeoServiceError):
     def __init__(self, message: str, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class ClientGoneError(GeoServiceError):
+    """The client left before its costly work started: the work is dropped (499 in the log; nobody reads it)."""

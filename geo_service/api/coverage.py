@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from geo_service.api.deps import DataDep
 from geo_service.api.errors import errors
-from geo_service.api.limits import client_of
+from geo_service.api.limits import costly_slot
 from geo_service.api.schemas import CommuneCoverage, CoverageSummary
 from geo_service.coverage import MAX_KM, MAX_RURAL_DENSITY, CoverageParams
 from geo_service.coverage import __doc__ as RULE
@@ -62,7 +62,7 @@ async def limited_params(
     if params == CoverageParams():
         yield params
         return
-    async with request.app.state.expensive.slot(client_of(request)):
+    async with costly_slot(request):
         yield params
 
 

@@ -1,4 +1,7 @@
-"""Shared dependencies: the snapshot being served, read once per request, as typed aliases for handlers."""
+"""Shared dependencies: the snapshot being served, read once per request, as typed aliases for handlers.
+
+They are coroutines although they do no I/O: FastAPI runs a plain function dependency in its thread pool, where
+/healthz and every cheap route would wait behind costly work holding the threads."""
 
 from typing import Annotated
 
@@ -24,20 +27,20 @@ def current_snapshot(request: Request) -> Snapshot:
     return snapshot
 
 
-def get_data(request: Request) -> ServiceData:
+async def get_data(request: Request) -> ServiceData:
     return current_snapshot(request).data
 
 
-def get_boundaries(request: Request) -> Boundaries:
-    return get_data(request).boundaries
+async def get_boundaries(request: Request) -> Boundaries:
+    return current_snapshot(request).data.boundaries
 
 
-def get_geocoder(request: Request) -> Geocoder:
-    return get_data(request).geocoder
+async def get_geocoder(request: Request) -> Geocoder:
+    return current_snapshot(request).data.geocoder
 
 
-def get_projects(request: Request) -> ProjectCatalogue:
-    return get_data(request).projects
+async def get_projects(request: Request) -> ProjectCatalogue:
+    return current_snapshot(request).data.projects
 
 
 DataDep = Annotated[ServiceData, Depends(get_data)]

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from geo_service.errors import (
     AuthenticationError,
     BadRequestError,
+    ClientGoneError,
     ConflictError,
     DataError,
     GeoServiceError,
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
     DataError: 503,
     PreconditionFailedError: 412,
     TooBusyError: 429,
+    ClientGoneError: 499,  # nginx's "client closed request": logged, never read
 }
 
 

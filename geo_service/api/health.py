@@ -17,7 +17,7 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, summary="Service status and data version")
-def healthz(data: DataDep) -> Health:
+async def healthz(data: DataDep) -> Health:
     """`data_version` changes whenever any served data (boundaries, projects) changes; caches can key on it.
     `projects_set_aside` counts stored projects that no longer build (see /api/v1/admin/projects)."""
     return Health(status="ok", data_version=data.version, projects_set_aside=len(data.projects.broken))

@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
+from anyio import to_thread
 from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from geo_service.api.deps import DataDep, PublisherDep
 from geo_service.api.errors import errors
-from geo_service.api.writes import WriterDep
+from geo_service.api.writes import WRITE_THREADS, WriterDep
 from geo_service.errors import ConflictError, DataError, InvalidInputError
 from geo_service.projects import imports
 from geo_service.projects.spreadsheet_import import (
@@ -156,8 +157,6 @@ def _disposition_name(header: str | None) -> str | None:
     found = _FILENAME.search(header)
     if not found:
         return None
-    from urllib.parse import unquote
-
     encoded, quoted, plain = found.groups()
     return unquote(encoded) if encoded else (quoted if quoted is not None else plain)
 
@@ -225,7 +224,7 @@ async def upload(
         store.save_import(document)
         return document
 
-    document = await run_in_threadpool(run)
+    document = await to_thread.run_sync(run, limiter=WRITE_THREADS)
     return _answer(document, 201, {"Location": f"/api/v1/imports/{document['id']}"})
 
 
@@ -247,7 +246,7 @@ async def get_import(data: DataDep, who: WriterDep, import_id: str) -> Response:
                 document = store.replace_import(document)
         return document
 
-    return _answer(await run_in_threadpool(run))
+    return _answer(await to_thread.run_sync(run, limiter=WRITE_THREADS))
 
 
 @router.patch(
@@ -270,7 +269,7 @@ async def patch_import(
         _compute(document, data, store)
         return store.replace_import(document)
 
-    return _answer(await run_in_threadpool(run))
+    return _answer(await to_thread.run_sync(run, limiter=WRITE_THREADS))
 
 
 @router.post(
@@ -309,7 +308,7 @@ async def commit_import(publisher: PublisherDep, data: DataDep, who: WriterDep, 
         publisher.write(lambda: result.update(store.commit_import(import_id, writes, who, document["filename"])))
         return {"id": import_id, "filename": document["filename"], **result}
 
-    return await run_in_threadpool(run)
+    return await to_thread.run_sync(run, limiter=WRITE_THREADS)
 
 
 @router.delete(
@@ -320,7 +319,7 @@ async def commit_import(publisher: PublisherDep, data: DataDep, who: WriterDep, 
     responses=errors(404, 409),
 )
 async def delete_import(data: DataDep, who: WriterDep, import_id: str) -> Response:
-    await run_in_threadpool(_store(data).delete_import, import_id)
+    await to_thread.run_sync(_store(data).delete_import, import_id, limiter=WRITE_THREADS)
     return Response(status_code=204)
 
 
@@ -338,7 +337,7 @@ async def export(data: DataDep, who: WriterDep, format: Annotated[Literal["csv",
         records = store.state().records
         return export_csv(records) if format == "csv" else export_xlsx(records)
 
-    body = await run_in_threadpool(run)
+    body = await to_thread.run_sync(run, limiter=WRITE_THREADS)
     media = "text/csv; charset=utf-8" if format == "csv" else XLSX_TYPE
     name = f"projets-mieux-manger-pour-tous.{format}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

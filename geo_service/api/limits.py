@@ -12,14 +12,14 @@ never come here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
 import anyio
 from fastapi import Depends, Request
 
-from geo_service.errors import TooBusyError
+from geo_service.errors import ClientGoneError, TooBusyError
 
 
 class ExpensiveWork:
@@ -30,10 +30,14 @@ class ExpensiveWork:
         self._turns = anyio.Semaphore(running)
         self._admitted = 0
         self._by_client: Counter[str] = Counter()
+        self.dropped = 0  # requests dropped because their client had left (see /healthz)
 
     @asynccontextmanager
-    async def slot(self, client: str) -> AsyncIterator[None]:
-        """Hold one of the running places while the work runs, after waiting for it if need be."""
+    async def slot(self, client: str, gone: Callable[[], Awaitable[bool]] | None = None) -> AsyncIterator[None]:
+        """Hold one of the running places while the work runs, after waiting for it if need be. ``gone``: whether
+        the client has left (``Request.is_disconnected``), asked once the place is given: work whose client left
+        while it waited is dropped (a flood of abandoned requests used to keep the server busy for half a minute
+        after its clients had gone)."""
         if self._by_client[client] >= self.per_client:
             raise TooBusyError(f"too many costly requests at once from {client} (at most {self.per_client}): retry")
         if self._admitted >= self.running + self.waiting:
@@ -42,6 +46,9 @@ class ExpensiveWork:
         self._by_client[client] += 1
         try:
             async with self._turns:
+                if gone is not None and await gone():
+                    self.dropped += 1
+                    raise ClientGoneError(f"{client} left before its turn: the work was not done")
                 yield
         finally:
             self._admitted -= 1
@@ -55,9 +62,14 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+def costly_slot(request: Request) -> AbstractAsyncContextManager[None]:
+    """A place for this request's costly work, dropped if its client leaves while it waits."""
+    return request.app.state.expensive.slot(client_of(request), request.is_disconnected)
+
+
 async def expensive(request: Request) -> AsyncIterator[None]:
     """A dependency holding a place for the whole request."""
-    async with request.app.state.expensive.slot(client_of(request)):
+    async with costly_slot(request):
         yield
 
 

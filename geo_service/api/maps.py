@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from geo_service.api.coverage import PlainParamsDep
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
-from geo_service.api.limits import client_of
+from geo_service.api.limits import costly_slot
 from geo_service.coverage import CoverageParams
 from geo_service.maps.picture import territory_picture
 from geo_service.territories import check_code, check_level
@@ -37,7 +37,7 @@ async def territory_map(request: Request, level: str, code: str, params: PlainPa
     key = ("picture", data.version, level, code, params)
     found = tiles.cache.get(key)
     if found is None:
-        async with request.app.state.expensive.slot(client_of(request)):
+        async with costly_slot(request):
             found = tiles.cache.get(key)  # drawn while this request waited its turn
             if found is None:
                 body = await run_in_threadpool(territory_picture, data, tiles, level, code, params)

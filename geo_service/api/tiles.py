@@ -15,7 +15,7 @@ from geo_service.api.coverage import PlainParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response, public_base
-from geo_service.api.limits import ExpensiveDep, client_of
+from geo_service.api.limits import ExpensiveDep, costly_slot
 from geo_service.api.schemas import LayerList
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
@@ -94,7 +94,7 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     encoded = service.cached(key)
     if encoded is None and key.params is not None and not service.layers.ready(layer, key.params):
         # coverage layers under parameters not asked for before: costly, so waits for a place (api.limits)
-        async with request.app.state.expensive.slot(client_of(request)):
+        async with costly_slot(request):
             encoded = await to_thread.run_sync(service.render, key, limiter=RENDER_LIMITER)
     elif encoded is None:
         encoded = await to_thread.run_sync(service.render, key, limiter=RENDER_LIMITER)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from geo_service.api.deps import DataDep, PublisherDep
@@ -41,6 +41,8 @@ from geo_service.store.base import Expected, no_such_project
 # cases each names, PostGIS refuses a write that raced another of the same project. No 429: writes are not the
 # costly work api.limits bounds.
 router = APIRouter(prefix="/api/v1/projects", tags=["projects (write)"], responses=errors(401, 403, 503))
+# Writes run on threads of their own: readers' work filling the shared pool never delays an editor's save.
+WRITE_THREADS = CapacityLimiter(4)
 _TAG = re.compile(r'\s*(W/)?"(\d{1,18})(?:-[^"]*)?"\s*')  # beyond 18 digits, a version no project has
 
 
@@ -145,7 +147,7 @@ async def _commit(
             check()
         return publisher.write(commit).data
 
-    data = await run_in_threadpool(run)
+    data = await to_thread.run_sync(run, limiter=WRITE_THREADS)
     if project_id in data.projects.versions:
         response.headers["ETag"] = project_etag(data, project_id)
     return data

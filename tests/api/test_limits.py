@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from geo_service.api import maps
 from geo_service.api.limits import ExpensiveWork
-from geo_service.errors import TooBusyError
+from geo_service.errors import ClientGoneError, TooBusyError
 from geo_service.main import create_app
 from geo_service.settings import REPO_DATA_DIR
 from tests.conftest import settings_for
@@ -102,3 +102,59 @@ def test_costly_requests_over_the_client_share_get_429_with_retry_after(app_clie
         assert app_client.get("/healthz").status_code == 200
     finally:
         work._by_client["testclient"] -= 1
+
+
+def test_work_whose_client_left_while_waiting_is_dropped() -> None:
+    """A request that waited for its turn and whose client has gone by then is not computed."""
+
+    async def scenario() -> list[str]:
+        work = ExpensiveWork(running=1, waiting=4, per_client=4)
+        events: list[str] = []
+        release, holding = anyio.Event(), anyio.Event()
+
+        async def first() -> None:
+            async with work.slot("a"):
+                holding.set()
+                await release.wait()
+
+        async def left() -> bool:
+            return True
+
+        async def abandoned() -> None:
+            with pytest.raises(ClientGoneError):
+                async with work.slot("b", left):
+                    events.append("computed for nobody")
+            events.append("dropped")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(first)
+            await holding.wait()
+            group.start_soon(abandoned)
+            await anyio.sleep(0)
+            release.set()
+        assert work.dropped == 1
+        return events
+
+    assert anyio.run(scenario) == ["dropped"]
+
+
+def test_large_ogc_pages_hold_a_place(app_client: TestClient) -> None:
+    """Pages beyond the default size (up to 10 000 features) or reprojected are costly work; small pages are not."""
+    asked: list[str] = []
+    real = app_client.app.state.expensive
+
+    class Counting:
+        def slot(self, client: str, gone=None):
+            asked.append(client)
+            return real.slot(client, gone)
+
+    app_client.app.state.expensive = Counting()
+    try:
+        assert app_client.get("/collections/communes/items?limit=10").status_code == 200
+        assert app_client.get("/collections/communes/items").status_code == 200  # the default page: 100
+        assert asked == []
+        assert app_client.get("/collections/communes/items?limit=1000").status_code == 200
+        assert app_client.get("/collections/communes/items?limit=5&crs=EPSG:2154").status_code == 200
+        assert len(asked) == 2
+    finally:
+        app_client.app.state.expensive = real

@@ -424,7 +424,7 @@ class Places:
         self.asked, self.refuse = 0, refuse
 
     @asynccontextmanager
-    async def slot(self, client: str) -> AsyncIterator[None]:
+    async def slot(self, client: str, gone=None) -> AsyncIterator[None]:
         self.asked += 1
         if self.refuse:
             raise TooBusyError("the server is busy with costly requests: retry in a moment", retry_after_s=3)
