@@ -15,6 +15,7 @@ from geo_service.api import (
     bench,
     coverage,
     docs,
+    edition,
     geocode,
     health,
     imports,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(programme.router)
     app.include_router(maps.router)
     app.include_router(pages.router)
+    app.include_router(edition.router)
     app.include_router(oembed.router)
     app.include_router(docs.router)
     app.include_router(ogc.router)
