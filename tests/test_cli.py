@@ -78,7 +78,7 @@ def test_offline_build_without_sources_says_how_to_get_them(tmp_path: Path, caps
 def test_geocode_prints_the_api_answer(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["geocode", "Lille, Amiens et Senlis", "--context", "39% de taux de pauvreté à Creil"]) == 0
     answer = json.loads(capsys.readouterr().out)
-    assert set(answer) == {"query", "units", "communes", "unresolved", "notes"}
+    assert set(answer) == {"query", "units", "communes", "unresolved", "notes", "candidates", "to_confirm", "question"}
     assert answer["communes"] == ["59350", "60612", "80021"]
 
 

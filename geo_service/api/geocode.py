@@ -20,12 +20,23 @@ class UnitOut(BaseModel):
     matched: str
 
 
+class CandidateOut(BaseModel):
+    level: str
+    code: str
+    name: str
+    departement: str | None
+    why: str  # French: how the text fits this place
+
+
 class GeocodeOut(BaseModel):
     query: str
     units: list[UnitOut]
     communes: list[str]
     unresolved: list[str]
     notes: list[str]
+    candidates: list[CandidateOut]  # places the text may name, when a person should choose or confirm
+    to_confirm: bool  # true: the reading is a guess among candidates, or a doubtful spelling; show « à confirmer »
+    question: str | None  # French, what to ask ("Senlis (60) ou Senlis (62) ?"); null when nothing is in doubt
 
 
 class SuggestionOut(BaseModel):
@@ -34,8 +45,8 @@ class SuggestionOut(BaseModel):
     name: str
     departement: str | None
     population: int
-    kind: str  # how the text matched: name, epci_core, acronym, alias (a pays), postcode
-    matched: str | None  # the pays name, initials or postcode matched, when not the unit's own name
+    kind: str  # how the text matched: name, former (commune), short (form), epci_core, acronym, alias (pays), postcode
+    matched: str | None  # the pays name, initials, postcode, former or full name matched, when not the unit's own
     label: str  # French, for a search box: "Amiens (80), commune"
 
 
@@ -51,7 +62,7 @@ LEVEL_LABELS = {
 @router.get(
     "/suggest",
     response_model=list[SuggestionOut],
-    summary="Places whose name starts with the text typed (search-box suggestions)",
+    summary="Places whose name starts with the text typed, or is it within a typo (search-box suggestions)",
 )
 def suggest(
     geocoder: GeocoderDep,
@@ -59,13 +70,17 @@ def suggest(
     limit: Annotated[int, Query(ge=1, le=20)] = 10,
 ) -> list[SuggestionOut]:
     """Communes, EPCI (also by initials), arrondissements, départements, pays names and postcodes, from the same
-    gazetteer as the geocoder: what is suggested is what the geocoder reads. Whole-name matches first, then the
-    largest units and the most populous places."""
+    gazetteer as the geocoder: what is suggested is what the geocoder reads, former communes and short forms
+    included. Forgiving: articles and level words left out ("CC Ternois"), a typo ("abbevile"). Ranked by closeness
+    (whole name, start, later word, without articles, within a typo), then the largest units and the most populous
+    places."""
     out = []
     for entry in geocoder.gazetteer.suggest(q, limit):
         unit = entry.unit
         where = f" ({unit.departement})" if unit.level in ("commune", "arrondissement") and unit.departement else ""
-        extra = f" — {entry.alias}" if entry.kind in ("alias", "postcode") and entry.alias else ""
+        # the name typed when it is not the unit's own: a pays, a postcode, a former commune (Lomme for Lille)
+        named_otherwise = entry.kind in ("alias", "postcode", "former", "short") and entry.alias != unit.name
+        extra = f" — {entry.alias}" if named_otherwise and entry.alias else ""
         out.append(
             SuggestionOut(
                 level=unit.level,
@@ -103,7 +118,9 @@ def geocode(
     ] = None,
 ) -> GeocodeOut:
     """Each unit says which words matched and how sure the reading is; `notes` explain every choice (homonyms,
-    pays aliases, counts); what could not be read is in `unresolved`. Nothing resolved is still a 200."""
+    pays aliases, former communes, short forms, counts); what could not be read is in `unresolved`. When two places
+    fit, or a spelling is farther than a typo from the nearest name, `to_confirm` is true, `candidates` lists them
+    and `question` asks in French. Nothing resolved is still a 200."""
     if not q.strip():
         raise InvalidInputError("q is blank: give a place, e.g. 'Ville d'Amiens'")
     return GeocodeOut.model_validate(geocoder.geocode(q, context).as_dict())

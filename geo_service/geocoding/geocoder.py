@@ -18,8 +18,18 @@ How a text is read, left to right, always taking the longest name that matches:
 * a five-digit postcode returns every commune using it (a note lists them when there are several); EPCI initials
   ("CAPH") and names written joined or split ("Grand Soissons") are found too (see ``gazetteer``);
 * "64 communes dans le Sud-Artois": the count is checked against the communes found, and the note says if it agrees;
+* former communes ("Lomme"), short forms ("Le Touquet") and EPCI usual names come from the gazetteer; a reading
+  through one says so in a French note ("Lomme, commune associée de Lille");
+* a name joined by hyphens to a complement that no name has ("Berck-sur-Mer") is that name, and the note says so; a
+  place name inside such a compound ("…-sur-Somme") is part of the name, never a unit of its own;
+* a département code in brackets, "Senlis (62)", or a département after "dans", "Senlis dans l'Oise", only says where
+  the place is;
 * what is left unmatched is tried against every name with a similarity threshold (misspellings), else reported in
-  ``unresolved``.
+  ``unresolved``; a candidate farther from the text than a typo is not a reading but a question;
+* never confidently wrong: when two places fit (homonyms no département decides, a short form several places share,
+  a doubtful spelling), the answer lists them in ``candidates``, sets ``to_confirm`` and asks its French
+  ``question`` ("Senlis (60) ou Senlis (62) ?"); the first of them stays in ``units``, as before, with its lower
+  confidence.
 """
 
 from __future__ import annotations
@@ -28,8 +38,9 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
-from geo_service.geocoding.gazetteer import ARTICLES, Entry, Gazetteer, Unit
+from geo_service.geocoding.gazetteer import ARTICLES, LINK_WORDS, Entry, Gazetteer, Unit
 from geo_service.geocoding.text import Token, normalize, tokenize
 
 MAX_QUERY_LENGTH = 500
@@ -112,7 +123,22 @@ FUZZY_MIN_LENGTH = 5
 _COUNT = re.compile(r"\b(\d{1,4}) communes?\b")
 
 MAX_LISTED = 40  # communes named in a note before "and N more"
-CONFIDENCE = {"name": 1.0, "epci_core": 0.95, "acronym": 0.9, "postcode": 0.9, "alias": 0.85}
+CONFIDENCE = {
+    "name": 1.0,
+    "former": 0.95,  # the name of a part of the commune returned
+    "epci_core": 0.95,
+    "acronym": 0.9,
+    "short": 0.9,
+    "postcode": 0.9,
+    "alias": 0.85,
+}
+COMPLEMENT = 0.9  # "Berck-sur-Mer": the name, with words no name has
+# A misspelling is a typo or two (edits, a swap counting as one), by length: more than that is another name.
+TYPO_EDITS_SHORT, TYPO_EDITS_LONG = 1, 2
+# Words before a département that only say where the place named before it is: "Senlis dans l'Oise".
+WHERE_WORDS = frozenset({"dans", "dans le", "dans la", "dans l", "dans les", "en"})
+HYPHENS = frozenset({"-", "'", "’", "‑"})
+MAX_ASKED = 5  # places listed in a question
 NEIGHBOUR_CONFIDENCE = 0.8
 BY_CONTEXT = 0.9
 BY_POPULATION = 0.7
@@ -128,6 +154,17 @@ class ResolvedUnit:
     matched: str
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A place the text may name, for a person to confirm: ``why`` says in French how it fits."""
+
+    level: str
+    code: str
+    name: str
+    departement: str | None
+    why: str
+
+
 @dataclass
 class GeocodeResult:
     query: str
@@ -135,6 +172,21 @@ class GeocodeResult:
     communes: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    to_confirm: bool = False
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def question(self) -> str | None:
+        """What to ask a person, in French ("Senlis (60) ou Senlis (62) ?"), or None when nothing is in doubt."""
+        return " ".join(self.questions) or None
+
+    def ask(self, question: str, candidates: list[Candidate]) -> None:
+        self.to_confirm = True
+        self.questions.append(question)
+        for candidate in candidates:
+            if candidate not in self.candidates:
+                self.candidates.append(candidate)
 
     def as_dict(self) -> dict:
         return {
@@ -143,6 +195,9 @@ class GeocodeResult:
             "communes": self.communes,
             "unresolved": self.unresolved,
             "notes": self.notes,
+            "candidates": [vars(c) for c in self.candidates],
+            "to_confirm": self.to_confirm,
+            "question": self.question,
         }
 
 
@@ -156,6 +211,8 @@ class _Match:
     in_brackets: bool
     role: str | None = None  # PLUS_NEIGHBOURS or TOUCHING, in a neighbour phrase
     phrase: str | None = None  # that phrase, as written
+    complement: str | None = None  # "sur-Mer" in "Berck-sur-Mer": joined words no name has
+    complement_names: bool = False  # the complement holds a name of its own ("sur-Somme")
 
 
 @dataclass(frozen=True)
@@ -165,6 +222,7 @@ class _Chosen:
     matched: str
     role: str | None = None
     phrase: str | None = None
+    complement: str | None = None
 
 
 @dataclass
@@ -182,17 +240,18 @@ class _Scan:
 class Geocoder:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
-        self._fuzzy_keys = list(gazetteer.names)
+        # postcodes are never misspelt names (a text with a digit is not compared): leaving them out halves the work
+        self._fuzzy_keys = [key for key in gazetteer.names if not key.isdigit()]
 
     def geocode(self, query: str, context: str | None = None) -> GeocodeResult:
         result = GeocodeResult(query=query)
         scan = self._scan(query)
         result.notes.extend(scan.notes)
         context_departements = self._departements_named(context) if context else set()
-        chosen = self._choose(scan.matches, query, context_departements, result.notes)
+        chosen = self._choose(scan.matches, query, context_departements, result)
         leftovers = [query[a:b] for a, b in scan.leftovers]
         for fragment in leftovers:
-            found = self._fuzzy(fragment, result.notes)
+            found = self._fuzzy(fragment, result)
             if found is None:
                 result.unresolved.append(fragment)
             else:
@@ -284,13 +343,54 @@ class Geocoder:
             return True
         return False
 
+    @staticmethod
+    def _joined(tokens: list[Token], query: str, k: int) -> bool:
+        """Tokens k and k+1 are parts of one hyphenated word ("Berck-sur-Mer", "sur-l'Escaut")."""
+        return k + 1 < len(tokens) and query[tokens[k].end : tokens[k + 1].start] in HYPHENS
+
+    def _complement(self, tokens: list[Token], words: list[str], end: int, query: str) -> tuple[int, str | None, bool]:
+        """After a name ending at word ``end``, the rest of its hyphenated word when that goes on with a linking word
+        ("Berck|-sur-Mer"): the new end, the complement as written, and whether it holds a name of its own."""
+        if not (end < len(words) and words[end] in LINK_WORDS and self._joined(tokens, query, end - 1)):
+            return end, None, False
+        last = end
+        while self._joined(tokens, query, last):
+            last += 1
+        if last == end:
+            return end, None, False  # "Lille-en" and nothing after: not a complement
+        rest = words[end + 1 : last + 1]
+        names = any(
+            self.gazetteer.lookup(" ".join(rest[a:b])) for a in range(len(rest)) for b in range(a + 1, len(rest) + 1)
+        )
+        return last + 1, query[tokens[end].start : tokens[last].end], names
+
+    def _inside_compound(self, tokens: list[Token], words: list[str], i: int, query: str) -> bool:
+        """Word ``i`` follows a linking word inside a hyphenated word ("Xyz-sur-|Somme"): part of a name, not a
+        place of its own (a département read there would be hundreds of communes)."""
+        return (
+            i >= 2
+            and words[i - 1] in LINK_WORDS
+            and self._joined(tokens, query, i - 2)
+            and self._joined(tokens, query, i - 1)
+        )
+
     def _scan_segment(self, segment: list[Token], scan: _Scan, query: str) -> None:
         in_brackets = bool(segment) and segment[0].norm == "("
         tokens = [t for t in segment if not t.is_separator]
         words = [t.norm for t in tokens]
+        departement = self.gazetteer.units.get(("departement", words[0])) if len(words) == 1 else None
+        if in_brackets and departement is not None:
+            # "Senlis (62)": a département code in brackets (a number anywhere else is a count, not a place)
+            entry = Entry(departement, "name")
+            self._add_match(scan, _Match([entry], tokens[0].start, tokens[0].end, None, None, True), query)
+            return
         i, pending = 0, []  # pending: unmatched tokens since the last match
         narrowed_by: str | None = None
         while i < len(words):
+            if self._inside_compound(tokens, words, i, query):
+                pending.append(i)
+                i += 1
+                continue
             if words[i] in NEIGHBOURS | SURROUNDINGS | AROUND and self._neighbour_words(tokens, words, i, scan, query):
                 self._flush(tokens, pending, scan)
                 pending = []
@@ -302,22 +402,20 @@ class Geocoder:
             if level and hinted and end > i + direct:
                 self._flush(tokens, pending, scan)
                 pending = []
-                self._add_match(
-                    scan,
-                    _Match(hinted, tokens[first].start, tokens[end - 1].end, level, narrowed_by, in_brackets),
-                    query,
-                )
+                end, complement, names = self._complement(tokens, words, end, query)
+                match = _Match(hinted, tokens[first].start, tokens[end - 1].end, level, narrowed_by, in_brackets)
+                match.complement, match.complement_names = complement, names
+                self._add_match(scan, match, query)
                 narrowed_by, i = None, end
                 continue
             if direct and not (direct == 1 and self._is_direction(words, i)):
                 self._flush(tokens, pending, scan)
                 pending = []
-                self._add_match(
-                    scan,
-                    _Match(entries, tokens[i].start, tokens[i + direct - 1].end, None, narrowed_by, in_brackets),
-                    query,
-                )
-                narrowed_by, i = None, i + direct
+                end, complement, names = self._complement(tokens, words, i + direct, query)
+                match = _Match(entries, tokens[i].start, tokens[end - 1].end, None, narrowed_by, in_brackets)
+                match.complement, match.complement_names = complement, names
+                self._add_match(scan, match, query)
+                narrowed_by, i = None, end
                 continue
             if self._is_direction(words, i):
                 narrowed_by = _span(tokens, i, i + 2)
@@ -361,7 +459,10 @@ class Geocoder:
 
     # -- choosing units -------------------------------------------------------------------------------------------
 
-    def _choose(self, matches: list[_Match], query: str, context_deps: set[str], notes: list[str]) -> list[_Chosen]:
+    def _choose(
+        self, matches: list[_Match], query: str, context_deps: set[str], result: GeocodeResult
+    ) -> list[_Chosen]:
+        notes = result.notes
         candidates = [self._by_level(m, query, notes) for m in matches]
         named = {
             c[0].unit.departement or c[0].unit.code
@@ -376,7 +477,33 @@ class Geocoder:
                 notes.append(f"'{matched}' is read as the département of the name before it, not as a place")
                 continue
             previous_end = match.end
-            pick, confidence = self._pick_homonym(entries, matched, named | context_deps, bool(context_deps), notes)
+            pick, confidence, rivals = self._pick_homonym(
+                entries, matched, named | context_deps, bool(context_deps), notes
+            )
+            if rivals:
+                shown = rivals[:MAX_ASKED]
+                more = f" (ou l'un des {len(rivals) - MAX_ASKED} autres)" if len(rivals) > MAX_ASKED else ""
+                result.ask(
+                    " ou ".join(_label(e) for e in shown) + more + " ?",
+                    [_candidate(e, _why(e, matched)) for e in rivals],
+                )
+            if match.complement:
+                confidence *= COMPLEMENT
+                near = self._nearest(matched)
+                if near is not None and near[0].unit not in {e.unit for e in entries}:
+                    # "Boulogne-sur-Helppe": a misspelt name of another place, not Boulogne with a complement
+                    result.ask(
+                        f"« {matched} » : {_label(pick[0])} ou {_label(near[0])} ?",
+                        [
+                            _candidate(pick[0], f"« {match.complement} » complète le nom"),
+                            _candidate(near[0], f"nom proche de « {matched} » ({near[1]:.0f} %)"),
+                        ],
+                    )
+                elif match.complement_names:
+                    result.ask(
+                        f"« {matched} » : s'agit-il de {_label(pick[0])} ?",
+                        [_candidate(pick[0], f"« {match.complement} » complète le nom sans être un nom connu")],
+                    )
             if match.narrowed_by:
                 confidence *= NARROWED
                 notes.append(
@@ -384,7 +511,7 @@ class Geocoder:
                     f"the whole {pick[0].unit.level} is returned"
                 )
             for entry in pick:
-                chosen.append(_Chosen(entry, confidence, matched, match.role, match.phrase))
+                chosen.append(_Chosen(entry, confidence, matched, match.role, match.phrase, match.complement))
         return chosen
 
     @staticmethod
@@ -394,7 +521,7 @@ class Geocoder:
             return False
         previous = chosen[-1].entry.unit
         return (
-            (match.in_brackets or gap.strip() == ",")
+            (match.in_brackets or gap.strip() == "," or normalize(gap) in WHERE_WORDS)
             and previous.level != "departement"
             and (match.in_brackets or previous.departement == entries[0].unit.code)
         )
@@ -423,12 +550,13 @@ class Geocoder:
     @staticmethod
     def _pick_homonym(
         entries: list[Entry], matched: str, departements: set[str], has_context: bool, notes: list[str]
-    ) -> tuple[list[Entry], float]:
+    ) -> tuple[list[Entry], float, list[Entry]]:
+        """The entries read, their confidence, and the places to ask about when nothing in the text decides."""
         base = CONFIDENCE[entries[0].kind]
         if entries[0].kind in ("alias", "postcode"):
-            return entries, base  # every unit of the pays, every commune using the postcode
+            return entries, base, []  # every unit of the pays, every commune using the postcode
         if len({e.unit for e in entries}) == 1:
-            return entries[:1], base
+            return entries[:1], base, []
         supported = [e for e in entries if e.unit.departement in departements]
         others = ", ".join(f"{e.unit.name} ({e.unit.code}, département {e.unit.departement})" for e in entries)
         if len(supported) == 1:
@@ -438,16 +566,30 @@ class Geocoder:
                 f"'{matched}' names {len(entries)} {pick.unit.level}s ({others}); chose {pick.unit.code} "
                 f"because {where} names its département"
             )
-            return [pick], base * BY_CONTEXT
-        pick = max(supported or entries, key=lambda e: e.unit.population)
+            return [pick], base * BY_CONTEXT, []
+        pick = max(supported or entries, key=lambda e: e.named_population)
         notes.append(
             f"'{matched}' names {len(entries)} {pick.unit.level}s ({others}); chose {pick.unit.code}, the "
-            f"most populous ({pick.unit.population} inhabitants): name a département to choose another"
+            f"most populous ({pick.named_population} inhabitants): name a département to choose another"
         )
-        return [pick], base * BY_POPULATION
+        rivals = sorted(supported or entries, key=lambda e: (e is not pick, -e.named_population, e.unit.code))
+        return [pick], base * BY_POPULATION, _one_per_unit(rivals)
 
-    def _fuzzy(self, fragment: str, notes: list[str]) -> _Chosen | None:
-        """A misspelt name: close enough, same first letter (typos rarely hit it), and no equally close rival."""
+    def _nearest(self, text: str) -> tuple[Entry, float] | None:
+        """The name nearest to ``text`` when it is close enough to be a misspelling of it (same rules as below)."""
+        key = normalize(text)
+        cutoff = FUZZY_MIN_SCORE if len(key) >= FUZZY_LONG else FUZZY_MIN_SCORE_SHORT
+        hit = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if hit is None or hit[0][0] != key[0]:
+            return None
+        entries = self.gazetteer.lookup(hit[0])
+        entry = max(entries, key=lambda e: (LEVEL_ORDER[::-1].index(e.unit.level), e.named_population))
+        return entry, hit[1]
+
+    def _fuzzy(self, fragment: str, result: GeocodeResult) -> _Chosen | None:
+        """A misspelt name: close enough, same first letter (typos rarely hit it), no equally close rival, and no
+        more than a typo or two away; a name farther than that, or two as close, is asked about, not read."""
+        notes = result.notes
         key = normalize(fragment)
         if len(key) < FUZZY_MIN_LENGTH or any(ch.isdigit() for ch in key):
             return None
@@ -461,14 +603,31 @@ class Geocoder:
             return None
         (best, score, _), *rest = found
         entries = self.gazetteer.lookup(best)
+        entry = max(entries, key=lambda e: (LEVEL_ORDER[::-1].index(e.unit.level), e.unit.population))
+        why = f"nom proche de « {fragment} » ({score:.0f} %)"
         if (
             rest
             and rest[0][1] >= score - 1
             and {e.unit for e in self.gazetteer.lookup(rest[0][0])} != {e.unit for e in entries}
         ):
             notes.append(f"'{fragment}' is as close to '{best}' as to '{rest[0][0]}': not resolved")
+            other = max(
+                self.gazetteer.lookup(rest[0][0]),
+                key=lambda e: (LEVEL_ORDER[::-1].index(e.unit.level), e.unit.population),
+            )
+            result.ask(
+                f"« {fragment} » : {_label(entry)} ou {_label(other)} ?",
+                [_candidate(entry, why), _candidate(other, f"nom proche de « {fragment} » ({rest[0][1]:.0f} %)")],
+            )
             return None
-        entry = max(entries, key=lambda e: (LEVEL_ORDER[::-1].index(e.unit.level), e.unit.population))
+        allowed = TYPO_EDITS_LONG if len(key) >= FUZZY_LONG else TYPO_EDITS_SHORT
+        if OSA.distance(key.replace(" ", ""), best.replace(" ", "")) > allowed:
+            notes.append(
+                f"'{fragment}' is near '{entry.alias or entry.unit.name}' (similarity {score:.0f} %) but differs by "
+                "more than a typo: not read, asked"
+            )
+            result.ask(f"« {fragment} » : vouliez-vous dire {_label(entry)} ?", [_candidate(entry, why)])
+            return None
         notes.append(f"'{fragment}' read as '{entry.alias or entry.unit.name}' (similarity {score:.0f} %)")
         return _Chosen(entry, round(score / 100 * 0.8, 2), fragment)
 
@@ -487,6 +646,12 @@ class Geocoder:
             communes |= unit.communes
             if item.entry.kind in ("alias", "postcode"):
                 grouped.setdefault((item.entry.kind, item.matched, item.entry.source or ""), []).append(unit)
+            elif item.entry.kind == "former":
+                result.notes.append(f"{item.entry.alias}, {item.entry.source}")
+            elif item.entry.kind == "short":
+                result.notes.append(f"« {item.matched} » : {item.entry.source}")
+            if item.complement:
+                result.notes.append(f"« {item.matched} » lu comme {unit.name} : « {item.complement} » complète le nom")
         for (kind, matched, source), units in grouped.items():
             if kind == "alias":
                 read_as = ", ".join(f"{u.level} {u.name}" for u in units)
@@ -536,6 +701,44 @@ class Geocoder:
                 f"'{phrase}': added {len(listed)} communes, {what} (a shared border): {shown or 'none'}{more}"
             )
         return added_all
+
+
+def _departement_of(unit: Unit) -> str:
+    return unit.departement or unit.code
+
+
+def _label(entry: Entry) -> str:
+    """How a place is named in a question: 'Senlis (60)', 'Wailly, commune associée de Conty (80)'."""
+    unit = entry.unit
+    if entry.kind == "former" and entry.alias:
+        return f"{entry.alias}, {entry.source} ({_departement_of(unit)})"
+    if entry.kind == "short" and entry.alias and entry.alias != unit.name:
+        return f"{entry.alias} ({unit.name}, {_departement_of(unit)})"  # the short form of a former commune
+    return f"{unit.name} ({_departement_of(unit)})"
+
+
+def _why(entry: Entry, matched: str) -> str:
+    """French, for a candidate: how the text fits it."""
+    if entry.kind in ("former", "short") and entry.source:
+        return f"« {matched} » : {entry.source}"
+    if entry.kind == "acronym":
+        return f"« {matched} » : sigle de {entry.unit.name}"
+    return f"« {matched} » : nom de {entry.unit.name} ({_departement_of(entry.unit)})"
+
+
+def _candidate(entry: Entry, why: str) -> Candidate:
+    unit = entry.unit
+    return Candidate(unit.level, unit.code, unit.name, unit.departement, why)
+
+
+def _one_per_unit(entries: list[Entry]) -> list[Entry]:
+    seen: set[Unit] = set()
+    kept = []
+    for entry in entries:
+        if entry.unit not in seen:
+            seen.add(entry.unit)
+            kept.append(entry)
+    return kept
 
 
 def _names(units) -> str:

@@ -5,7 +5,8 @@ from fastapi.testclient import TestClient
 
 def test_answer_has_exactly_the_documented_fields(client: TestClient) -> None:
     body = client.get("/api/v1/geocode", params={"q": "64 communes dans le Sud-Artois"}).json()
-    assert set(body) == {"query", "units", "communes", "unresolved", "notes"}
+    assert set(body) == {"query", "units", "communes", "unresolved", "notes", "candidates", "to_confirm", "question"}
+    assert body["candidates"] == [] and body["to_confirm"] is False and body["question"] is None
     assert body["query"] == "64 communes dans le Sud-Artois"
     assert body["units"] == [
         {"level": "epci", "code": "200035442", "name": "CC du Sud Artois", "confidence": 0.95, "matched": "Sud-Artois"}
@@ -16,6 +17,16 @@ def test_answer_has_exactly_the_documented_fields(client: TestClient) -> None:
 def test_context_decides_a_homonym(client: TestClient) -> None:
     params = {"q": "Senlis", "context": "une commune du Pas-de-Calais"}
     assert client.get("/api/v1/geocode", params=params).json()["communes"] == ["62790"]
+
+
+def test_two_places_that_fit_are_asked_about(client: TestClient) -> None:
+    # the COG has a Senlis in the Oise (60612) and one in the Pas-de-Calais (62790)
+    body = client.get("/api/v1/geocode", params={"q": "Senlis"}).json()
+    assert body["to_confirm"] is True and body["question"] == "Senlis (60) ou Senlis (62) ?"
+    assert [(c["code"], c["departement"]) for c in body["candidates"]] == [("60612", "60"), ("62790", "62")]
+    assert all(c["why"] and c["level"] == "commune" and c["name"] == "Senlis" for c in body["candidates"])
+    decided = client.get("/api/v1/geocode", params={"q": "Senlis (62)"}).json()
+    assert decided["communes"] == ["62790"] and decided["to_confirm"] is False and decided["candidates"] == []
 
 
 def test_nothing_resolved_is_a_200_with_the_text_unresolved(client: TestClient) -> None:
@@ -46,6 +57,17 @@ def test_suggestions_come_from_the_geocoder_s_gazetteer(client: TestClient) -> N
     # a word inside the name counts: "quesnoy" finds Le Quesnoy
     assert "59481" in {s["code"] for s in client.get("/api/v1/geocode/suggest", params={"q": "quesnoy"}).json()}
     assert client.get("/api/v1/geocode/suggest", params={"q": "zzzz"}).json() == []
+
+
+def test_suggestions_forgive_a_typo_a_missing_word_and_an_abbreviation(client: TestClient) -> None:
+    def codes(q: str) -> list[str]:
+        return [s["code"] for s in client.get("/api/v1/geocode/suggest", params={"q": q}).json()]
+
+    assert codes("abbevile")[0] == "80001"  # Abbeville, one letter missing
+    assert codes("CC Ternois")[0] == "200069672"  # CC du Ternois, "du" left out
+    assert codes("st quentin")[0] == "02691"  # Saint-Quentin (Aisne), the most populous of the two
+    lomme = client.get("/api/v1/geocode/suggest", params={"q": "lomme"}).json()[0]
+    assert (lomme["code"], lomme["kind"], lomme["label"]) == ("59350", "former", "Lille (59), commune — Lomme")
 
 
 def test_suggest_parameters_are_checked(client: TestClient) -> None:

@@ -27,6 +27,9 @@ def test_rebuild_matches_committed_data(source_files: SourceFiles, tmp_path: Pat
     committed = json.loads((REPO_DATA_DIR / "boundaries" / "manifest.json").read_text("utf-8"))
     assert manifest["counts"] == committed["counts"]
     assert manifest["reconciliation"] == committed["reconciliation"]
+    # the former communes' table (names people still use), kept in the manifest: 60 déléguées and 36 associées of
+    # the COG 2026 whose name differs from their current commune's
+    assert manifest["former_communes"] == committed["former_communes"] and len(manifest["former_communes"]) == 96
     assert lines[-1].startswith(f"wrote {tmp_path}: 3782 commune, 92 epci")
     for level in LEVELS:
         if manifest["files"][level]["sha256"] == committed["files"][level]["sha256"]:
