@@ -165,7 +165,9 @@ def test_a_simulation_is_the_coverage_computed_with_the_action_funded(service_da
 
 def test_how_actions_count_follows_the_rule(service_data: ServiceData) -> None:
     boundaries, geocoder, coverage = service_data.boundaries, service_data.geocoder, service_data.coverage
-    best = planning.opportunities(coverage, boundaries, CoverageParams(), "epci", k=1).best[0]
+    # where an action counted under reach=all would take the most people out: a support action there does so
+    # under reach=all, and takes nobody out under the default reach (direct only)
+    best = planning.opportunities(coverage, boundaries, CoverageParams(reach="all"), "epci", k=1).best[0]
     support = planning.resolve(ActionSpec(territories=(f"epci:{best.code}",), reach="support"), boundaries, geocoder)
     assert planning.simulate(coverage, CoverageParams(), [support]).leaving.empty  # support is not food access
     assert not planning.simulate(coverage, CoverageParams(reach="all"), [support]).leaving.empty

@@ -33,8 +33,8 @@ from geo_service.projects.derive import (
     derive_action_types,
     derive_axes,
     derive_mobile,
-    derive_reach,
     parse_indicator,
+    read_reach,
 )
 from geo_service.projects.models import (
     FIRST_CALL_YEAR,
@@ -193,6 +193,7 @@ class Derived:
     reach: str
     reach_source: str
     reach_note: str | None
+    to_classify: str | None
     derivation: dict[str, list[str]]
 
 
@@ -202,7 +203,8 @@ def _derivation(record: ProjectRecord) -> Derived:
     axes = derive_axes([*doing, *record.beneficiaries, record.place_text], record.partners)
     types = derive_action_types(doing)
     mobile = derive_mobile(doing)
-    reach, reach_words = derive_reach([record.name, *record.actions])
+    reading = read_reach([record.name, *record.actions])
+    reach, reach_words = reading.reach, reading.words
     derivation = {f"axe {axis}": words for axis, words in axes.items()} | types
     if mobile:
         derivation["mobile"] = mobile
@@ -217,6 +219,8 @@ def _derivation(record: ProjectRecord) -> Derived:
         reach=curation.reach.value if curation.reach else reach,
         reach_source="manual" if curation.reach else "derived",
         reach_note=curation.reach.note if curation.reach else None,
+        # a reach no direct-access rule recognised is a default, for a person to decide (curation.reach)
+        to_classify=reading.why if reading.to_classify and not curation.reach else None,
         derivation=derivation,
     )
 
@@ -461,6 +465,7 @@ def _build_project(
         reach=derived.reach,
         reach_source=derived.reach_source,
         reach_note=derived.reach_note,
+        to_classify=derived.to_classify,
         scope=project_scope([t.level for t in territories]),
         territories=territories,
         communes=sorted(communes),

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 # Action types: slug -> (French label shown on pages, pattern over the project's text).
 ACTION_TYPES: dict[str, tuple[str, str]] = {
     "epicerie_solidaire": ("Épicerie solidaire", r"épiceries? (solidaires?|sociales?|fixes?|mobiles?|itinérantes?)"),
+    # a shop or a food-aid stop that comes to people: the brochure's "Croix-Rouge sur roues" is a mobile unit
+    # handing out food, not only the training its actions list
     "epicerie_mobile": (
-        "Épicerie mobile ou itinérante",
-        r"épiceries?[^.;]{0,40}\b(mobiles?|itinérantes?)|\b(mobiles?|itinérantes?)[^.;]{0,20}épicerie",
+        "Épicerie ou distribution mobile",
+        r"épiceries?[^.;]{0,40}\b(mobiles?|itinérantes?)|\b(mobiles?|itinérantes?)[^.;]{0,20}épicerie|sur roues|"
+        r"distributions? (mobiles?|itinérantes?)|unités? mobiles?|camion[- ]épicerie",
     ),
     "cheques_bons": (
         "Chèques ou bons alimentaires",
@@ -67,6 +70,11 @@ DIRECT_ACTIONS: dict[str, str] = {
         r"distributions? (alimentaires?|de colis|de denrées)|colis alimentaires?|sur roues|frigos? partagés?"
     ),
     "groupement d'achats": r"groupements? d'achats?",
+    # people buy food below shop prices: the CA de Béthune-Bruay's "accès à des produits durables en circuits courts
+    # et à bas prix"
+    "produits à bas prix": r"(accès|accéder) à des produits[^.;]{0,60}(bas prix|prix (réduits?|solidaires?|coûtant))",
+    # food grown for and by the inhabitants: "plusieurs espaces nourriciers ... autoconsommation"
+    "espaces nourriciers": r"espaces? nourriciers?|autoconsommation",
 }
 SUPPORT_ACTIONS = (
     r"coordin|coordonn|pilotage|concertation|\bformations?\b|\bformer\b|logisti|approvisionn|acheminement|transport|"
@@ -180,3 +188,29 @@ def derive_reach(texts: list[str]) -> tuple[str, list[str]]:
     if found:
         return "direct", found
     return "support", _hits(SUPPORT_ACTIONS, texts)
+
+
+@dataclass(frozen=True)
+class ReachReading:
+    """The reach the words give, and whether a person must still decide it.
+
+    ``to_classify`` ("à classer"): no direct-access rule matched, so ``support`` is a default, not a finding; the
+    coverage keeps counting it as support until a person decides (curation), and ``why`` says so in French with the
+    words that were found (or that none were)."""
+
+    reach: str
+    words: list[str]
+    to_classify: bool
+    why: str
+
+
+def read_reach(texts: list[str]) -> ReachReading:
+    """``derive_reach`` with its doubt made explicit: a project no direct-access rule recognises is « à classer »."""
+    reach, words = derive_reach(texts)
+    if reach == "direct":
+        return ReachReading(reach, words, False, f"accès direct : {'; '.join(words)}")
+    if words:
+        why = f"à classer : aucune action d'accès direct reconnue ; aide à d'autres acteurs ({', '.join(words)})"
+    else:
+        why = "à classer : aucune action d'accès direct ni d'appui reconnue dans le nom et les actions"
+    return ReachReading(reach, words, True, why)

@@ -249,6 +249,11 @@ class Project(BaseModel):
     )
     reach_source: Literal["derived", "manual"]
     reach_note: str | None = Field(default=None, description="A person's reason, when reach_source is 'manual'.")
+    to_classify: str | None = Field(
+        default=None,
+        description="« à classer »: no direct-access rule recognised the project's words, so its reach 'support' is a "
+        "default, not a finding; says why, in French, until a person decides (curation.reach). Null otherwise.",
+    )
     scope: Literal["local", "departement", "region"] = Field(
         description="'local' when every territory is a commune, EPCI or arrondissement; 'departement' or 'region' "
         "when it covers a whole département or the région: maps then show its area, never a point."

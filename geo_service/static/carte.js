@@ -136,6 +136,8 @@
     const unknown = []; // [word, feminine]
     const checks = p.to_check || [];
     if (checks.length) facts.push(["À vérifier", checks.join(" ; "), "warning"]);
+    // its reach is a default (no direct-access rule recognised its words) until a person decides
+    if (p.to_classify) facts.push(["À classer", p.to_classify.replace(/^à classer : /, ""), "warning"]);
     const years = p.funding_years || [];
     if (years.length) facts.push([years.length > 1 ? "Appels" : "Appel", years.join(", ")]);
     else unknown.push(["année", true]);

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from geo_service.projects.catalogue import ProjectCatalogue, build_project
-from geo_service.projects.derive import derive_reach
+from geo_service.projects.derive import derive_reach, read_reach
 from geo_service.projects.models import ProjectRecord
 from geo_service.service import ServiceData
 
@@ -36,7 +36,8 @@ BROCHURE_READING = {
     "bien-manger-rural-et-local": ("direct", "l'épicerie propose"),
     "solidarite-bien-etre-alimentaire": ("support", "coordonn"),
     "coordination-organisations-caritatives": ("support", "coordin"),
-    "acces-alimentation-de-qualite": ("support", "ateliers"),  # gardens and workshops, no food handed out
+    # "espaces nourriciers" for the inhabitants and "accès à des produits durables en circuits courts et à bas prix"
+    "acces-alimentation-de-qualite": ("direct", "bas prix"),
     "ecole-des-ambassadeurs": ("support", "formation"),
     "anti-gaspi-solidaire": ("direct", "accéder à des paniers"),
     "formation-des-benevoles-associatifs": ("support", "formation"),
@@ -106,3 +107,43 @@ def test_a_person_can_override_reach_and_axes(service_data: ServiceData) -> None
 def test_a_project_working_in_pat_territories_is_axis_2(catalogue: ProjectCatalogue) -> None:
     # place text: "9 territoires labellisés projets alimentaires de territoires"
     assert 2 in catalogue.projects["formation-des-benevoles-associatifs"].axes
+
+
+def test_a_project_no_direct_rule_recognises_is_to_classify_not_silently_support() -> None:
+    # the brochure's "Sensibilisation..."-like wording: no food handed out, no support words either
+    bare = read_reach(["Sensibiliser les habitants au mieux vivre alimentaire"])
+    assert (bare.reach, bare.to_classify) == ("support", True) and bare.why.startswith("à classer")
+    helped = read_reach(["Coordination des acteurs de l'aide alimentaire"])
+    assert helped.to_classify and "coordin" in helped.why
+    shop = read_reach(["Création d'une épicerie solidaire"])
+    assert not shop.to_classify and "épicerie solidaire" in shop.why
+
+
+def test_bethune_bruay_reads_as_direct_with_the_brochure_s_words(catalogue: ProjectCatalogue) -> None:
+    # brochure: "Mise en place de plusieurs espaces nourriciers", "accès à des produits durables en circuits courts
+    # et à bas prix"
+    reasons = " ".join(catalogue.projects["acces-alimentation-de-qualite"].derivation["reach"])
+    assert "espaces nourriciers" in reasons and "bas prix" in reasons
+
+
+def test_croix_rouge_sur_roues_is_a_mobile_distribution(catalogue: ProjectCatalogue) -> None:
+    # brochure: "DÉPLOIEMENT DU DISPOSITIF CROIX-ROUGE SUR ROUES"
+    project = catalogue.projects["croix-rouge-sur-roues-aisne"]
+    assert "epicerie_mobile" in project.action_types and "formation" in project.action_types
+    assert "sur roues" in project.derivation["epicerie_mobile"]
+
+
+def test_served_projects_say_which_reach_a_person_must_decide(catalogue: ProjectCatalogue) -> None:
+    """« à classer » on the served project while no person decided; a person's curation clears it."""
+    training = catalogue.projects["formation-des-benevoles-associatifs"]  # brochure: training of volunteers
+    assert training.reach == "support" and training.to_classify and training.to_classify.startswith("à classer")
+    assert catalogue.projects["nutri-cheques"].to_classify is None  # chèques: direct access
+
+def test_a_persons_reach_clears_to_classify(service_data: ServiceData) -> None:
+    record = next(r for r in service_data.projects.records if r.id == "formation-des-benevoles-associatifs")
+    decided = record.model_copy(
+        update={"curation": record.curation.model_copy(update={"reach": {"value": "support", "note": "formation"}})}
+    )
+    decided = ProjectRecord.model_validate(decided.model_dump(mode="json"))
+    project, _ = build_project(decided, service_data.boundaries, service_data.geocoder)
+    assert project.reach_source == "manual" and project.to_classify is None
