@@ -66,6 +66,14 @@ class ReadingUnit(BaseModel):
     matched: str | None
 
 
+class Candidate(BaseModel):
+    level: str
+    code: str
+    name: str
+    departement: str | None
+    why: str
+
+
 class Reading(BaseModel):
     units: list[ReadingUnit]
     communes: int
@@ -73,6 +81,9 @@ class Reading(BaseModel):
     notes: list[str]
     unresolved: list[str]
     source: Literal["geocoder", "manual"]
+    to_confirm: bool = False
+    question: str | None = None
+    candidates: list[Candidate] = []
 
 
 class CellError(BaseModel):

@@ -16,15 +16,15 @@ Decisions:
 * a row whose porteur and intitulé (folded) are those of a live project, or of an earlier row, is a likely
   duplicate, excluded by default: the officer includes it as new (``exclude: false``) or as an update of that
   project (``as_update_of``);
-* a place read with a unit of confidence under 0.8, a homonym decided by population or context, or words left
-  unread, is « to_confirm »: it can be committed, but the officer is shown why to look;
+* a place read with a unit of confidence under 0.8, a reading the geocoder asks about (several places fit, a
+  spelling farther than a typo: its ``question``), or words left unread, is « to_confirm »: it can be committed,
+  but the officer is shown why to look;
 * manual territories chosen in the preview are kept in the record's curation, with a note naming the file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
@@ -48,8 +48,6 @@ from geo_service.projects.spreadsheet_import import (
 from geo_service.territories import Boundaries
 
 LOW_CONFIDENCE = 0.8
-# geocoder notes that say more than one place fits (see geocoding.geocoder: homonyms, equally close misspellings)
-SEVERAL_FIT = re.compile(r"names \d+ \w+s \(|is as close to")
 ROW_KEYS = {"exclude", "place_text", "territories", "as_update_of"}
 LEVELS_OF_MANUAL: tuple[str, ...] = get_args(Level)
 
@@ -399,6 +397,9 @@ def _reading(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) 
             "notes": [],
             "unresolved": [],
             "source": "manual",
+            "to_confirm": False,
+            "question": None,
+            "candidates": [],
         }
     context = " ".join([*record.indicators, *record.beneficiaries])
     answer = geocoder.geocode(record.place_text, context=context or None).as_dict()
@@ -409,6 +410,10 @@ def _reading(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) 
         "notes": answer["notes"],
         "unresolved": answer["unresolved"],
         "source": "geocoder",
+        # the geocoder's own doubt: several places fit, or a spelling farther than a typo (its French question)
+        "to_confirm": answer["to_confirm"],
+        "question": answer["question"],
+        "candidates": answer["candidates"],
     }
 
 
@@ -416,7 +421,7 @@ def _doubtful(reading: dict[str, Any]) -> bool:
     if reading["source"] != "geocoder":
         return False
     low = reading["confidence"] is not None and reading["confidence"] < LOW_CONFIDENCE
-    return low or bool(reading["unresolved"]) or any(SEVERAL_FIT.search(note) for note in reading["notes"])
+    return low or bool(reading["unresolved"]) or reading["to_confirm"]
 
 
 def blocking_errors(document: dict[str, Any]) -> list[str]:

@@ -64,6 +64,24 @@
     return box;
   }
 
+  // « À confirmer : Senlis (60) ou Senlis (62) ? » and the places the geocoder hesitates between, each choosable
+  function questionOf(reading, choose) {
+    const box = el("div", {class: "a-confirmer"}, el("p", {}, el("strong", {text: "À confirmer : "}), reading.question));
+    const candidates = reading.candidates || [];
+    if (candidates.length) {
+      const list = el("ul", {});
+      for (const c of candidates) {
+        const label = c.name + (c.departement ? " (" + c.departement + ")" : "") + ", " + (LEVEL_WORDS[c.level] || c.level);
+        const item = el("li", {}, el("span", {text: label + (c.why ? " — " + c.why : "")}));
+        item.append(el("button", {type: "button", class: "secondaire", "aria-label": "Choisir " + label,
+          on: {click: () => choose({level: c.level, code: c.code, name: c.name, label})}}, "Choisir"));
+        list.append(item);
+      }
+      box.append(list);
+    }
+    return box;
+  }
+
   // -- the API, with the token of this tab ---------------------------------------------------------------------
   const token = () => sessionStorage.getItem(TOKEN_KEY);
   class Answer {
@@ -261,6 +279,10 @@
         if (p.to_check && p.to_check.length) {
           tags.append(el("span", {class: "a-verifier", text: "à vérifier"}));
           item.append(el("p", {class: "raison", text: "À vérifier : " + p.to_check.join(" ; ")}));
+        }
+        if (p.to_classify) {
+          // no direct-access rule recognised its words: its reach is a default until a person decides it below
+          tags.append(el("span", {class: "a-verifier", text: "à classer"}));
         }
         list.append(item);
       }
@@ -507,6 +529,10 @@
       unresolved.hidden = !reading.unresolved.length;
       unresolved.textContent = "non reconnu : " + reading.unresolved.map((u) => "« " + u + " »").join(", ");
       const notes = clear($("lecture-notes"));
+      // the geocoder's own doubt, as a question to the officer: the places that fit, to pick from
+      if (reading.to_confirm && reading.question) {
+        notes.append(questionOf(reading, (c) => { addChosen(c); $("f-territories-note").focus(); }));
+      }
       if (reading.notes.length) notes.append(notesList(reading.notes));
       renderChosen();
     }
@@ -978,6 +1004,9 @@
         if (reading) item.append(el("p", {class: "lecture-ligne", text: "Lecture : " + reading}));
         if (row.reading && row.reading.unresolved && row.reading.unresolved.length) {
           item.append(el("p", {class: "erreur", text: "non reconnu : " + row.reading.unresolved.map((u) => "« " + u + " »").join(", ")}));
+        }
+        if (row.reading && row.reading.to_confirm && row.reading.question) {
+          item.append(questionOf(row.reading, (c) => change({rows: {[row.row]: {territories: [{level: c.level, code: c.code}]}}}, "ligne-" + row.row)));
         }
         if (row.reading && row.reading.notes && row.reading.notes.length) item.append(notesList(row.reading.notes));
         if (row.errors && row.errors.length) {

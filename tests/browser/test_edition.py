@@ -262,6 +262,27 @@ def test_sign_in_add_a_project_read_live_and_find_it_on_the_map(
 
 
 @pytest.mark.parametrize("officer", SIZES, indirect=True)
+def test_a_place_several_communes_fit_is_asked_and_chosen(
+    officer: Officer, server: str, cog_codes: dict[tuple[str, str], str]
+) -> None:
+    """ "Senlis" is a commune of the Oise and one of the Pas-de-Calais (COG): the form asks, lists both, and the
+    officer's pick replaces the reading."""
+    page = officer.page
+    officer.open("/edition")
+    officer.sign_in()
+    page.click("#nouveau")
+    page.type("#f-place_text", "Senlis", delay=20)
+    page.wait_for_selector("#lecture-notes .a-confirmer li:nth-child(2)")
+    question = page.text_content("#lecture-notes .a-confirmer p")
+    assert "À confirmer" in question and "(60)" in question and "(62)" in question
+    listed = page.locator("#lecture-notes .a-confirmer li").all_inner_texts()
+    assert any("Senlis (62)" in text for text in listed) and any("Senlis (60)" in text for text in listed)
+    officer.no_horizontal_scroll()
+    page.locator("#lecture-notes .a-confirmer li", has_text="Senlis (62)").get_by_role("button").click()
+    chosen = cog_codes[("Senlis", "62")]
+    wait_until(page, f"() => document.body.innerText.includes('{chosen}')")
+
+
 def test_a_stale_edit_shows_both_versions_and_loses_nothing(officer: Officer, server: str) -> None:
     page = officer.page
     project_id = f"cantine-solidaire-conflit-{officer.width}"
