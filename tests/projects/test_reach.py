@@ -139,6 +139,7 @@ def test_served_projects_say_which_reach_a_person_must_decide(catalogue: Project
     assert training.reach == "support" and training.to_classify and training.to_classify.startswith("à classer")
     assert catalogue.projects["nutri-cheques"].to_classify is None  # chèques: direct access
 
+
 def test_a_persons_reach_clears_to_classify(service_data: ServiceData) -> None:
     record = next(r for r in service_data.projects.records if r.id == "formation-des-benevoles-associatifs")
     decided = record.model_copy(
