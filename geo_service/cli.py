@@ -19,6 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from geo_service.main import create_app
+    from geo_service.server import uvicorn_options
 
     settings = get_settings()
     log_config = _log_config(settings.log_level)
@@ -40,6 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_config=log_config,  # uvicorn applies it in each worker process too
         access_log=False,
+        **uvicorn_options(settings),  # the HTTP limits at the edge of the process (geo_service.server)
     )
     return 0
 

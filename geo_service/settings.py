@@ -92,6 +92,30 @@ class Settings(BaseSettings):
     expensive_per_client: int = Field(
         default=8, ge=1, description="Costly requests one client address may have running or waiting (429 beyond)."
     )
+    # HTTP limits at the edge of the process (geo_service.server), for `geo-service serve` and the Docker image
+    edge_max_header_kb: int = Field(
+        default=16, ge=1, le=1024, description="Largest request head (request line and headers), in KB (431 beyond)."
+    )
+    edge_max_headers: int = Field(default=100, ge=1, le=10_000, description="Most header fields (431 beyond).")
+    edge_header_timeout_s: float = Field(
+        default=10.0, ge=0, description="Time for a request's head to arrive (408 beyond; 0: no limit)."
+    )
+    edge_body_timeout_s: float = Field(
+        default=30.0, ge=0, description="Time for a request's body to arrive after its head (408 beyond; 0: none)."
+    )
+    edge_connections_per_address: int = Field(
+        default=64,
+        ge=0,
+        description="Connections one client address may hold open per worker (503 beyond; 0: no limit). Behind a "
+        "reverse proxy all come from the proxy: raise it, or let the proxy count (deploy/nginx).",
+    )
+    edge_keep_alive_s: float = Field(default=5.0, gt=0, description="Idle kept-alive connections close after this.")
+    edge_limit_concurrency: int = Field(
+        default=2000, ge=0, description="Connections and tasks at once per worker (503 beyond; 0: no limit)."
+    )
+    edge_graceful_shutdown_s: float = Field(
+        default=5.0, gt=0, description="On SIGTERM, how long in-flight requests may finish before the process ends."
+    )
     benchmark_routes: bool = Field(default=False, description="Serve /_bench/fixed/... (fixed bytes) for bench/.")
     node_modules_dir: Path = Field(
         default=REPO_DIR / "node_modules", description="Where 'npm ci' installed the front-end libraries."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -29,10 +30,21 @@ def wait_for(condition: Callable[[], T], what: str, timeout_s: float = 15.0) -> 
     return result
 
 
+PORTS = range(20000, 32000)  # below the kernel's ephemeral range (32768+), where clients' own ports come from
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port no one listens on, below 32768: a port from the ephemeral range (what binding port 0 gives)
+    may be taken meanwhile by any client connection of the machine, a loaded CI's included."""
+    for _ in range(200):
+        port = random.choice(PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {PORTS}")
 
 
 def serve(port: int, env: dict[str, str], *args: str, log: Path | None = None) -> subprocess.Popen:
