@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -16,7 +17,7 @@ import pytest
 
 from geo_service.tiles.grid import tile_of
 from tests.conftest import PostgresDatabases
-from tests.servers import call, free_port, serve, stop
+from tests.servers import call, free_port, serve, stop, wait_for
 
 TOKEN = {"Authorization": "Bearer workers-token-for-tests"}
 NEW = {
@@ -104,14 +105,25 @@ def test_serve_with_two_workers(postgres: PostgresDatabases, tmp_path: Path) -> 
     server = serve(port, env, "--workers", "2", log=log)
     try:
         assert call(port, "POST", "/api/v1/projects", NEW, TOKEN)[0] == 201
-        # each call opens a new connection, which the kernel hands to either worker
-        seen = [NEW["id"] in _ids(port) for _ in range(40)]
+
+        def started() -> set[str]:  # the second worker may still be starting when the first answers
+            found = set(re.findall(r"\[(\d+)\] INFO geo_service: geo-service \S+ ready", log.read_text("utf-8")))
+            return found if len(found) == 2 else set()
+
+        ready = wait_for(started, "both workers ready", timeout_s=120)
+        seen: list[bool] = []
+
+        def both_answered() -> bool:
+            """Ask again, several at once (a busy worker leaves the next connection to the other), until each
+            worker has answered: which one the kernel hands a connection to is its choice, not the test's."""
+            with ThreadPoolExecutor(8) as pool:
+                seen.extend(pool.map(lambda _: NEW["id"] in _ids(port), range(8)))
+            answering = set(re.findall(r"\[(\d+)\] INFO geo_service: GET /api/v1/projects 200", log.read_text()))
+            return answering == ready
+
+        wait_for(both_answered, "an answer from each worker", timeout_s=120)
     finally:
         stop(server)
     text = log.read_text("utf-8")
-    ready = set(re.findall(r"\[(\d+)\] INFO geo_service: geo-service \S+ ready", text))
-    answering = set(re.findall(r"\[(\d+)\] INFO geo_service: GET /api/v1/projects 200", text))
-    assert len(ready) == 2, text[-2000:]
     assert "Traceback" not in text and text.count("migrating the database schema to version 1") == 1
-    assert all(seen)
-    assert answering == ready  # both workers answered, and every answer had the write
+    assert seen and all(seen)  # every answer, from either worker, had the write
