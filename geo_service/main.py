@@ -27,6 +27,7 @@ from geo_service.api import (
     planning,
     programme,
     projects,
+    styles,
     territories,
     tiles,
     writes,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oembed.router)
     app.include_router(docs.router)
     app.include_router(ogc.router)
+    app.include_router(styles.router)
 
     mount_vendor(app, settings)
     if settings.benchmark_routes:

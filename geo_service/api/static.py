@@ -25,6 +25,11 @@ DOCS_VENDOR_FILES = {
     "swagger-ui-dist": ("swagger-ui-dist", ("swagger-ui.css", "swagger-ui-bundle.js")),
     "redoc": ("redoc/bundles", ("redoc.standalone.js",)),
 }
+# MapLibre (/exemples/maplibre and partners' pages): the ES module, its worker (which it loads from beside itself)
+# and its style sheet; not the source maps (several megabytes each) nor the development builds.
+MAPLIBRE_VENDOR_FILES = {
+    "maplibre-gl": ("maplibre-gl/dist", ("maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css")),
+}
 
 
 class ListedFiles(StaticFiles):
@@ -53,10 +58,14 @@ def mount_vendor(app: FastAPI, settings: Settings) -> None:
             _missing(name, settings, "the map pages")
             continue
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=directory), name=f"vendor-{name}")
-    for name, (folder, files) in DOCS_VENDOR_FILES.items():
+    for name, (folder, files) in {**DOCS_VENDOR_FILES, **MAPLIBRE_VENDOR_FILES}.items():
         directory = settings.node_modules_dir / folder
         if not directory.is_dir():
-            _missing(name, settings, "the API documentation pages")
+            _missing(
+                name,
+                settings,
+                "the MapLibre example" if name in MAPLIBRE_VENDOR_FILES else "the API documentation pages",
+            )
             continue
         app.mount(f"/static/vendor/{name}", ListedFiles(directory=directory, files=files), name=f"vendor-{name}")
     app.mount("/static/app", StaticFiles(directory=APP_STATIC), name="app-static")

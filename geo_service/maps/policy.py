@@ -47,3 +47,11 @@ def offline_policy(document: str) -> str:
         f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src data:; "
         "object-src 'none'; base-uri 'none'; form-action 'none'"
     )
+
+
+def maplibre_policy(document: str, frame_ancestors: str) -> str:
+    """The policy of a page drawn by MapLibre (/exemples/maplibre): the page policy, with MapLibre's workers,
+    which it starts from its module script's own address on this server (worker-src 'self'). Neither blob: (which
+    MapLibre uses only when its script comes from another origin) nor 'unsafe-eval': MapLibre needs neither, and
+    tests/browser/test_maplibre.py checks that the page draws with no violation of this policy."""
+    return page_policy(document, frame_ancestors) + "; worker-src 'self'"
