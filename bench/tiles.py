@@ -29,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from urllib.parse import urlsplit
@@ -231,6 +232,62 @@ def table(results: dict[str, dict], tiles: dict[int, list[tuple[int, int]]]) -> 
     return "\n".join(lines)
 
 
+VSICURL_READER = """
+import sys, time
+import pyogrio
+pyogrio.set_gdal_config_options({"CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".geojson", "GDAL_HTTP_TIMEOUT": "600"})
+started = time.perf_counter()
+frame = pyogrio.read_dataframe("/vsicurl/" + sys.argv[1])
+print(f"{time.perf_counter() - started:.3f} {len(frame)}")
+"""
+
+
+def vsicurl_read(url: str) -> tuple[float, int]:
+    """Seconds for GDAL (pyogrio's) to read a remote GeoJSON through /vsicurl/ (HEAD, then range requests), in
+    a process of its own so that no GDAL cache is shared between reads; and the features it read."""
+    done = subprocess.run([sys.executable, "-c", VSICURL_READER, url], capture_output=True, text=True, check=True)
+    seconds, count = done.stdout.split()
+    return float(seconds), int(count)
+
+
+def layer_geojson_bench(before: str, layer: str, reads: int) -> dict[str, list[float]]:
+    """The /vsicurl/ read of /api/v1/layers/{layer}.geojson from this tree and from ``before`` (a git worktree
+    of an earlier commit, e.g. `git worktree add /tmp/before HEAD~1`), each served in turn on its own port, in
+    the same run; ``reads`` reads each (the first one pays for building the document where it is kept)."""
+    results: dict[str, list[float]] = {}
+    for label, tree in (("before", before), ("after", os.getcwd())):
+        port = free_port()
+        folder = tempfile.mkdtemp(prefix="bench-layers-")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": tree, "GEO_SERVICE_DATABASE_URL": f"sqlite:///{folder}/p.sqlite3"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(1200):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            url = f"http://127.0.0.1:{port}/api/v1/layers/{layer}.geojson"
+            times = []
+            for _ in range(reads):
+                seconds, count = vsicurl_read(url)
+                times.append(seconds)
+            results[label] = times
+            print(f"{label:>6}: {count} features; /vsicurl/ read " + ", ".join(f"{t:.2f} s" for t in times), flush=True)
+        finally:
+            server.terminate()
+            server.wait()
+    best_before, best_after = min(results["before"]), min(results["after"])
+    ratio_first = results["before"][0] / results["after"][0]
+    print(f"speed-up (best of {reads}): {best_before / best_after:.1f}x; first read {ratio_first:.1f}x")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layer", default="communes")
@@ -238,7 +295,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--peer", help="peer tile URL template, e.g. http://127.0.0.1:8081/.../{z}/{x}/{y}")
     parser.add_argument("--json", help="write the figures here too")
+    parser.add_argument(
+        "--geojson-before", metavar="TREE", help="only compare GDAL's /vsicurl/ read of the layer's GeoJSON with TREE's"
+    )
+    parser.add_argument("--reads", type=int, default=3, help="/vsicurl/ reads per server (with --geojson-before)")
     args = parser.parse_args()
+    if args.geojson_before:
+        figures = layer_geojson_bench(args.geojson_before, args.layer, args.reads)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"layer": args.layer, "vsicurl_seconds": figures}, fh, indent=2)
+        return
     tiles = tile_list()
     print(
         f"tile list fingerprint {fingerprint(tiles)}; {sum(map(len, tiles.values()))} tiles; "

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo_service.api.http import etag_matches
@@ -23,6 +23,63 @@ from geo_service.settings import Settings
 logger = logging.getLogger("geo_service")
 # Tiles handle their own compression (MVT is gzipped once, when encoded; PNG does not shrink).
 ALREADY_COMPRESSED = ("application/vnd.mapbox-vector-tile", "image/png")
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header accepts gzip (RFC 9110 §12.5.3): named with a quality above zero, or
+    covered by ``*`` when gzip is not named; ``gzip;q=0`` refuses it."""
+    named: float | None = None
+    anything: float | None = None
+    for part in (header or "").split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        coding = pieces[0].lower()
+        quality = 1.0
+        for piece in pieces[1:]:
+            if piece.lower().startswith("q="):
+                try:
+                    quality = float(piece[2:])
+                except ValueError:
+                    quality = 0.0
+        if coding in ("gzip", "x-gzip"):
+            named = quality if named is None else max(named, quality)
+        elif coding == "*":
+            anything = quality
+    if named is not None:
+        return named > 0
+    return anything is not None and anything > 0
+
+
+class Compression(GZipMiddleware):
+    """Starlette's gzip, chosen by a reading of Accept-Encoding that honours ``q=0`` (Starlette looks for the
+    word "gzip" anywhere in the header, so ``gzip;q=0`` got gzip). Either way an answer whose encoding could
+    differ says ``Vary: Accept-Encoding`` (Starlette's responders add it to bodies above the minimum size)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # pragma: no cover
+            await self.app(scope, receive, send)
+            return
+        header = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"accept-encoding"), "")
+        responder: ASGIApp
+        if accepts_gzip(header):
+            responder = GZipResponder(
+                self.app, self.minimum_size, compresslevel=self.compresslevel,
+                thread_minimum_size=self.thread_minimum_size, exclude_content_types=self.exclude_content_types,
+            )  # fmt: skip
+        else:
+            responder = IdentityResponder(self.app, self.minimum_size, exclude_content_types=self.exclude_content_types)
+
+        async def once_each(message: Message) -> None:
+            # a route that chose its encoding says Vary itself; Starlette then adds the same word again
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                words = [w.strip() for k, v in headers if k.lower() == b"vary" for w in v.decode("latin-1").split(",")]
+                if len(words) > 1:
+                    kept = list(dict.fromkeys(w for w in words if w))
+                    others = [(k, v) for k, v in headers if k.lower() != b"vary"]
+                    message = {**message, "headers": [*others, (b"vary", ", ".join(kept).encode("latin-1"))]}
+            await send(message)
+
+        await responder(scope, receive, once_each)
 
 
 async def send_json(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -385,7 +442,7 @@ UPLOADS = {
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(StoreWatcher)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_kb * 1024, larger=UPLOADS)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=ALREADY_COMPRESSED)
+    app.add_middleware(Compression, minimum_size=1024, exclude_content_types=ALREADY_COMPRESSED)
     app.add_middleware(ConditionalAndRanges)
     app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.write_origins)
     app.add_middleware(HeadAsGet)

@@ -132,21 +132,37 @@ ITEMS_PARAMETERS = [
     ),
     _parameter(
         "filter",
-        f"a basic CQL2 expression in its text encoding, on the fields of /collections/{{collectionId}}/queryables: "
-        f"{cql2.SUPPORTED}, with 'text', numbers, TRUE and FALSE (population > 10000 AND departement = '80'); "
+        f"a CQL2 expression (text, or JSON with filter-lang=cql2-json) on the fields of "
+        f"/collections/{{collectionId}}/queryables: {cql2.SUPPORTED}, with 'text', numbers, TRUE and FALSE "
+        f"(population > 10000 AND departement = '80'; name LIKE 'Saint-%'; S_INTERSECTS(geometry, POINT(2.3 49.9))); "
         f"at most {cql2.MAX_LENGTH} characters and {cql2.MAX_DEPTH} levels of nesting",
         {"type": "string", "maxLength": cql2.MAX_LENGTH},
     ),
     _parameter(
         "filter-lang",
-        "the language of filter: cql2-text, the only one read here (cql2-json is refused)",
+        "the language of filter: cql2-text (the default) or cql2-json",
         {"type": "string", "enum": list(cql2.LANGUAGES), "default": "cql2-text"},
     ),
     _parameter(
         "filter-crs",
-        "the CRS of geometries in filter: basic CQL2 has none, so it changes nothing",
+        "the CRS of the geometries in filter (CRS84 by default)",
         {"type": "string", "enum": CRS_NAMES},
     ),
+    _parameter(
+        "sortby",
+        "comma-separated queryables, each +name (ascending, the default) or -name (descending); nulls last",
+        {"type": "array", "items": {"type": "string"}},
+        style="form",
+        explode=False,
+    ),
+    _parameter(
+        "properties",
+        "comma-separated properties each feature keeps (every one by default)",
+        {"type": "array", "items": {"type": "string"}},
+        style="form",
+        explode=False,
+    ),
+    _parameter("skipGeometry", "true: features without geometry", {"type": "boolean", "default": False}),
     _parameter(
         "filters",
         "simple filters field=value on the fields of /collections/{collectionId}/queryables (AND)",
@@ -480,6 +496,21 @@ def queryables(request: Request, collection_id: COLLECTION_ID) -> Response:
 
 
 @router.get(
+    "/collections/{collectionId}/schema",
+    summary="The features' schema (OGC API – Features Part 5): every property with its type, values and role",
+    response_class=Response,
+    responses={**_ok(SCHEMA_JSON), **NOT_MODIFIED, **BAD_REQUEST, **NOT_FOUND},
+    openapi_extra=_extra({**F_PARAMETER, "schema": {"enum": ["json"]}}),
+)
+@html_errors
+def feature_schema(request: Request, collection_id: COLLECTION_ID) -> Response:
+    spec = check_collection(collection_id)
+    base, _ = _base_and_format(request, allowed=("json",))
+    features = table(current_snapshot(request).data, spec.id)
+    return _json(request, documents.schema(base, spec, features), SCHEMA_JSON, spec.id, "schema")
+
+
+@router.get(
     "/collections/{collectionId}/items",
     summary="A collection's features: bbox, simple filters, CQL2 filter, limit and offset paging, crs",
     response_class=Response,
@@ -516,17 +547,22 @@ def _items(request: Request, spec: CollectionSpec, raw: Query, params: CoverageP
     query = dataclasses.replace(query, extra=extra)
     areas = None if query.bbox is None else bbox_area(query.bbox, query.bbox_crs)
     rows = features.select(areas, query.filters, query.filter)
+    if query.sortby:
+        rows = features.sort(rows, query.sortby)
     page = rows[query.offset : query.offset + query.limit]
     base = public_base(request)
     if query.format == "html":
         document, _ = documents.items(base, spec, query, len(rows), ["" for _ in page])
-        shown = [(features.ids[row], features.properties(row)) for row in page.tolist()]
+        kept = list(features.fields) if query.properties is None else query.properties
+        shown = [(features.ids[row], {k: features.columns[k][row] for k in kept}) for row in page.tolist()]
         return _page(
             request, "ogc_objets.html", title=spec.title, doc=document, spec=spec, table=features, shown=shown,
             query=query, filter_text=None if query.filter is None else query.filter.link_text(),
         )  # fmt: skip
-    geometries = None if query.crs.uri == CRS84 else from_crs84(features.geometries[page], query.crs)
-    document, joined = documents.items(base, spec, query, len(rows), features.feature_json(page, geometries))
+    moved = query.crs.uri != CRS84 and not query.skip_geometry
+    geometries = from_crs84(features.geometries[page], query.crs) if moved else None
+    texts = features.feature_json(page, geometries, query.properties, query.skip_geometry)
+    document, joined = documents.items(base, spec, query, len(rows), texts)
     head = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     body = f'{head[:-1]},"features":[{joined}]}}'
     etag = documents.etag(data.version, base, spec.id, query.link_parameters(fmt="json"))
@@ -632,13 +668,29 @@ def _tileset(request: Request, collection_id: str, tms: str, kind: Kind) -> Resp
     snapshot = current_snapshot(request)
     version = snapshot.tiles.layer_version(spec.id)
     vector = snapshot.tiles.tilejson(spec.id, base, "mvt")["vector_layers"][0]["fields"]
-    json_types = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
-    fields = {name: json_types.get(kind_, "string") for name, kind_ in vector.items()}
+    fields = _tile_fields(spec, table(snapshot.data, spec.id), vector)
     document = tileset(
         base, spec, kind, bounds=_bounds(request, spec), maxzoom=LAYERS[spec.id].maxzoom, version=version,
         fields=fields, attribution=ATTRIBUTION,
     )  # fmt: skip
     return _json(request, document, JSON, spec.id, kind, version)
+
+
+def _tile_fields(spec: CollectionSpec, features: Any, vector: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each field of the vector tiles as JSON Schema: the collection's type and coded values where the
+    collection has the field (an integer stays an integer), else the TileJSON type (Number, Boolean, String);
+    list fields are comma-separated text in tiles too."""
+    tilejson_types = {"Number": "number", "Boolean": "boolean", "String": "string"}
+    fields: dict[str, dict[str, Any]] = {}
+    for name, kind in vector.items():
+        info = features.fields.get(name)
+        if info is not None:
+            entry = documents.field_schema(spec, info)
+            entry.pop("title", None)
+            fields[name] = entry
+        else:
+            fields[name] = {"type": tilejson_types.get(kind, "string")}
+    return fields
 
 
 def _bounds(request: Request, spec: CollectionSpec) -> tuple[float, float, float, float]:

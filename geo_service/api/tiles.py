@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -15,7 +15,8 @@ from geo_service.api.coverage import PlainParamsDep, coverage_params
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response, public_base
-from geo_service.api.limits import ExpensiveDep, costly_slot
+from geo_service.api.limits import costly_slot
+from geo_service.api.middleware import accepts_gzip
 from geo_service.api.schemas import LayerList
 from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
@@ -104,10 +105,13 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     headers = {"ETag": encoded.etag, "Cache-Control": cache_control}  # If-None-Match: the middleware's
     if not encoded.body:
         return Response(status_code=204, headers=headers)
-    if encoded.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
+    if encoded.gzipped is not None:
+        # the same URL answers gzip or identity by Accept-Encoding: a shared cache must key on it, identity
+        # answers included (an immutable one would otherwise be served to a client that cannot read gzip)
         headers["Vary"] = "Accept-Encoding"
-        return Response(encoded.gzipped, media_type=MEDIA_TYPES[fmt], headers=headers)
+        if accepts_gzip(request.headers.get("accept-encoding")):
+            headers["Content-Encoding"] = "gzip"
+            return Response(encoded.gzipped, media_type=MEDIA_TYPES[fmt], headers=headers)
     return Response(encoded.body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
@@ -117,22 +121,33 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}, **NOT_MODIFIED, **errors(404)},
 )
-def tilejson(
+async def tilejson(
     request: Request,
     layer: str,
     format: Literal["mvt", "png"] = "mvt",
     scale: Annotated[int, Query(ge=1, le=2, description="2: the @2x PNG tiles (512 pixels for 256)")] = 1,
 ) -> Response:
     """Tile URLs carry the layer's version (`?v=`): such tiles are served `immutable` for a year. The TileJSON
-    itself follows the configured Cache-Control (revalidate), so a client learns of a new version at once."""
+    itself follows the configured Cache-Control (revalidate), so a client learns of a new version at once. Under
+    coverage parameters not asked for before, naming that version builds the layer: costly work (api.limits)."""
     if scale == 2 and format != "png":
         raise InvalidInputError("scale=2 is for PNG tiles (format=png)")
     check_layer(layer)
     params = _params(request, layer)
+    service = _service(request)
+    work = partial(_tilejson, request, service, layer, format, scale, params)
+    if params is None or service.layers.ready(layer, params):
+        return await to_thread.run_sync(work)
+    async with costly_slot(request):
+        return await to_thread.run_sync(work, limiter=RENDER_LIMITER)
+
+
+def _tilejson(
+    request: Request, service: TileService, layer: str, format: str, scale: int, params: CoverageParams | None
+) -> Response:
     # the parameters as understood, re-encoded: nothing of the request's own text goes into the URLs
     given = [key for key in COVERAGE_KEYS if key in request.query_params]
     query = "" if params is None else urlencode({key: _query_value(getattr(params, key)) for key in given})
-    service = _service(request)
     document = service.tilejson(layer, public_base(request), format, query, params, scale)
     digest = hashlib.sha1(query.encode()).hexdigest()[:8]
     etag = f'"{service.layer_version(layer, params)}-{format}-{scale}-{digest}"'
@@ -169,13 +184,12 @@ def layers(request: Request) -> dict[str, Any]:
     "/api/v1/layers/{layer}.geojson",
     summary="A layer as GeoJSON, simplified for a zoom",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}, **errors(404, 429)},
+    responses={200: {"content": {"application/geo+json": {}}}, **NOT_MODIFIED, **errors(404, 429)},
 )
-def layer_geojson(
+async def layer_geojson(
     request: Request,
     layer: str,
     params: PlainParamsDep,
-    _: ExpensiveDep,
     bbox: Annotated[
         str | None, Query(description="minx,miny,maxx,maxy in WGS84", examples=["2.2,49.8,2.4,50.0"])
     ] = None,
@@ -185,17 +199,24 @@ def layer_geojson(
     properties: Annotated[str | None, Query(description="comma-separated subset of the layer's fields")] = None,
 ) -> Response:
     """Neighbours share their borders at every zoom (the layer is simplified as a whole). A bbox covering more
-    than 256 tiles of the zoom asked is refused with 422."""
+    than 256 tiles of the zoom asked is refused with 422.
+
+    Each document is built once per layer version and parameters and kept in the snapshot's tile service (a
+    bounded LRU): a repeated request, and each range request of a client reading the file piecewise (GDAL's
+    /vsicurl/), costs a slice of bytes already made. Only a document not kept is costly work (a place held)."""
     check_layer(layer)
-    document = _service(request).geojson(
-        layer,
-        parse_bbox(bbox) if bbox is not None else None,
-        zoom,
-        [p.strip() for p in properties.split(",") if p.strip()] if properties else None,
-        params,
-    )
-    return Response(
-        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-        media_type="application/geo+json",
-        headers={"Cache-Control": request.app.state.settings.cache_control},
-    )
+    service = _service(request)
+    box = parse_bbox(bbox) if bbox is not None else None
+    wanted = [p.strip() for p in properties.split(",") if p.strip()] if properties else None
+    plain = None if params == CoverageParams() or not LAYERS[layer].depends_on_coverage else params
+    document = service.cached_geojson(service.geojson_key(layer, box, zoom, wanted, plain))
+    if document is None:
+        async with costly_slot(request):
+            document = await to_thread.run_sync(service.geojson_document, layer, box, zoom, wanted, plain)
+    headers = {"ETag": document.etag, "Cache-Control": request.app.state.settings.cache_control}
+    headers["Vary"] = "Accept-Encoding"
+    if accepts_gzip(request.headers.get("accept-encoding")):
+        gzipped = document.gzipped() if document.has_gzip else await to_thread.run_sync(document.gzipped)
+        headers["Content-Encoding"] = "gzip"
+        return Response(gzipped, media_type="application/geo+json", headers=headers)
+    return Response(document.body, media_type="application/geo+json", headers=headers)

@@ -280,15 +280,52 @@ class Table:
             raise BadRequestError(f"{name}={wanted!r}: expected a number")
         return np.array([v is not None and v == number for v in values], dtype=bool)
 
-    def feature_json(self, rows: np.ndarray, geometries: np.ndarray | None = None) -> list[str]:
-        """Each row as a GeoJSON Feature's text; ``geometries``: the rows' geometries in another CRS."""
+    def sort(self, rows: np.ndarray, keys: Sequence[tuple[str, bool]]) -> np.ndarray:
+        """``rows`` ordered by ``keys`` ((property, descending), first key first); nulls last whatever the
+        direction; ties keep their order (a stable sort, key by key from the last)."""
         rows = np.asarray(rows, dtype=np.int64)
-        shapes = self.geometries[rows] if geometries is None else geometries
-        texts = shapely.to_geojson(shapes)
+        for name, descending in reversed(keys):
+            kind = self.fields[name].kind
+            raw = self.columns[name]
+            values = [raw[row] for row in rows.tolist()]
+            missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+            if kind in ("integer", "number", "boolean"):
+                array = np.array([0.0 if v is None else float(v) for v in values], dtype=float)
+                order = np.argsort(-array if descending else array, kind="stable")
+            else:
+                array = np.array(["" if v is None else str(v) for v in values], dtype=object)
+                # text has no negation: a stable descending order is the ascending one of the reversed list,
+                # reversed back (equal texts then keep their order)
+                if descending:
+                    flipped = np.argsort(array[::-1], kind="stable")[::-1]
+                    order = len(array) - 1 - flipped
+                else:
+                    order = np.argsort(array, kind="stable")
+            order = np.concatenate([order[~missing[order]], order[missing[order]]])
+            rows = rows[order]
+        return rows
+
+    def feature_json(
+        self,
+        rows: np.ndarray,
+        geometries: np.ndarray | None = None,
+        properties: Sequence[str] | None = None,
+        skip_geometry: bool = False,
+    ) -> list[str]:
+        """Each row as a GeoJSON Feature's text; ``geometries``: the rows' geometries in another CRS;
+        ``properties``: those kept (all when None); ``skip_geometry``: a null geometry (lighter pages)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if skip_geometry:
+            texts = [None] * len(rows)
+        else:
+            shapes = self.geometries[rows] if geometries is None else geometries
+            texts = shapely.to_geojson(shapes).tolist()
+        kept = list(self.columns) if properties is None else list(properties)
         out = []
-        for row, geometry in zip(rows.tolist(), texts.tolist(), strict=True):
+        for row, geometry in zip(rows.tolist(), texts, strict=True):
+            values = {name: self.columns[name][row] for name in kept}
             head = json.dumps(
-                {"type": "Feature", "id": self.ids[row], "properties": self.properties(row)},
+                {"type": "Feature", "id": self.ids[row], "properties": values},
                 ensure_ascii=False,
                 separators=(",", ":"),
             )

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from geo_service.ogc.collections import SPECS, CollectionSpec, Table
+from geo_service.legend import LIST_FIELDS, field_enums, field_labels
+from geo_service.ogc.collections import PROJECT_KINDS, SPECS, CollectionSpec, FieldInfo, Table
 from geo_service.ogc.crs import CRS84, SUPPORTED
 from geo_service.ogc.params import ItemsQuery
 
@@ -36,8 +37,16 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
@@ -118,6 +127,7 @@ def collection(
         link(with_query(items, [("f", "json"), *extra]), "items", GEOJSON, f"{spec.title} : objets (GeoJSON)"),
         link(with_query(items, [("f", "html"), *extra]), "items", HTML, f"{spec.title} : objets (HTML)"),
         link(f"{url}/queryables", REL + "queryables", SCHEMA_JSON, f"{spec.title} : champs filtrables"),
+        link(f"{url}/schema", REL + "schema", SCHEMA_JSON, f"{spec.title} : schéma des objets"),
         link(f"{url}/tiles", REL + "tilesets-vector", JSON, f"{spec.title} : tuiles vectorielles"),
         link(f"{url}/map/tiles", REL + "tilesets-map", JSON, f"{spec.title} : tuiles raster"),
         link(LICENCE_URL, "license", HTML, LICENCE),
@@ -152,18 +162,43 @@ def collections(base: str, tables: dict[str, Table], fmt: str) -> dict[str, Any]
     }
 
 
+def field_schema(spec: CollectionSpec, info: FieldInfo) -> dict[str, Any]:
+    """One property as JSON Schema: its title, type, and the values a coded field takes (``enum``; for a list
+    field, the values of its elements, in the description and ``x-ogc-enum-items``)."""
+    entry: dict[str, Any] = {"title": info.title, "type": info.json_type}
+    values = field_enums(spec.id).get(info.name)
+    labels = field_labels(spec.id).get(info.name, {})
+    if info.kind == "list":
+        entry["description"] = (
+            "Liste séparée par des virgules ; un filtre retient les objets dont un élément vaut la valeur "
+            "(en CQL2 : =, <>, LIKE et IN)."
+        )
+        if values is not None:
+            listed = " ; ".join(f"{value} : {labels.get(value, value)}" for value in values)
+            entry["description"] += f" Valeurs : {listed}."
+            entry["x-ogc-enum-items"] = values
+    elif values is not None and info.name not in LIST_FIELDS:
+        entry["enum"] = values
+        entry["description"] = " ; ".join(f"{value} : {labels.get(value, value)}" for value in values)
+    return entry
+
+
+def _geometry_schema(spec: CollectionSpec) -> dict[str, Any]:
+    kind = "multipolygon" if spec.geometry == "polygon" else "point"
+    return {
+        "title": "Géométrie",
+        "format": f"geometry-{kind}",
+        "x-ogc-role": "primary-geometry",
+        "description": "La géométrie de l'objet (CRS84), pour S_INTERSECTS, S_WITHIN… dans un filtre CQL2",
+    }
+
+
 def queryables(base: str, spec: CollectionSpec, table: Table) -> dict[str, Any]:
     """A JSON Schema of the fields a simple filter (``?name=value``) or a CQL2 ``filter`` may name (OGC API –
-    Features Part 3): exactly those both accept, with the type a CQL2 literal must have to be compared with."""
-    properties: dict[str, Any] = {}
-    for info in table.fields.values():
-        entry: dict[str, Any] = {"title": info.title, "type": info.json_type}
-        if info.kind == "list":
-            entry["description"] = (
-                "Liste séparée par des virgules ; un filtre retient les objets dont un élément vaut la valeur "
-                "(en CQL2 : = et <> seulement)."
-            )
-        properties[info.name] = entry
+    Features Part 3): exactly those both accept, with the type a CQL2 literal must have to be compared with,
+    and ``geometry`` (the feature's own, for the spatial predicates: not a simple filter)."""
+    properties: dict[str, Any] = {info.name: field_schema(spec, info) for info in table.fields.values()}
+    properties["geometry"] = _geometry_schema(spec)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base}collections/{spec.id}/queryables",
@@ -171,11 +206,39 @@ def queryables(base: str, spec: CollectionSpec, table: Table) -> dict[str, Any]:
         "title": spec.title,
         "description": (
             "Champs utilisables comme filtres simples, ?champ=valeur (égalité, combinés par ET), et dans un "
-            "filtre CQL2 : ?filter=population > 10000 AND departement = '80'."
+            "filtre CQL2 : ?filter=population > 10000 AND departement = '80', name LIKE 'Saint-%', "
+            "S_INTERSECTS(geometry, POINT(2.3 49.9))."
         ),
         "properties": properties,
         "additionalProperties": False,
     }
+
+
+def schema(base: str, spec: CollectionSpec, table: Table) -> dict[str, Any]:
+    """The features' schema (OGC API – Features Part 5, /req/schemas): every property with its type, values and
+    role (``id`` for the feature id, ``primary-geometry`` for the geometry), as GeoJSON's features carry them."""
+    properties: dict[str, Any] = {}
+    id_type = "string"
+    properties["id"] = {"title": "Identifiant de l'objet", "type": id_type, "x-ogc-role": "id", "readOnly": True}
+    for info in table.fields.values():
+        entry = field_schema(spec, info)
+        entry["type"] = [entry["type"], "null"] if _nullable(table, info.name) else entry["type"]
+        properties[info.name] = entry
+    properties["geometry"] = _geometry_schema(spec)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}collections/{spec.id}/schema",
+        "type": "object",
+        "title": spec.title,
+        "description": spec.description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _nullable(table: Table, name: str) -> bool:
+    """Whether a property may be null: it is in some feature, or it is a grant fact (often unknown)."""
+    return (name in PROJECT_KINDS and name != "to_check") or any(value is None for value in table.columns[name])
 
 
 def items(

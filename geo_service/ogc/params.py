@@ -31,12 +31,15 @@ Other choices, each allowed by the standard:
   the grammar (``../..``, ``2024-W18``, a date-time without its offset) is still a 400.
 * Simple filters: ``?departement=80`` on any field the collection's queryables list, combined with AND; an
   empty value is a 400 (no field is empty text).
-* ``filter`` (OGC API – Features Part 3): basic CQL2 in its text encoding, read by ``geo_service.ogc.cql2`` (a
-  400 naming the position or the property otherwise), combined with AND with bbox and the simple filters; links
-  carry it re-printed from its tree, with its ``filter-lang``. ``filter-lang`` takes ``cql2-text`` (the
-  default; ``cql2-json`` is a 400 naming it), and ``cql-text``, the drafts' name GDAL sends (see ``cql2``).
-  ``filter-crs`` is read as ``bbox-crs`` is and changes nothing: basic CQL2 has no geometry. Either without
-  ``filter`` is a 400, as ``bbox-crs`` without ``bbox``.
+* ``filter`` (OGC API – Features Part 3): CQL2 text or JSON, read by ``geo_service.ogc.cql2`` (a 400 naming the
+  position or the property otherwise), combined with AND with bbox and the simple filters; links carry it
+  re-printed from its tree, with its ``filter-lang``. ``filter-lang`` takes ``cql2-text`` (the default),
+  ``cql2-json``, and ``cql-text``, the drafts' name GDAL sends (see ``cql2``). ``filter-crs`` is read as
+  ``bbox-crs`` is: the CRS of the filter's literal geometries. Either without ``filter`` is a 400, as
+  ``bbox-crs`` without ``bbox``.
+* ``sortby``: comma-separated queryables, each with an optional ``+`` (ascending, the default) or ``-``
+  (descending); nulls last either way; ties keep the collection's order. ``properties``: the comma-separated
+  properties each feature keeps (an empty value keeps none). ``skipGeometry=true``: features without geometry.
 * Numbers are ASCII decimal numbers (``12``, ``-1.5``, ``2e3``): Python's own readers would also take ``1_000``
   or Arabic-Indic digits, which no client means.
 * A parameter given twice is a 400, unless both values say the same (GDAL adds its connection string's query to
@@ -61,7 +64,8 @@ MAX_LIMIT = 10_000
 MAX_OFFSET = 10**9
 Format = Literal["json", "html"]
 ITEMS_PARAMETERS = (
-    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
+    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs", "sortby",
+    "properties", "skipGeometry",
 )  # fmt: skip
 
 
@@ -155,7 +159,10 @@ class ItemsQuery:
     filters: dict[str, str] = field(default_factory=dict)
     extra: tuple[tuple[str, str], ...] = ()  # other parameters as understood (coverage), for the links
     filter: cql2.Filter | None = None
-    filter_crs: Crs | None = None  # as given (it changes nothing: see the module)
+    filter_crs: Crs | None = None  # as given: the CRS of the filter's geometries
+    sortby: tuple[tuple[str, bool], ...] = ()  # (property, descending)
+    properties: tuple[str, ...] | None = None  # None: every property
+    skip_geometry: bool = False
 
     def link_parameters(self, offset: int | None = None, fmt: str | None = None) -> list[tuple[str, str]]:
         """The query as understood, re-encoded for a link (nothing of the request's own text is copied)."""
@@ -175,6 +182,12 @@ class ItemsQuery:
             pairs += [("filter", self.filter.link_text()), ("filter-lang", self.filter.language)]
             if self.filter_crs is not None:
                 pairs.append(("filter-crs", self.filter_crs.uri))
+        if self.sortby:
+            pairs.append(("sortby", ",".join(("-" if down else "") + name for name, down in self.sortby)))
+        if self.properties is not None:
+            pairs.append(("properties", ",".join(self.properties)))
+        if self.skip_geometry:
+            pairs.append(("skipGeometry", "true"))
         pairs.extend(self.extra)
         pairs.append(("limit", str(self.limit)))
         start = self.offset if offset is None else offset
@@ -298,7 +311,58 @@ def read_items_query(query: Query, accept: str | None, queryables: list[str], ex
                 raise BadRequestError(f"{name}={value!r}: a filter needs a value")
             filters[name] = value
     chosen, filter_crs = read_filter(query, queryables)
-    return ItemsQuery(fmt, limit, offset, bbox, bbox_crs, crs, when, filters, filter=chosen, filter_crs=filter_crs)
+    return ItemsQuery(
+        fmt, limit, offset, bbox, bbox_crs, crs, when, filters, filter=chosen, filter_crs=filter_crs,
+        sortby=read_sortby(_single(query, "sortby"), queryables),
+        properties=read_properties(_single(query, "properties"), queryables),
+        skip_geometry=read_flag(_single(query, "skipGeometry"), "skipGeometry"),
+    )  # fmt: skip
+
+
+def read_sortby(text: str | None, queryables: Sequence[str]) -> tuple[tuple[str, bool], ...]:
+    """``sortby=+name,-population``: each a queryable, ``+`` (or nothing) ascending, ``-`` descending."""
+    if text is None:
+        return ()
+    keys: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        item = part.strip()
+        # a '+' arrives as a space when the client did not encode it: ' name' is '+name'
+        descending = item.startswith("-")
+        name = item[1:].strip() if item[:1] in "+-" and item else item
+        if not name:
+            raise BadRequestError(f"sortby={_cut(text)!r}: expected comma-separated properties, each +name or -name")
+        if name not in queryables:
+            raise BadRequestError(
+                f"sortby: unknown property {_cut(name)!r}: the queryables here are {', '.join(queryables)}"
+            )
+        if any(name == known for known, _ in keys):
+            raise BadRequestError(f"sortby names {name!r} twice")
+        keys.append((name, descending))
+    return tuple(keys)
+
+
+def read_properties(text: str | None, queryables: Sequence[str]) -> tuple[str, ...] | None:
+    """``properties=name,population``: the properties each feature keeps, in the collection's order."""
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in queryables]
+    if unknown:
+        listed = ", ".join(repr(_cut(name)) for name in unknown)
+        raise BadRequestError(f"properties: unknown {listed}: the properties here are {', '.join(queryables)}")
+    chosen = set(names)
+    return tuple(name for name in queryables if name in chosen)
+
+
+def read_flag(text: str | None, name: str) -> bool:
+    if text is None:
+        return False
+    value = text.strip().lower()
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise BadRequestError(f"{name}={_cut(text)!r}: expected true or false")
 
 
 def read_filter(query: Query, queryables: Sequence[str]) -> tuple[cql2.Filter | None, Crs | None]:
@@ -313,7 +377,7 @@ def read_filter(query: Query, queryables: Sequence[str]) -> tuple[cql2.Filter | 
                 raise BadRequestError(f"{name} is given without filter")
         return None, None
     filter_crs = None if crs_text is None else parse_crs(crs_text, "filter-crs")
-    return cql2.read(text, language, queryables), filter_crs
+    return cql2.read(text, language, [*queryables, cql2.GEOMETRY], filter_crs), filter_crs
 
 
 def read_item_query(query: Query, accept: str | None, extra: Sequence[str] = ()) -> tuple[Format, Crs]:

@@ -126,7 +126,7 @@ def tileset(
     bounds: tuple[float, float, float, float],
     maxzoom: int,
     version: str,
-    fields: dict[str, str],
+    fields: dict[str, dict[str, Any]],
     attribution: str,
 ) -> dict[str, Any]:
     """A tileset's metadata: where its tiles are (templated link), which tiles exist, what a vector tile holds."""
@@ -165,7 +165,7 @@ def tileset(
                 "maxTileMatrix": str(maxzoom),
                 "propertiesSchema": {
                     "type": "object",
-                    "properties": {name: {"type": kind_} for name, kind_ in fields.items()},
+                    "properties": fields,
                 },
             }
         ]

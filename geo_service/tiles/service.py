@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -63,6 +64,33 @@ class EncodedTile:
 
 def _encoded_size(item: EncodedTile) -> int:
     return len(item.body) + len(item.gzipped or b"")
+
+
+class LayerDocument:
+    """A layer's GeoJSON as sent: its bytes, a strong ETag naming them, and their gzip (made on the first client
+    that accepts it, once). Kept in the service's bounded cache, so that a range request (GDAL's /vsicurl/ reads
+    a file in many) costs a slice of these bytes, not a new document."""
+
+    def __init__(self, body: bytes, etag: str) -> None:
+        self.body = body
+        self.etag = etag
+        self._gzipped: bytes | None = None
+        self._lock = threading.Lock()
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            with self._lock:
+                if self._gzipped is None:
+                    self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+    @property
+    def has_gzip(self) -> bool:
+        return self._gzipped is not None
+
+    def size(self) -> int:
+        """What it holds in memory, its gzip counted ahead (a GeoJSON compresses to about a quarter)."""
+        return len(self.body) + len(self.body) // 3
 
 
 class TileCache(Generic[Item]):
@@ -149,6 +177,11 @@ class TileService:
         # the geometry part of coverage tiles, which a write changes the properties of, never the outlines
         self.geometries: TileCache[tuple[Any, mvt.TileGeometry]] = (
             previous.geometries if previous is not None else TileCache(cache_bytes // 4, lambda item: item[1].nbytes)
+        )
+        # the layers' GeoJSON documents (per layer version and parameters), an eighth of the tiles' memory: a
+        # write leaves those whose layer did not change valid (the key holds the version), so it is handed on too
+        self.documents: TileCache[LayerDocument] = (
+            previous.documents if previous is not None else TileCache(max(cache_bytes // 8, 1), LayerDocument.size)
         )
         region = data.boundaries.level("region").total_bounds
         self.bounds = tuple(round(float(v), 6) for v in region)
@@ -342,6 +375,46 @@ class TileService:
             "properties": {"level": level, "code": code, "name": properties.get("name")},
             "geometry": geometry_dict(rounded),
         }
+
+    def geojson_key(
+        self,
+        name: str,
+        bbox: tuple[float, float, float, float] | None,
+        zoom: int | None,
+        properties: list[str] | None,
+        params: CoverageParams | None,
+    ) -> tuple[object, ...] | None:
+        """The cache key of a layer's GeoJSON (None when its layer is not built yet: asking for the version would
+        build it, which is costly work)."""
+        check_layer(name)
+        if not self.layers.ready(name, params):
+            return None
+        chosen = None if properties is None else tuple(properties)
+        return ("geojson", name, self.layer_version(name, params), bbox, zoom, chosen, params)
+
+    def cached_geojson(self, key: tuple[object, ...] | None) -> LayerDocument | None:
+        return None if key is None else self.documents.get(key)
+
+    def geojson_document(
+        self,
+        name: str,
+        bbox: tuple[float, float, float, float] | None,
+        zoom: int | None,
+        properties: list[str] | None,
+        params: CoverageParams | None,
+    ) -> LayerDocument:
+        """The layer's GeoJSON as bytes, built once per layer version and parameters and kept (bounded)."""
+        document = self.geojson(name, bbox, zoom, properties, params)
+        key = self.geojson_key(name, bbox, zoom, properties, params)
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
+        made = LayerDocument(body, f'"{self.layer_version(name, params)}-{digest}"')
+        if key is not None:
+            found = self.documents.get(key)
+            if found is not None:
+                return found
+            self.documents.put(key, made)
+        return made
 
     def geojson(
         self,
