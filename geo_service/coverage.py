@@ -511,8 +511,9 @@ class Coverage:
 
     def commune(self, params: CoverageParams, code: str) -> dict:
         """One commune's coverage as plain values, with its EPCI and département named and every project reaching
-        it (name, reach, scope, and whether these parameters count it). With a selection by year or status, the
-        projects of the selection only."""
+        it (name, reach, scope, and whether these parameters count it); the nearest reached commune and the actions
+        there (``nearest``), and the département- and région-wide actions whose area includes it (``covering``).
+        With a selection by year or status, the projects of the selection only."""
         if params.selects:
             return self.selection(params).commune(params.unselected(), code)
         frame = self.compute(params)
@@ -535,7 +536,73 @@ class Coverage:
             }
             for p in record["projects"]
         ]
+        record["nearest"] = self.nearest(params, code)
+        record["covering"] = [
+            {
+                "id": p,
+                "name": self._project_names[p],
+                "scope": self.scope_of_project[p],
+                "reach": self._project_reach[p],
+                "counted": self.counted(p, params)
+                and self.scope_of_project[p] == "departement"
+                and params.count_departmental,
+            }
+            for p in sorted(
+                (p for p in self.projects_of[self._index[code]] if self.scope_of_project[p] != "local"),
+                key=lambda p: (SCOPES.index(self.scope_of_project[p]), self._project_names[p], p),
+            )
+        ]
         return record
+
+    def nearest(self, params: CoverageParams, code: str) -> dict | None:
+        """The reached commune nearest to this one under the rule (what its ``distance_km`` measures: town hall to
+        town hall, or to the outline with ``distance_to=territory``; equal distances go to the smaller code), and
+        the counted actions reaching it (local ones, and département-wide ones with ``count_departmental``).
+        None when the commune is reached itself, when nothing is reached in its projection zone, or when it has
+        no town hall. With a selection by year or status, the selection's coverage answers."""
+        if params.selects:
+            return self.selection(params).nearest(params.unselected(), code)
+        row = self._index[code]
+        reached = self.reached(params)
+        if reached[row] or np.isnan(self._xy[row, 0]):
+            return None
+        group = next(rows for rows in self._groups if row in rows)
+        targets = group[reached[group]]
+        if len(targets) == 0:
+            return None
+        if params.distance_to == "territory":
+            metres = shapely.distance(self._points[row], self._projected_outlines()[targets])
+        else:  # as GEOS measures a point to a point, as the rule's search does (see _nearest_point_distance)
+            dx, dy = self._xy[targets, 0] - self._xy[row, 0], self._xy[targets, 1] - self._xy[row, 1]
+            metres = np.sqrt(dx * dx + dy * dy)
+        closest = targets[metres == metres.min()]
+        found = min(closest, key=lambda r: self.communes["code"].iat[r])
+        found_code = str(self.communes["code"].iat[found])
+        counted = [
+            p
+            for p in self.projects_of[found]
+            if self.counted(p, params)
+            and (
+                self.scope_of_project[p] == "local"
+                or (self.scope_of_project[p] == "departement" and params.count_departmental)
+            )
+        ]
+        return {
+            "code": found_code,
+            "name": str(self.communes["name"].iat[found]),
+            "distance_km": round(float(metres.min()) / 1000.0, 2),
+            "projects": [
+                {
+                    "id": p,
+                    "name": self._project_names[p],
+                    "scope": self.scope_of_project[p],
+                    "reach": self._project_reach[p],
+                }
+                for p in sorted(
+                    counted, key=lambda p: (SCOPES.index(self.scope_of_project[p]), self._project_names[p], p)
+                )
+            ],
+        }
 
     def geodataframe(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(frame, geometry=self._geometry.loc[frame.index], crs="EPSG:4326")

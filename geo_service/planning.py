@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,7 @@ from shapely.geometry import mapping
 
 from geo_service.coverage import Coverage, CoverageParams
 from geo_service.errors import CostLimitError, InvalidInputError
+from geo_service.formatting import fr_number
 from geo_service.geocoding.geocoder import Geocoder
 from geo_service.geojson import oriented
 from geo_service.projects.catalogue import project_scope
@@ -383,6 +386,59 @@ def opportunities(
     return Ranking(params, level, before, best, sequence, len(codes))
 
 
+# "N habitants …, dont M hors de l'intercommunalité": how the sentence names the area of one action territory
+OUTSIDE_WORDS = {
+    "commune": "de la commune",
+    "epci": "de l'intercommunalité",
+    "arrondissement": "de l'arrondissement",
+    "departement": "du département",
+    "region": "de la région",
+}
+
+
+def outside_of(leaving: pd.DataFrame, communes: Collection[str]) -> dict[str, int]:
+    """The communes leaving the zones blanches that lie outside ``communes`` (an action's territory), and their
+    people: a commune counts with all its people, and those of the neighbours brought within ``max_km`` of the
+    action count too, which is what "N people leave" would otherwise hide."""
+    out = leaving[~leaving["code"].isin(list(communes))]
+    return {"communes": len(out), "population": int(out["population"].sum())}
+
+
+def action_area(action: PlannedAction, units: Mapping[tuple[str, str], Any]) -> frozenset[str]:
+    """The communes of the territories an action names (``units``: the gazetteer's units by (level, code)), or of
+    its stops when it names none."""
+    found = [units[level, code].communes for level, code, _ in action.territories if (level, code) in units]
+    return frozenset().union(*found) if found else frozenset(action.communes)
+
+
+def outside_communes(simulation: Simulation, units: Mapping[tuple[str, str], Any]) -> set[str]:
+    """The communes leaving the zones blanches that lie outside the area of every action."""
+    inside = frozenset().union(*(action_area(a, units) for a in simulation.actions))
+    return set(simulation.leaving["code"]) - inside
+
+
+def leaving_sentence(simulation: Simulation, units: Mapping[tuple[str, str], Any]) -> str:
+    """What the simulation counts, in a French sentence: « 1 234 habitants des communes qui sortiraient des zones
+    blanches, dont 567 hors de l'intercommunalité » (the area of the action, or of all of them)."""
+    leaving = simulation.leaving
+    total = int(leaving["population"].sum())
+    if leaving.empty:
+        return "Aucune commune ne sortirait des zones blanches"
+    territories = {(level, code) for a in simulation.actions for level, code, _ in a.territories}
+    if not territories:
+        where = "des communes desservies"
+    elif len(territories) == 1 and all(a.territories for a in simulation.actions):
+        where = OUTSIDE_WORDS[next(iter(territories))[0]]
+    else:
+        where = "des territoires de l'action" if len(simulation.actions) == 1 else "des territoires des actions"
+    outside = leaving[leaving["code"].isin(outside_communes(simulation, units))]
+    people = int(outside["population"].sum())
+    return (
+        f"{fr_number(total)} habitant{'s' if total > 1 else ''} des communes qui sortiraient des zones blanches, "
+        f"dont {fr_number(people)} hors {where}"
+    )
+
+
 def simulation_csv(simulation: Simulation) -> str:
     """The communes leaving the zones blanches, as CSV (decimal point, booleans as true/false, text cells safe)."""
     out = simulation.leaving.copy()
@@ -423,20 +479,25 @@ def simulation_geojson(simulation: Simulation, boundaries: Boundaries) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def ranking_csv(ranking: Ranking) -> str:
-    """The greedy sequence as CSV: step, territory, people and communes taken out, cumulative people."""
-    rows = [
+def ranking_rows(ranking: Ranking, joiner: str = ";") -> list[dict]:
+    """The greedy sequence as table rows: step, territory, people and communes taken out, cumulative people."""
+    return [
         {
             "step": number,
             "level": c.level,
-            "code": safe_cell(c.code),
-            "name": safe_cell(c.name),
+            "code": c.code,
+            "name": c.name,
             "population": c.population,
             "communes": len(c.communes),
             "cumulative_population": c.cumulative_population,
-            "commune_codes": ";".join(c.communes),
+            "commune_codes": joiner.join(c.communes),
         }
         for number, c in enumerate(ranking.sequence, start=1)
     ]
+
+
+def ranking_csv(ranking: Ranking) -> str:
+    """The greedy sequence as CSV: step, territory, people and communes taken out, cumulative people."""
+    rows = [{**row, "code": safe_cell(row["code"]), "name": safe_cell(row["name"])} for row in ranking_rows(ranking)]
     columns = ["step", "level", "code", "name", "population", "communes", "cumulative_population", "commune_codes"]
     return pd.DataFrame(rows, columns=columns).to_csv(index=False, lineterminator="\n")

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from geo_service import frcsv
 from geo_service.api.deps import DataDep
 from geo_service.api.errors import errors
 from geo_service.api.limits import costly_slot
@@ -79,7 +80,7 @@ def _filters(boundaries: Boundaries, **codes: str | None) -> None:
 
 @router.get(
     "/communes",
-    summary="Coverage of every commune (GeoJSON, or CSV with format=csv)",
+    summary="Coverage of every commune (GeoJSON; CSV with format=csv, or csv-fr for French spreadsheets)",
     description=RULE,
     response_class=Response,
     responses={200: {"content": {"application/geo+json": {}, "text/csv": {}}}},
@@ -87,12 +88,25 @@ def _filters(boundaries: Boundaries, **codes: str | None) -> None:
 def communes(
     data: DataDep,
     params: ParamsDep,
-    format: Literal["geojson", "csv"] = "geojson",
+    format: Annotated[
+        Literal["geojson", "csv", "csv-fr"],
+        Query(
+            description="csv: for programs (',', decimal point, English headers); csv-fr: for people (';', decimal "
+            "comma, UTF-8 BOM, French headers and words, as French spreadsheets open it)"
+        ),
+    ] = "geojson",
     departement: Annotated[str | None, Query(examples=["02"])] = None,
     epci: Annotated[str | None, Query(examples=["200035442"])] = None,
     arrondissement: Annotated[str | None, Query(examples=["801"])] = None,
 ) -> Response:
     _filters(data.boundaries, departement=departement, epci=epci, arrondissement=arrondissement)
+    if format == "csv-fr":
+        frame = data.coverage.communes_frame(params, departement, epci, arrondissement)
+        return Response(
+            frcsv.coverage_csv(frame, data.coverage.name_of),
+            media_type=frcsv.MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="couverture-communes.csv"'},
+        )
     body = data.coverage.export(params, format, departement, epci, arrondissement)
     if format == "csv":
         return Response(

@@ -1,17 +1,25 @@
-"""The pages people open: the full map, the embeddable map and a page per territory (French routes)."""
+"""The pages people open: the full map, the embeddable map and a page per territory (French routes); and the
+French page a browser gets for an address that is no page (``add_not_found_page``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from anyio import to_thread
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo_service.api.deps import DataDep, current_snapshot
+from geo_service.api.errors import french
 from geo_service.api.http import public_base
+from geo_service.api.limits import costly_slot
+from geo_service.coverage import CoverageParams
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
 from geo_service.maps.pages import (
     LEVEL_WORDS,
@@ -81,19 +89,35 @@ def _render(
         return HTMLResponse(document, headers=security_headers(settings, document))
     except GeoServiceError as exc:
         status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidInputError) else 503
-        body = TEMPLATES.get_template("erreur.html").render(status=status, message=str(exc), embed=not chrome)
+        # the message in French: the pages' own checks are, the coverage rule's and the data's are translated
+        body = TEMPLATES.get_template("erreur.html").render(
+            status=status, message=french(str(exc), status), embed=not chrome
+        )
         return HTMLResponse(body, status_code=status, headers=security_headers(settings, body))
 
 
+async def _page(request: Request, reach: str | None, render: Callable[[], HTMLResponse]) -> HTMLResponse:
+    """The page rendered on a worker thread; under a reach other than the default (whose figures are computed at
+    each write), its figures may be a new computation: then it holds a place for costly work (api.limits)."""
+    if reach in (None, "", CoverageParams.reach):
+        return await to_thread.run_sync(render)
+    async with costly_slot(request):
+        return await to_thread.run_sync(render)
+
+
 @router.get("/carte", response_class=HTMLResponse)
-def carte(
+async def carte(
     request: Request, data: DataDep, layers: str | None = None, reach: str | None = None, vue: str | None = None
 ) -> HTMLResponse:
-    return _render(request, data, chrome=True, layers=layers, legend=None, territory=None, reach=reach, view=vue)
+    return await _page(
+        request,
+        reach,
+        lambda: _render(request, data, chrome=True, layers=layers, legend=None, territory=None, reach=reach, view=vue),
+    )
 
 
 @router.get("/embed", response_class=HTMLResponse)
-def embed(
+async def embed(
     request: Request,
     data: DataDep,
     territoire: Annotated[str | None, Query(description="niveau:code, ex. epci:200035442")] = None,
@@ -102,13 +126,17 @@ def embed(
     reach: str | None = None,
     vue: str | None = None,
 ) -> HTMLResponse:
-    return _render(
-        request, data, chrome=False, layers=layers, legend=legend, territory=territoire, reach=reach, view=vue
+    return await _page(
+        request,
+        reach,
+        lambda: _render(
+            request, data, chrome=False, layers=layers, legend=legend, territory=territoire, reach=reach, view=vue
+        ),
     )
 
 
 @router.get("/territoires/{level}/{code}", response_class=HTMLResponse)
-def territoire(
+async def territoire(
     request: Request, data: DataDep, level: str, code: str, reach: str | None = None, layers: str | None = None
 ) -> HTMLResponse:
     if level not in LEVEL_WORDS:
@@ -116,4 +144,58 @@ def territoire(
         message = f"niveau de territoire inconnu : « {level} » (niveaux : {', '.join(LEVEL_WORDS)})"
         body = TEMPLATES.get_template("erreur.html").render(status=404, message=message, embed=False)
         return HTMLResponse(body, status_code=404, headers=security_headers(settings, body))
-    return _render(request, data, chrome=True, layers=layers, legend=None, territory=f"{level}:{code}", reach=reach)
+    territory = f"{level}:{code}"
+    return await _page(
+        request,
+        reach,
+        lambda: _render(request, data, chrome=True, layers=layers, legend=None, territory=territory, reach=reach),
+    )
+
+
+# Paths that are not pages: the API, tiles, OGC API and files keep their JSON 404 whatever the client accepts
+NOT_PAGES = (
+    "/api/",
+    "/tiles/",
+    "/collections/",
+    "/conformance/",
+    "/tileMatrixSets/",
+    "/static/",
+    "/oembed/",
+    "/healthz/",
+    "/openapi.json/",
+    "/schemas/",
+    "/styles/",
+    "/_bench/",
+)
+
+
+def is_page_path(path: str) -> bool:
+    """Whether an address is one of the pages' (``/cartes``, ``/territoires/epci/000``…), not of the API's (a
+    prefix, or the prefix's own path: ``/api`` and ``/api/...``, not ``/apiculture``)."""
+    return not any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in NOT_PAGES)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asks for ``text/html`` first; an API client (curl's ``*/*``, ``application/json``) does not."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+def add_not_found_page(app: FastAPI) -> None:
+    """A French HTML page, with a link to the map, for an unknown page address opened in a browser; the API's
+    JSON 404 for the API's paths and for clients that do not ask for HTML."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if not (
+            isinstance(exc, StarletteHTTPException)
+            and exc.status_code == 404
+            and is_page_path(request.url.path)
+            and wants_html(request)
+        ):
+            return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+        settings: Settings = request.app.state.settings
+        message = f"Aucune page ne se trouve à l'adresse « {request.url.path} »."
+        body = TEMPLATES.get_template("erreur.html").render(status=404, message=message, embed=False, page=True)
+        return HTMLResponse(body, status_code=404, headers=security_headers(settings, body))
+
+    app.add_exception_handler(StarletteHTTPException, not_found)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from geo_service import planning
+from geo_service import frcsv, planning
 from geo_service.api.coverage import PlainParamsDep
 from geo_service.api.deps import DataDep, current_snapshot
 from geo_service.api.errors import errors
@@ -27,12 +27,13 @@ router = APIRouter(prefix="/api/v1/coverage", tags=["planning"], responses=error
 CSV = {200: {"content": {"application/json": {}, "text/csv": {}}}}
 SIMULATION_FORMATS = {
     200: {
-        "description": "JSON; the communes leaving as CSV; a picture for a report (PNG); or the communes the "
+        "description": "JSON; the communes leaving as CSV (csv: for programs; csv-fr: for French spreadsheets, ';', "
+        "decimal comma, UTF-8 BOM, French headers and words); a picture for a report (PNG); or the communes the "
         "actions reach and those leaving the zones blanches as GeoJSON, for a map overlay",
         "content": {"application/json": {}, "text/csv": {}, "image/png": {}, "application/geo+json": {}},
     }
 }
-SimulationFormat = Literal["json", "csv", "png", "geojson"]
+SimulationFormat = Literal["json", "csv", "csv-fr", "png", "geojson"]
 
 
 def link_actions(
@@ -59,6 +60,13 @@ def _simulation(
     data = snapshot.data
     actions = [planning.resolve(spec, data.boundaries, data.geocoder) for spec in specs]
     result = planning.simulate(data.coverage, params, actions)
+    units = data.geocoder.gazetteer.units
+    if format == "csv-fr":
+        return Response(
+            frcsv.simulation_csv(result.leaving, planning.outside_communes(result, units), data.coverage.name_of),
+            media_type=frcsv.MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="simulation-communes.csv"'},
+        )
     if format == "csv":
         return Response(
             planning.simulation_csv(result),
@@ -79,7 +87,15 @@ def _simulation(
         "actions": [
             {
                 "label": a.label,
-                "territories": [{"level": level, "code": code, "name": name} for level, code, name in a.territories],
+                "territories": [
+                    {
+                        "level": level,
+                        "code": code,
+                        "name": name,
+                        "outside": planning.outside_of(leaving, units[level, code].communes),
+                    }
+                    for level, code, name in a.territories
+                ],
                 "communes": len(a.communes),
                 "scope": a.scope,
                 "reach": a.reach,
@@ -162,12 +178,18 @@ def opportunities(
     level: Literal["epci", "commune", "arrondissement"] = "epci",
     k: Annotated[int, Query(ge=1, le=planning.MAX_K)] = 5,
     departement: Annotated[str | None, Query(max_length=3, description="candidates in this département")] = None,
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "csv-fr"] = "json",
 ) -> Any:
     """With ``territory`` or ``support`` (as for /simulate), those hypothetical actions count as funded first: the
     ranking says where to act next, after them, and ``before`` is the coverage once they are."""
     actions = [planning.resolve(spec, data.boundaries, data.geocoder) for spec in funded]
     ranking = planning.opportunities(data.coverage, data.boundaries, params, level, k, departement, actions)
+    if format == "csv-fr":
+        return Response(
+            frcsv.ranking_csv(planning.ranking_rows(ranking, joiner=", ")),
+            media_type=frcsv.MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="opportunites.csv"'},
+        )
     if format == "csv":
         return Response(
             planning.ranking_csv(ranking),

@@ -32,6 +32,34 @@ class CommuneProject(BaseModel):
     counted: bool = Field(description="whether these parameters count the project as reaching the commune")
 
 
+class NearestProject(BaseModel):
+    id: str
+    name: str
+    scope: Scope
+    reach: Literal["direct", "support"]
+
+
+class NearestReached(BaseModel):
+    """The reached commune nearest to this one under the rule, and the counted actions reaching it."""
+
+    code: str
+    name: str
+    distance_km: float = Field(
+        description="as the rule measures it (town hall to town hall, or to its outline with distance_to=territory)"
+    )
+    projects: list[NearestProject] = Field(
+        description="the counted actions reaching it: local ones, and département-wide ones with count_departmental"
+    )
+
+
+class CoveringProject(BaseModel):
+    id: str
+    name: str
+    scope: Literal["departement", "region"]
+    reach: Literal["direct", "support"]
+    counted: bool = Field(description="whether these parameters count it as reaching the commune")
+
+
 class CommuneCoverage(BaseModel):
     """One commune's row of the coverage (see /api/v1/coverage/communes for the rule), its EPCI and département
     named, and every project reaching it."""
@@ -56,6 +84,14 @@ class CommuneCoverage(BaseModel):
     reason: str = Field(description="the status explained in French words")
     epci_name: str | None
     departement_name: str | None
+    nearest: NearestReached | None = Field(
+        description="the nearest commune reached under these parameters (the one distance_km measures, equal "
+        "distances to the smaller code) and the counted actions there; null when the commune is reached itself "
+        "or nothing is reached"
+    )
+    covering: list[CoveringProject] = Field(
+        description="the département- and région-wide actions whose area includes the commune"
+    )
 
 
 class CoverageParamsOut(BaseModel):
@@ -127,10 +163,19 @@ class SimulationIn(BaseModel):
     actions: list[ActionIn] = Field(min_length=1, max_length=50)
 
 
+class Gain(BaseModel):
+    communes: int
+    population: int
+
+
 class PlannedTerritory(BaseModel):
     level: str
     code: str
     name: str
+    outside: Gain = Field(
+        description="the communes leaving the zones blanches (and their people) that lie outside this territory: "
+        "brought within max_km of the action from a neighbouring one"
+    )
 
 
 class PlannedActionOut(BaseModel):
@@ -165,11 +210,6 @@ class LeavingCommune(BaseModel):
 class GainByTerritory(BaseModel):
     code: str
     name: str
-    communes: int
-    population: int
-
-
-class Gain(BaseModel):
     communes: int
     population: int
 

@@ -10,8 +10,11 @@ import functools
 import io
 import logging
 import math
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -22,7 +25,7 @@ from geo_service.coverage import CoverageParams
 from geo_service.formatting import fr_number
 from geo_service.labels import place_labels
 from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
-from geo_service.planning import Simulation
+from geo_service.planning import Simulation, leaving_sentence
 from geo_service.projects.catalogue import selected
 from geo_service.projects.models import STATUS_WORDS
 from geo_service.service import ServiceData
@@ -35,7 +38,7 @@ logger = logging.getLogger("geo_service")
 MAP_WIDTH = 1000
 HEADER = 64
 FOOTER = 48  # two lines of sources and rule
-LEGEND_WIDTH = 290
+LEGEND_WIDTH = 310
 PIXEL_RATIO = 1.4  # line widths and points, against a 256-pixel tile
 TERRITORY = raster.Style(outline=(17, 17, 17, 255), width=2.2)
 # The communes a simulated action takes out of the zones blanches: a solid, saturated colour that no coverage class
@@ -46,6 +49,7 @@ LEAVING = raster.Style(fill=(0, 114, 178, 255), outline=(8, 48, 107, 255), width
 ACTION_HALO = raster.Style(outline=(255, 255, 255, 255), width=4.4)
 ACTION = raster.Style(outline=(17, 17, 17, 255), width=2.2)
 TITLE_FONT = 26
+MIN_MAP_HEIGHT = 520  # the legend column's height at most (classes, figures, what is counted, a simulation's notes)
 SOURCES = "Sources : INSEE (COG {cog}), IGN, BANATIC, DREETS Hauts-de-France."
 
 
@@ -83,7 +87,7 @@ def map_frame(west: float, south: float, east: float, north: float) -> MapFrame:
     maxx, maxy = lonlat_to_mercator(east, north)
     pad = 0.06 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    height = max(400, min(1200, round(MAP_WIDTH * (maxy - miny) / (maxx - minx))))
+    height = max(MIN_MAP_HEIGHT, min(1200, round(MAP_WIDTH * (maxy - miny) / (maxx - minx))))
     # keep the aspect: widen the shorter side of the box rather than stretch the map
     span_x = max(maxx - minx, (maxy - miny) * MAP_WIDTH / height)
     span_y = span_x * height / MAP_WIDTH
@@ -135,6 +139,156 @@ def _new_canvas(frame: MapFrame) -> Image.Image:
     return Image.new("RGBA", (frame.width, frame.height), (255, 255, 255, 255))
 
 
+@dataclass(frozen=True)
+class Disc:
+    """A project marker as drawn: its centre and radius, in pixels of the map part of the picture."""
+
+    x: float
+    y: float
+    r: float
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in pixels of the map part
+
+
+@dataclass(frozen=True)
+class PlacedName:
+    """A place name as drawn: its text and size, the centre it is drawn at, and its box (halo included)."""
+
+    text: str
+    size: int
+    x: float
+    y: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class NameLayout:
+    """Where the names of a picture go: each clear of every marker's disc, of the other names and of the frame's
+    edges; the names that fit nowhere are left out (``skipped``)."""
+
+    width: int
+    height: int
+    markers: list[Disc]
+    names: list[PlacedName]
+    skipped: list[str]
+
+
+MARKER_RADIUS = raster.POINT_RADIUS * PIXEL_RATIO  # as raster.draw draws a point at this pixel ratio
+NAME_GAP = 2.0  # pixels kept clear between a name's box and a marker's disc or the frame's edge
+NAME_HALO = 2  # the white stroke around the letters
+
+
+def _clear_of(box: Box, disc: Disc) -> bool:
+    """Whether a box keeps NAME_GAP pixels from a disc: the distance from the centre to the box, against r."""
+    dx = max(box[0] - disc.x, 0.0, disc.x - box[2])
+    dy = max(box[1] - disc.y, 0.0, disc.y - box[3])
+    return math.hypot(dx, dy) >= disc.r + NAME_GAP
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_names(
+    candidates: Sequence[tuple[str, float, float, int]],
+    markers: Sequence[Disc],
+    width: int,
+    height: int,
+    measure: Callable[[str, int], Box],
+) -> NameLayout:
+    """Place names (``(text, x, y, size)``, most important first, at their town hall) on a map of ``width`` x
+    ``height`` pixels with project ``markers``: each name centred on its town hall, or else just above, below,
+    right or left of it, at the first of these places where its box (``measure(text, size)``: relative to the
+    centre it is drawn at) crosses no marker's disc, no name already placed and no edge of the frame; a name that
+    fits at none is left out. A marker sits where a project is, often at a town hall: a name over it would hide
+    the project, and a name cut at the frame reads as another name."""
+    placed: list[PlacedName] = []
+    skipped: list[str] = []
+    for text, x, y, size in candidates:
+        left, top, right, bottom = measure(text, size)
+        half_w, half_h = (right - left) / 2, (bottom - top) / 2
+        beside = MARKER_RADIUS + NAME_GAP + 1
+        offsets = [
+            (0.0, 0.0),
+            (0.0, -(half_h + beside)),
+            (0.0, half_h + beside),
+            (half_w + beside, 0.0),
+            (-(half_w + beside), 0.0),
+        ]
+        for dx, dy in offsets:
+            cx, cy = x + dx, y + dy
+            box = (cx + left, cy + top, cx + right, cy + bottom)
+            inside = (
+                box[0] >= NAME_GAP and box[1] >= NAME_GAP and box[2] <= width - NAME_GAP and box[3] <= height - NAME_GAP
+            )
+            if (
+                inside
+                and all(_clear_of(box, disc) for disc in markers)
+                and not any(_overlaps(box, other.box) for other in placed)
+            ):
+                placed.append(PlacedName(text, size, cx, cy, box))
+                break
+        else:
+            skipped.append(text)
+    return NameLayout(width, height, list(markers), placed, skipped)
+
+
+def _measure(text: str, size: int) -> Box:
+    """A name's box as Pillow draws it centred (anchor "mm") with its halo, relative to that centre."""
+    pen = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    return tuple(  # type: ignore[return-value]
+        float(v) for v in pen.textbbox((0, 0), text, font=_font(size), anchor="mm", stroke_width=NAME_HALO)
+    )
+
+
+def name_layout(data: ServiceData, frame: MapFrame, markers: Sequence[Disc] = ()) -> NameLayout:
+    """The place names of the frame (as on the web map, ``geo_service.labels``, for the frame's zoom: the
+    picture is drawn at that zoom's scale or a little larger, so names that do not overlap there do not here
+    either), placed clear of the markers and the frame's edges by ``place_names``."""
+    minx, miny, maxx, maxy = frame.bounds
+    west, south = mercator_to_lonlat(minx, miny)
+    east, north = mercator_to_lonlat(maxx, maxy)
+    scale = frame.width / (maxx - minx)
+    candidates = []
+    for label in place_labels(data.boundaries).within(frame.zoom, (west, south, east, north)):
+        x, y = lonlat_to_mercator(label.lon, label.lat)
+        text = label.name.upper() if label.rank <= 1 else label.name
+        candidates.append((text, (x - minx) * scale, (maxy - y) * scale, 15 if label.rank <= 1 else 13))
+    return place_names(candidates, markers, frame.width, frame.height, _measure)
+
+
+@dataclass(frozen=True)
+class TerritoryLayout:
+    """What a territory's picture draws on its map, before drawing: the frame, the projects reaching the territory
+    (ids) and the map rows of their markers, and the names placed around them."""
+
+    frame: MapFrame
+    reaching: set[str]
+    marker_rows: list[int]
+    names: NameLayout
+
+
+def territory_layout(
+    data: ServiceData, tiles: TileService, level: str, code: str, params: CoverageParams | None = None
+) -> TerritoryLayout:
+    """The frame, markers and names of the territory's picture (``territory_picture`` draws exactly these)."""
+    params = params or CoverageParams()
+    territory = data.boundaries.get(level, code)
+    frame = map_frame(*territory.bbox)
+    reaching = {p.id for p in projects_reaching(data, level, code) if selected(p, params.year, params.status)}
+    points = tiles.layers.get("projects")
+    rows = [int(r) for r in points.query(*frame.bounds) if points.properties[r]["id"] in reaching]
+    minx, _, maxx, maxy = frame.bounds
+    scale = frame.width / (maxx - minx)
+    markers = [
+        Disc((point.x - minx) * scale, (maxy - point.y) * scale, MARKER_RADIUS)
+        for point in points.geometries_at(frame.zoom, rows)
+        if point is not None and not point.is_empty
+    ]
+    return TerritoryLayout(frame, reaching, rows, name_layout(data, frame, markers))
+
+
 def territory_picture(
     data: ServiceData, tiles: TileService, level: str, code: str, params: CoverageParams | None = None
 ) -> bytes:
@@ -142,7 +296,8 @@ def territory_picture(
     of projects by year or status included: only those projects are drawn and counted."""
     params = params or CoverageParams()
     territory = data.boundaries.get(level, code)
-    frame = map_frame(*territory.bbox)
+    layout = territory_layout(data, tiles, level, code, params)
+    frame = layout.frame
     canvas = _new_canvas(frame)
     # every EPCI and département outline in view, the neighbours' too: they place the territory among them
     for layer_name in ("coverage", "epci", "departements"):
@@ -155,9 +310,8 @@ def territory_picture(
         tiles.layers.get(LAYER_OF_LEVEL[level]).find("code", code),
         TERRITORY,
     )
-    reaching = {p.id for p in projects_reaching(data, level, code) if selected(p, params.year, params.status)}
     points = tiles.layers.get("projects")
-    rows = [r for r in points.query(*frame.bounds) if points.properties[r]["id"] in reaching]
+    rows = layout.marker_rows
     if rows:
         _paint(
             canvas,
@@ -167,7 +321,7 @@ def territory_picture(
             points.geometries_at(frame.zoom, rows),
             [points.properties[r] for r in rows],
         )
-    _draw_names(canvas, data, frame)
+    _draw_names(canvas, layout.names)
     picture, pen = _page(
         canvas,
         f"{LEVEL_LABELS[level]} : {territory.name}",
@@ -183,21 +337,40 @@ def territory_picture(
     figures = data.coverage.compute(params)
     inside = figures[figures["code"].isin(data.geocoder.gazetteer.units[level, code].communes)]
     zones = inside["zone_blanche"]
-    projects = len(reaching)
-    _lines(
+    projects = len(layout.reaching)
+    counted = sum(_counts(data, pid, params) for pid in layout.reaching)
+    y = _lines(
         pen,
         x,
         y,
         [
-            f"{fr_number(projects)} projet{'s' if projects > 1 else ''} l'atteignent",
+            f"{fr_number(projects)} projet{'s' if projects > 1 else ''} l'atteigne{'nt' if projects > 1 else ''}, "
+            f"dont {fr_number(counted)} compté{'s' if counted > 1 else ''}",
             f"{fr_number(len(inside))} commune{'s' if len(inside) > 1 else ''}, "
             f"{fr_number(int(inside['population'].sum()))} hab.",
             f"{fr_number(int(zones.sum()))} en zone blanche",
             f"({fr_number(int(inside.loc[zones, 'population'].sum()))} hab.)",
         ],
     )
+    _lines(pen, x, y + 8, _wrapped(pen, counted_words(params), _font(13), LEGEND_WIDTH - 24), size=13)
     _sources(pen, data, params, picture.height)
     return _png(picture)
+
+
+def _counts(data: ServiceData, project_id: str, params: CoverageParams) -> bool:
+    """Whether a project counts as reaching its communes under ``params`` (the rule of geo_service.coverage)."""
+    coverage = data.coverage.selection(params) if params.selects else data.coverage
+    scope = coverage.scope_of_project.get(project_id)
+    scope_counts = scope == "local" or (scope == "departement" and params.count_departmental)
+    return scope_counts and coverage.counted(project_id, params.unselected())
+
+
+def counted_words(params: CoverageParams) -> str:
+    """What the figures and the hatching count, in French."""
+    kind = " d'accès direct" if params.reach == "direct" else " (d'accès direct ou d'appui)"
+    if params.count_departmental:
+        return f"Comptées : actions locales et départementales{kind} ; les actions régionales ne le sont jamais."
+    return f"Comptées : actions locales{kind} seulement (ni départementales, ni régionales)."
 
 
 def simulation_picture(data: ServiceData, tiles: TileService, simulation: Simulation) -> bytes:
@@ -228,7 +401,7 @@ def simulation_picture(data: ServiceData, tiles: TileService, simulation: Simula
         outline = shapely.union_all(layer.geometries_at(frame.zoom, action_rows), grid_size=1.0)
         for style in (ACTION_HALO, ACTION):
             _paint(canvas, frame, "communes", "polygon", np.array([outline], dtype=object), [{}], style)
-    _draw_names(canvas, data, frame)
+    _draw_names(canvas, name_layout(data, frame))
     labels = " ; ".join(action.title or action.label for action in simulation.actions)
     picture, pen = _page(
         canvas,
@@ -265,6 +438,9 @@ def simulation_picture(data: ServiceData, tiles: TileService, simulation: Simula
             f"{fr_number(gained_people)} habitant{'s' if gained_people > 1 else ''}",
         ],
     )
+    # whole communes count, with their neighbours brought within max_km: say how many live outside the action
+    sentence = leaving_sentence(simulation, data.geocoder.gazetteer.units) + "."
+    y = _lines(pen, x, y + 4, _wrapped(pen, sentence, _font(13), LEGEND_WIDTH - 24), size=13)
     ignored = sum(not action.counted(simulation.params) for action in simulation.actions)
     if ignored:
         plural = "s" if ignored > 1 else ""
@@ -283,25 +459,17 @@ def _rows(row_of: pd.Index, codes: Iterable[str]) -> np.ndarray:
     return np.unique(found[found >= 0])
 
 
-def _draw_names(canvas: Image.Image, data: ServiceData, frame: MapFrame) -> None:
-    """Place names as on the web map (``geo_service.labels``), placed for the frame's zoom: the picture is drawn at
-    that zoom's scale or a little larger, so names placed not to overlap there do not overlap here either."""
-    minx, miny, maxx, maxy = frame.bounds
-    west, south = mercator_to_lonlat(minx, miny)
-    east, north = mercator_to_lonlat(maxx, maxy)
-    scale = canvas.width / (maxx - minx)
+def _draw_names(canvas: Image.Image, layout: NameLayout) -> None:
+    """Draw the names where ``place_names`` put them."""
     pen = ImageDraw.Draw(canvas)
-    for label in place_labels(data.boundaries).within(frame.zoom, (west, south, east, north)):
-        x, y = lonlat_to_mercator(label.lon, label.lat)
-        font = _font(15 if label.rank <= 1 else 13)
-        text = label.name.upper() if label.rank <= 1 else label.name
+    for name in layout.names:
         pen.text(
-            ((x - minx) * scale, (maxy - y) * scale),
-            text,
-            font=font,
+            (name.x, name.y),
+            name.text,
+            font=_font(name.size),
             fill="#1b1b1b",
             anchor="mm",
-            stroke_width=2,
+            stroke_width=NAME_HALO,
             stroke_fill="#ffffff",
         )
 
@@ -329,7 +497,9 @@ def _wrapped(
 ) -> list[str]:
     """``text`` in lines no wider than ``width`` pixels, broken between words."""
     lines: list[str] = []
-    for word in text.split():
+    for word in text.split(" "):  # not at the narrow no-break space of French numbers (« 80 112 »)
+        if not word:
+            continue
         if lines and pen.textlength(f"{lines[-1]} {word}", font=font) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
@@ -400,25 +570,87 @@ def _lines(pen: ImageDraw.ImageDraw, x: int, y: int, lines: list[str | tuple[str
             smaller -= 1
         font = _font(smaller, heading)
         pen.text((x, y), _fitted(pen, text, font, width), fill="#111111", font=font)
-        y += 22
+        y += size + 7
     return y
 
 
-def _sources(pen: ImageDraw.ImageDraw, data: ServiceData, params: CoverageParams, height: int) -> None:
-    """The sources and the rule the picture was drawn with, in its own words and figures (the parameters as
-    given: 99,99 km is not rounded to 100), on at most two lines."""
+def footer_text(data: ServiceData, params: CoverageParams) -> str:
+    """The sources, the rule the picture was drawn with, in its own words and figures (the parameters as given:
+    99,99 km is not rounded to 100), and the data's date: the boundaries' COG year and the day the projects last
+    changed (a reader compares two pictures by their dates, not by a version hash)."""
     counted = "une action locale" + (" ou départementale" if params.count_departmental else "")
     kind = " d'accès direct" if params.reach == "direct" else ""
     measure = "de mairie à mairie" if params.distance_to == "townhall" else "jusqu'à la limite de la commune atteinte"
-    text = (
+    return (
         SOURCES.format(cog=data.boundaries.manifest["cog_year"])
         + f" Zone blanche : commune rurale (< {_as_given(params.rural_max_density)} hab/km²) à plus de "
         f"{_as_given(params.max_km)} km ({measure}) d'une commune atteinte par {counted}{kind}. "
-        f"Données {data.version}."
+        f"Projets enregistrés au {fr_long_date(projects_date(data))}."
     )
+
+
+def _sources(pen: ImageDraw.ImageDraw, data: ServiceData, params: CoverageParams, height: int) -> None:
+    """The footer (``footer_text``), on at most two lines."""
     font = _font(12)
-    for number, line in enumerate(_wrapped(pen, text, font, pen.im.size[0] - 32)[:2]):
+    for number, line in enumerate(_wrapped(pen, footer_text(data, params), font, pen.im.size[0] - 32)[:2]):
         pen.text((16, height - FOOTER + 6 + 18 * number), line, fill="#333333", font=font)
+
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+# the projects' date per store and data version (a picture per version, a simulation per click)
+_DATES: dict[tuple[int, str], date] = {}
+_DATES_LOCK = threading.Lock()
+
+
+def fr_long_date(day: date) -> str:
+    """A date in French words: « 5 décembre 2026 », « 1er mars 2025 »."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def projects_date(data: ServiceData) -> date:
+    """When the projects last changed: the store's latest write (a create, an edit, an import, a deletion), as a
+    day in France; today when no store is at hand (the files served without one) or it cannot be read."""
+    key = (id(data.store), data.version)
+    with _DATES_LOCK:
+        found = _DATES.get(key)
+    if found is not None:
+        return found
+    day = None
+    if data.store is not None:
+        try:
+            times = [data.store.history(pid)[-1].at for pid in sorted(data.store.known_ids())]
+            if times:
+                latest = max(datetime.fromisoformat(at) for at in times)
+                day = latest.astimezone(_paris()).date()
+        except Exception:  # a picture is still worth drawing when the store is out of reach: today's date then
+            logger.warning("the projects' last write time could not be read: the picture shows today's date")
+    if day is None:
+        return datetime.now(_paris()).date()  # not kept: tomorrow's picture says tomorrow
+    with _DATES_LOCK:
+        if len(_DATES) > 64:
+            _DATES.clear()
+        _DATES[key] = day
+    return day
+
+
+def _paris() -> ZoneInfo | None:
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # a system without time zone data: the day in UTC
+        return None
 
 
 def _selection_words(params: CoverageParams) -> str:

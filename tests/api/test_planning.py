@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from geo_service.maps.picture import FOOTER, HEADER, LEAVING, MAP_WIDTH
+from geo_service.maps.picture import FOOTER, HEADER, LEAVING, LEGEND_WIDTH, MAP_WIDTH
 from tests.api.test_geojson_winding import winding
 
 SIMULATE = "/api/v1/coverage/simulate"
@@ -27,7 +27,9 @@ def test_a_simulation_by_link_and_by_body_agree(client: TestClient) -> None:
     assert answer["params"]["max_km"] == 8
     action = answer["actions"][0]
     # the CC du Sud Artois: 64 communes in the COG 2026 (the same figure as the coverage test's)
-    assert action["territories"] == [{"level": "epci", "code": "200035442", "name": "CC du Sud Artois"}]
+    territory = {key: value for key, value in action["territories"][0].items() if key != "outside"}
+    assert territory == {"level": "epci", "code": "200035442", "name": "CC du Sud Artois"}
+    assert len(action["territories"]) == 1  # its `outside` is recounted in tests/api/test_french_csv.py
     assert action["communes"] == 64 and action["counted"] and action["scope"] == "local"
     gained = answer["gained"]
     assert gained["communes"] == len(answer["communes"]) > 0
@@ -131,7 +133,7 @@ def test_a_long_label_stays_in_the_picture(client: TestClient) -> None:
     body = {"actions": [{"territories": ["epci:200035442"], "label": label}, {"territories": ["commune:80021"]}]}
     response = client.post(SIMULATE, params={"format": "png", "max_km": 12.5}, json=body)
     assert response.status_code == 200
-    assert Image.open(io.BytesIO(response.content)).width == MAP_WIDTH + 290
+    assert Image.open(io.BytesIO(response.content)).width == MAP_WIDTH + LEGEND_WIDTH
 
 
 def test_the_simulation_geojson_lists_the_actions_and_the_communes_leaving(client: TestClient) -> None:
@@ -197,7 +199,7 @@ def test_the_openapi_lists_every_simulation_format(client: TestClient) -> None:
             "application/geo+json",
         }
         format_schema = next(p for p in operation["parameters"] if p["name"] == "format")["schema"]
-        assert set(format_schema["enum"]) == {"json", "csv", "png", "geojson"}
+        assert set(format_schema["enum"]) == {"json", "csv", "csv-fr", "png", "geojson"}
 
 
 def test_a_link_carries_support_actions_too(client: TestClient) -> None:
