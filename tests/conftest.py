@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
@@ -123,11 +124,42 @@ class PostgresDatabases:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def unavailable(reason: str) -> NoReturn:
+    """A service a test needs is missing: a failure in CI (the README's test command installs and starts every
+    one), a skip with the reason on a developer's machine, so that the rest runs there (see MARKERS)."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+# Markers given by where a test lives and what it uses, to run a part: `pytest -m unit` is the quick inner loop
+# (no database server, no browser, no QGIS, no rebuild; under two minutes, no root).
+MARKERS = ("unit", "api", "postgis", "browser", "gis", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.as_posix()
+        kinds = {name for name in MARKERS if item.get_closest_marker(name)}
+        if "/tests/browser/" in path:
+            kinds.add("browser")
+        if "qgis" in item.path.name:
+            kinds.add("gis")
+        if "[postgis" in item.nodeid or "-postgis" in item.nodeid or "postgres" in getattr(item, "fixturenames", ()):
+            kinds.add("postgis")
+        if "/tests/api/" in path:
+            kinds.add("api")
+        if not kinds & {"api", "postgis", "browser", "gis", "slow"}:
+            kinds.add("unit")
+        for name in kinds:
+            item.add_marker(name)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresDatabases]:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        pytest.fail(f"{POSTGRES_ENV} is not set: ./scripts/test.sh starts a local PostGIS (scripts/postgres.sh)")
+        unavailable(f"{POSTGRES_ENV} is not set: ./scripts/test.sh starts a local PostGIS (scripts/postgres.sh)")
     databases = PostgresDatabases(url)
     yield databases
     databases.drop_all()
@@ -182,7 +214,7 @@ def source_files() -> SourceFiles:
     try:
         return ensure_sources(get_settings().cache_dir, offline=True)
     except SourceError as exc:
-        pytest.fail(f"{exc} (the README's test command does this for you)")
+        unavailable(f"{exc} (the README's test command does this for you)")
 
 
 @pytest.fixture

@@ -158,3 +158,83 @@ def test_large_ogc_pages_hold_a_place(app_client: TestClient) -> None:
         assert len(asked) == 2
     finally:
         app_client.app.state.expensive = real
+
+
+def _routes(app) -> set[str]:
+    """'METHOD /path' of every route the app serves (mounted static files aside), included routers walked."""
+
+    def walk(routes):
+        for route in routes:
+            if hasattr(route, "methods") and hasattr(route, "path"):
+                for method in route.methods - {"HEAD"}:
+                    yield f"{method} {route.path}"
+            elif not hasattr(route, "path"):  # an included router, kept as such by this FastAPI
+                inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+                assert inner is not None, f"a route of unknown kind: {route!r}"
+                yield from walk(inner.routes)
+
+    return set(walk(app.routes))
+
+
+def test_every_route_is_classified_by_what_it_may_cost(app_client: TestClient) -> None:
+    """A new route must be put in one list of api.limits: costly ones go through admission control."""
+    from geo_service.api.limits import CHEAP_ROUTES, COSTLY_ROUTES, WRITER_ROUTES
+
+    lists = [set(COSTLY_ROUTES), set(WRITER_ROUTES), set(CHEAP_ROUTES)]
+    assert not (lists[0] & lists[1] or lists[0] & lists[2] or lists[1] & lists[2])
+    assert _routes(app_client.app) == lists[0] | lists[1] | lists[2]
+
+
+# For each costly route, a request that makes it compute something new (each parameter set used once here).
+COSTLY_SAMPLES = {
+    "GET /api/v1/coverage/communes": "/api/v1/coverage/communes?max_km=11.01",
+    "GET /api/v1/coverage/communes/{code}": "/api/v1/coverage/communes/80021?max_km=11.02",
+    "GET /api/v1/coverage/summary": "/api/v1/coverage/summary?max_km=11.03",
+    "GET /api/v1/coverage/zones-blanches": "/api/v1/coverage/zones-blanches?max_km=11.04",
+    "GET /api/v1/coverage/simulate": "/api/v1/coverage/simulate?territory=epci:200035442",
+    "POST /api/v1/coverage/simulate": "/api/v1/coverage/simulate",
+    "GET /api/v1/coverage/opportunities": "/api/v1/coverage/opportunities?k=1",
+    "GET /tiles/{layer}/{z}/{x}/{name}": "/tiles/coverage/8/129/86.png?max_km=11.05",
+    "GET /tiles/{layer}.json": "/tiles/coverage.json?max_km=11.06",
+    "GET /api/v1/layers/{layer}.geojson": "/api/v1/layers/departements.geojson?zoom=5",
+    "GET /api/v1/maps/{level}/{code}.png": "/api/v1/maps/epci/200035442.png?max_km=11.07",
+    "GET /collections/{collectionId}": "/collections/zones-blanches?max_km=11.08",
+    "GET /collections/{collectionId}/items": "/collections/communes/items?limit=500",
+    "GET /collections/{collectionId}/items/{featureId:path}": "/collections/coverage/items/80021?max_km=11.09",
+    "GET /collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": (
+        "/collections/coverage/tiles/WebMercatorQuad/8/86/129?max_km=11.1"
+    ),
+    "GET /collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": (
+        "/collections/coverage/map/tiles/WebMercatorQuad/8/86/129?max_km=11.11"
+    ),
+    "GET /carte": "/carte?reach=all",
+    "GET /embed": "/embed?reach=all&territoire=epci:200035442",
+    "GET /territoires/{level}/{code}": "/territoires/epci/200035442?reach=all",
+}
+
+
+def test_every_costly_route_has_a_sample() -> None:
+    from geo_service.api.limits import COSTLY_ROUTES
+
+    assert set(COSTLY_SAMPLES) == set(COSTLY_ROUTES)
+
+
+@pytest.mark.parametrize("route", sorted(COSTLY_SAMPLES))
+def test_each_costly_route_asks_for_a_place(app_client: TestClient, route: str) -> None:
+    asked: list[str] = []
+    real = app_client.app.state.expensive
+
+    class Counting:
+        def slot(self, client: str, gone=None):
+            asked.append(client)
+            return real.slot(client, gone)
+
+    app_client.app.state.expensive = Counting()
+    try:
+        method, _ = route.split(" ", 1)
+        body = {"actions": [{"territories": ["epci:200035442"]}]} if method == "POST" else None
+        response = app_client.request(method, COSTLY_SAMPLES[route], json=body)
+        assert response.status_code in (200, 204), (route, response.status_code, response.text[:200])
+        assert asked, f"{route} computed without asking for a place"
+    finally:
+        app_client.app.state.expensive = real
