@@ -283,6 +283,7 @@ def test_a_place_several_communes_fit_is_asked_and_chosen(
     wait_until(page, f"() => document.body.innerText.includes('{chosen}')")
 
 
+@pytest.mark.parametrize("officer", SIZES, indirect=True)
 def test_a_stale_edit_shows_both_versions_and_loses_nothing(officer: Officer, server: str) -> None:
     page = officer.page
     project_id = f"cantine-solidaire-conflit-{officer.width}"
