@@ -18,6 +18,10 @@ from geo_service.legend import LIST_FIELDS, field_enums, field_labels
 from geo_service.ogc.collections import PROJECT_KINDS, SPECS, CollectionSpec, FieldInfo, Table
 from geo_service.ogc.crs import CRS84, SUPPORTED
 from geo_service.ogc.params import ItemsQuery
+from geo_service.styles import STYLES
+from geo_service.tiles.layers import LAYERS
+
+MAPLIBRE_STYLE = "application/vnd.mapbox.style+json"  # the media type MapLibre and Mapbox styles are given
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -132,6 +136,14 @@ def collection(
         link(f"{url}/map/tiles", REL + "tilesets-map", JSON, f"{spec.title} : tuiles raster"),
         link(LICENCE_URL, "license", HTML, LICENCE),
     ]
+    if spec.id in STYLES:  # how we draw it: a MapLibre style of its vector tiles
+        links.append(
+            link(f"{base}styles/{STYLES[spec.id]}.json", "stylesheet", MAPLIBRE_STYLE, f"{spec.title} : style")
+        )
+    if spec.id in LAYERS:  # and a QGIS style file for the features
+        links.append(
+            link(f"{base}styles/{spec.id}.qml", "describedby", "application/xml", f"{spec.title} : style QGIS")
+        )
     if fmt is None:
         links = [
             link(with_query(url, list(extra)), "self", JSON, spec.title),

@@ -28,6 +28,7 @@ from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.geojson import geometry_dict, oriented
 from geo_service.service import ServiceData
+from geo_service.styles import STYLES
 from geo_service.tiles import mvt, raster
 from geo_service.tiles.grid import Tile, lonlat_to_mercator, mercator_bounds, tile_count, tile_span, to_lonlat
 from geo_service.tiles.layers import DETAIL_ZOOM, LAYER_OF_LEVEL, LayerData, LayerSet, check_layer
@@ -340,6 +341,10 @@ class TileService:
         if fmt == "png":
             document["tileSize"] = 256
         if fmt == "mvt":
+            # where a partner finds how we draw it: a MapLibre style (coverage layers) and the classes' legend
+            if name in STYLES:
+                document["style"] = f"{base_url}styles/{STYLES[name]}.json" + (f"?{query}" if query else "")
+            document["legend_url"] = f"{base_url}api/v1/legend?layer={name}"
             sample = layer.properties[0] if layer.properties else {}
             low = layer.tags_at(0).keys if layer.thinned else list(sample)
             if low != list(sample):

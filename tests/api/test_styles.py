@@ -302,3 +302,13 @@ def test_the_example_page_and_maplibre_are_served(client: TestClient) -> None:
     assert "javascript" in client.get("/static/vendor/maplibre-gl/maplibre-gl.mjs").headers["content-type"]
     assert client.get("/static/vendor/maplibre-gl/maplibre-gl.mjs.map").status_code == 404
     assert client.get("/static/app/exemple-maplibre.js").status_code == 200
+
+
+def test_tilejson_and_collections_link_to_the_styles(client) -> None:
+    """A partner who finds the tiles or the OGC collection finds how we draw them."""
+    tilejson = client.get("/tiles/coverage.json").json()
+    assert tilejson["style"].endswith("/styles/coverage.json") and client.get(tilejson["style"]).status_code == 200
+    assert client.get(tilejson["legend_url"]).json()["layer"] == "coverage"
+    links = {link["rel"]: link["href"] for link in client.get("/collections/zones-blanches?f=json").json()["links"]}
+    assert links["stylesheet"].endswith("/styles/zones-blanches.json")
+    assert client.get(links["describedby"]).headers["content-type"].startswith(("application/xml", "text/xml"))
