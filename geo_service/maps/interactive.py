@@ -3,7 +3,8 @@
 Folium writes the Leaflet map (overlays, marker cluster, fullscreen); every script and style it would fetch from a
 CDN is pointed at ``/static/vendor`` instead, where npm installed them. Polygons are our raster tiles, projects
 are fetched from ``/api/v1/projects`` and place names from ``/api/v1/labels`` by ``/static/app/carte.js``, which
-also adds the controls in French (zoom, layers folded on small screens, metric scale): nothing heavy is inlined
+also adds the controls in French (zoom, the layer list folded, « Recentrer », the legend inside the map, metric
+scale) and fits the territory at fractional zoom around them: nothing heavy is inlined
 in the page.
 """
 

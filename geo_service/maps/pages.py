@@ -7,7 +7,7 @@ reads here is French, with numbers formatted the French way.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -47,13 +47,24 @@ class Link:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the band above the map: ``detail`` (a share, a total) and ``label`` give way to ``short``
+    on a phone, where the band must stay a few lines high."""
+
+    label: str
+    value: str
+    short: str
+    detail: str = ""
+
+
 @dataclass
 class Page:
     title: str
     chrome: bool
     legend: bool
     parts: MapParts
-    figures: list[tuple[str, str]]
+    figures: list[Figure]
     projects: list[dict[str, Any]]
     config: dict[str, Any]
     territory: Territory | None = None
@@ -68,6 +79,10 @@ class Page:
     downloads: list[Link] = field(default_factory=list)
     status: str = ""  # a commune page: its coverage in words
     layer_choices: list[tuple[str, str, bool]] = field(default_factory=list)  # the embed builder's checkboxes
+    # the same figures with département-wide actions counted: the page's checkbox shows one set or the other
+    figures_departmental: list[Figure] = field(default_factory=list)
+    full_map_url: str = "/carte"  # an embed's link to the full map of its territory
+    place_name: str = ""  # the territory's name, or the région's
 
     @property
     def config_json(self) -> str:
@@ -122,13 +137,13 @@ def parse_legend(text: str | None) -> bool:
     raise InvalidInputError(f"legend={text!r} : attendu 1 (afficher la légende) ou 0 (la masquer)")
 
 
-def parse_view(text: str | None) -> tuple[float, float, int] | None:
-    """``vue=lat,lon,zoom``: checked here, applied by the page's script."""
+def parse_view(text: str | None) -> tuple[float, float, float] | None:
+    """``vue=lat,lon,zoom``: checked here, applied by the page's script (the map zooms by quarters: 8.75 is one)."""
     if text is None:
         return None
     parts = text.split(",")
     try:
-        lat, lon, zoom = float(parts[0]), float(parts[1]), int(parts[2])
+        lat, lon, zoom = float(parts[0]), float(parts[1]), float(parts[2])
         valid = len(parts) == 3 and -90 <= lat <= 90 and -180 <= lon <= 180 and MIN_ZOOM <= zoom <= MAX_ZOOM
     except (ValueError, IndexError):
         valid = False
@@ -263,29 +278,43 @@ def _row(project: Project, departements: dict[str, str]) -> dict[str, Any]:
 
 def _figures(
     data: ServiceData, projects: list[Project], communes: set[str] | None, params: CoverageParams
-) -> list[tuple[str, str]]:
+) -> list[Figure]:
+    """The figures of the band above the map, counted under ``params``."""
     frame = data.coverage.figures(params)
     if communes is not None:
         frame = frame[frame["code"].isin(communes)]
     local = frame["best_scope"] == "local"
+    if params.count_departmental:  # as the rule counts them (see geo_service.coverage): reached, not only local
+        local = local | (frame["best_scope"] == "departement")
     zones = frame["zone_blanche"]
     population = int(frame["population"].sum())
     listed = "Projets présentés dans la brochure" if communes is None else "Projets atteignant ce territoire"
+    kind = "locale ou départementale" if params.count_departmental else "locale"
+    reached_people = frame.loc[local, "population"].sum()
     return [
-        (listed, fr_number(len(projects))),
-        ("Dont accès direct à l'alimentation", fr_number(sum(p.reach == "direct" for p in projects))),
-        (
-            "Communes atteintes par une action locale"
+        Figure(listed, fr_number(len(projects)), "projets"),
+        Figure(
+            "Dont accès direct à l'alimentation", fr_number(sum(p.reach == "direct" for p in projects)), "accès direct"
+        ),
+        Figure(
+            f"Communes atteintes par une action {kind}"
             + (" d'accès direct" if params.reach == "direct" else " (accès direct ou appui)"),
-            f"{fr_number(int(local.sum()))} sur {fr_number(len(frame))}",
+            fr_number(int(local.sum())),
+            "communes atteintes",
+            f"sur {fr_number(len(frame))}",
         ),
-        (
+        Figure(
             "Habitants de ces communes",
-            f"{fr_number(int(frame.loc[local, 'population'].sum()))} "
-            f"({fr_percent(frame.loc[local, 'population'].sum() / population) if population else '—'})",
+            fr_number(int(reached_people)),
+            "habitants atteints",
+            f"({fr_percent(reached_people / population) if population else '—'})",
         ),
-        ("Communes en zone blanche", fr_number(int(zones.sum()))),
-        ("Habitants en zone blanche", fr_number(int(frame.loc[zones, "population"].sum()))),
+        Figure("Communes en zone blanche", fr_number(int(zones.sum())), "communes en zone blanche"),
+        Figure(
+            "Habitants en zone blanche",
+            fr_number(int(frame.loc[zones, "population"].sum())),
+            "habitants en zone blanche",
+        ),
     ]
 
 
@@ -394,16 +423,20 @@ LEVEL_PLURALS = {
 
 
 def _downloads(info: Territory | None) -> list[Link]:
+    # People open a CSV in a French spreadsheet: the French CSV (';', decimal comma, BOM, French headers); the
+    # machine CSV (format=csv) stays on the API for programs.
     if info is None:
-        return [Link("Couverture des communes de la région (CSV)", "/api/v1/coverage/communes?format=csv")]
+        return [Link("Couverture des communes de la région (tableur, CSV)", "/api/v1/coverage/communes?format=csv-fr")]
     if info.level == "commune":
         return [
-            Link("Couverture de la commune (JSON)", f"/api/v1/coverage/communes/{info.code}"),
             Link("Carte de la commune (image PNG)", f"/api/v1/maps/commune/{info.code}.png"),
+            Link(
+                "Couverture de la commune (données JSON, pour les programmes)", f"/api/v1/coverage/communes/{info.code}"
+            ),
         ]
     query = "" if info.level == "region" else f"&{info.level}={info.code}"
     return [
-        Link("Couverture de ses communes (CSV)", f"/api/v1/coverage/communes?format=csv{query}"),
+        Link("Couverture de ses communes (tableur, CSV)", f"/api/v1/coverage/communes?format=csv-fr{query}"),
         Link("Carte du territoire (image PNG)", f"/api/v1/maps/{info.level}/{info.code}.png"),
     ]
 
@@ -498,6 +531,9 @@ def map_page(
         legend=legend,
         parts=parts,
         figures=_figures(data, listed, communes, params),
+        figures_departmental=_figures(data, listed, communes, replace(params, count_departmental=True)),
+        full_map_url="/carte" if info is None else f"/territoires/{info.level}/{info.code}",
+        place_name=info.name if info is not None else str(region["name"]),
         projects=[_row(p, departements) for p in listed],
         territory=info,
         filters={
@@ -535,6 +571,8 @@ def map_page(
             "territoryName": info.name if info is not None else None,
             "statusWords": STATUS_FILTER_WORDS,
             "coverageOverlays": [key for key in parts.overlay_names if key in COVERAGE_OVERLAYS],
+            "commune": info.code if info is not None and info.level == "commune" else None,
+            "maxKm": CoverageParams.max_km,
         },
         layer_choices=[
             (key, "Projets (actions locales)" if key == "projects" else OVERLAYS[key][0], key in layers)

@@ -1,6 +1,7 @@
 // Map pages: French controls, place names, commune details, projects (markers for local actions, a panel for
 // département- and région-wide ones), filters and view kept in the URL, search with suggestions, keyboard use,
 // and the <iframe> snippet. Settings come from window.CARTE (written by the server); texts shown are French.
+// What covers the map (controls, the legend, an open card) is measured, and the territory fitted in what is left.
 (function () {
   "use strict";
   const config = window.CARTE;
@@ -11,7 +12,14 @@
   const allowed = new Set(config.projectIds);
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const linkTarget = config.embed ? ' target="_blank" rel="noopener"' : "";
-  const SMALL = 700; // px: below this width controls fold
+  const SMALL = 700; // px: below this width controls fold, cards become a bottom sheet and tap targets grow
+  const startUrl = new URL(location.href);
+  // « Compter les actions départementales »: the coverage (tiles, figures, cards, simulation) counts them or not
+  const countBox = document.getElementById("compter-departementales");
+  if (countBox) countBox.checked = startUrl.searchParams.get("count_departmental") === "true";
+  // fractional zoom: the territory fills the map, instead of the whole zoom below leaving it a small island
+  map.options.zoomSnap = 0.25;
+  map.options.zoomDelta = 0.5;
   let lastTrigger = null; // where focus goes back when a card closes
   let pickOnMap = null; // while « Choisir sur la carte » is on: what a click on the map does instead of a card
   let simulationParam = () => ""; // the simulated actions, as the URL keeps them (set by the simulation panel)
@@ -46,30 +54,81 @@
   overlays["Noms des communes"] = labels;
   if (config.outline) overlays[config.outlineTitle] = window[config.outline];
 
-  let layersControl = null;
-  let folded = null;
+  // The layer list is folded behind its button at every size: unfolded, it covered up to 60 % of a desktop map.
+  const layersControl = L.control.layers(null, overlays, {collapsed: true, position: "topright"}).addTo(map);
+  const layersToggle = layersControl.getContainer().querySelector(".leaflet-control-layers-toggle");
+  if (layersToggle) {
+    layersToggle.title = "Couches de la carte";
+    layersToggle.setAttribute("aria-label", "Couches de la carte");
+    layersToggle.setAttribute("role", "button");
+  }
   function placeControls() {
-    const fold = config.embed || small();
-    if (fold === folded) return;
-    folded = fold;
-    if (layersControl) layersControl.remove();
-    layersControl = L.control.layers(null, overlays, {collapsed: fold, position: "topright"}).addTo(map);
-    const toggle = layersControl.getContainer().querySelector(".leaflet-control-layers-toggle");
-    if (toggle) {
-      toggle.title = "Couches de la carte";
-      toggle.setAttribute("aria-label", "Couches de la carte");
-      toggle.setAttribute("role", "button");
-    }
+    map.getContainer().classList.toggle("carte-etroite", small());
   }
 
-  // The legend folds behind its « Légende » button where there is no room for it (a phone, a small embed).
+  // « Recentrer »: the territory fitted again in the room the controls and an open card leave
+  const recentre = L.control({position: "topleft"});
+  recentre.onAdd = () => {
+    const bar = L.DomUtil.create("div", "leaflet-bar leaflet-control recentrer");
+    const words = "Recentrer sur " + (config.territoryName || "la région");
+    const button = el("button", {type: "button", class: "recentrer-bouton", title: words, "aria-label": words});
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    for (const d of ["M4 9V4h5", "M15 4h5v5", "M20 15v5h-5", "M9 20H4v-5", "M12 9v6M9 12h6"]) {
+      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    }
+    button.appendChild(svg);
+    button.addEventListener("click", () => { userMoved = false; fitTerritory(); });
+    bar.appendChild(button);
+    L.DomEvent.disableClickPropagation(bar);
+    return bar;
+  };
+  recentre.addTo(map);
+
+  // The legend lives inside the map, bottom right, above the attribution: open where there is room (a desktop, a
+  // large embed), one tap away on a phone; the fit keeps the territory clear of it.
   const legend = document.getElementById("legende");
   let legendTouched = false;
-  legend?.querySelector("summary")?.addEventListener("click", () => { legendTouched = true; });
+  if (legend) {
+    const legendControl = L.control({position: "bottomright"});
+    legendControl.onAdd = () => {
+      const box = L.DomUtil.create("div", "leaflet-control legende-controle");
+      box.appendChild(legend);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    legendControl.addTo(map);
+    legend.querySelector("summary")?.addEventListener("click", () => { legendTouched = true; });
+    legend.addEventListener("toggle", () => {
+      sizeLegend();
+      if (!userMoved && legendFitted !== null && legend.open !== legendFitted) fitTerritory();
+    });
+    legend.querySelector(".definitions")?.addEventListener("toggle", () => {
+      if (!userMoved && legend.open) fitTerritory();
+    });
+  }
+  let legendFitted = null; // whether the legend was open at the last fit
+  function sizeLegend() {
+    if (!legend) return;
+    const container = map.getContainer();
+    const top = container.querySelector(".leaflet-top.leaflet-right")?.offsetHeight || 0;
+    const below = container.querySelector(".leaflet-control-attribution")?.offsetHeight || 0;
+    const height = map.getSize().y;
+    // a low map (an embed) keeps most of itself for the territory: the legend scrolls beyond 55 % of it
+    const room = height - top - below - 28;
+    legend.style.maxHeight = Math.max(120, height < 600 ? Math.min(room, height * 0.55) : room) + "px";
+  }
   function placeLegend() {
-    if (!legend || legendTouched) return;
-    const size = map.getSize();
-    legend.open = config.embed ? size.x >= SMALL && size.y >= 500 : !small();
+    if (!legend) return;
+    if (!legendTouched) {
+      const size = map.getSize();
+      legend.open = size.x >= SMALL && size.y >= 420;
+    }
+    sizeLegend();
   }
 
   // -- place names ---------------------------------------------------------------------------------------------
@@ -83,11 +142,15 @@
   function clamp(value, low, high) { return Math.min(high, Math.max(low, value)); }
   async function loadLabels() {
     if (!map.hasLayer(labels)) return;
+    // a map not laid out yet (no size) has an empty box: asking for it would be a 422, answered by nothing
+    const size = map.getSize();
+    if (size.x < 1 || size.y < 1) return;
     const b = map.getBounds().pad(0.05);
+    if (!(b.getEast() > b.getWest() && b.getNorth() > b.getSouth())) return;
     const bbox = [clamp(b.getWest(), -180, 179), clamp(b.getSouth(), -85, 84),
       clamp(b.getEast(), -179, 180), clamp(b.getNorth(), -84, 85)].map((v) => v.toFixed(4)).join(",");
     const ticket = ++labelsTicket;
-    const url = "/api/v1/labels?zoom=" + map.getZoom() + "&bbox=" + bbox +
+    const url = "/api/v1/labels?zoom=" + Math.round(map.getZoom()) + "&bbox=" + bbox +
       (focusCommune ? "&focus=" + encodeURIComponent(focusCommune) : "");
     const response = await fetch(url);
     if (!response.ok || ticket !== labelsTicket) return;
@@ -195,21 +258,37 @@
       el("dl", {}, ...rows.flatMap(([label, value, className]) =>
         [el("dt", {class: className, text: label}), el("dd", {class: className}, value)])));
   }
-  // A card is panned clear of the controls: below the taller of the two top corners' stacks (the layer list,
-  // when unfolded, or the zoom and fullscreen buttons), and above the scale and the attribution.
-  function popupOptions() {
+  // -- the card: inside the map, never past its edges. A bottom sheet on a narrow map (a phone, a small embed),
+  // a panel along the right edge of a wide one; above the legend and the controls, its close button inside the
+  // map. The map pans only as much as needed to keep the place it is about in sight, and « Recentrer » brings
+  // the territory back.
+  let sheet = null;
+  let pin = null; // the place the card is about, ringed on the map
+  function sheetPaddings() {
+    if (!sheet) return null;
     const size = map.getSize();
-    const corner = (name) => map.getContainer().querySelector(".leaflet-top.leaflet-" + name)?.offsetHeight || 0;
-    const top = Math.max(corner("left"), corner("right")) + 12;
-    return {
-      maxWidth: Math.max(200, Math.min(360, size.x - 90)),
-      maxHeight: Math.max(140, Math.min(360, size.y - top - 60)),
-      autoPanPaddingTopLeft: L.point(56, top), autoPanPaddingBottomRight: L.point(20, 40),
-    };
+    if (small()) return {topLeft: L.point(56, 56), bottomRight: L.point(16, Math.min(size.y - 80, sheet.offsetHeight + 24))};
+    return {topLeft: L.point(56, 16), bottomRight: L.point(Math.min(size.x - 80, sheet.offsetWidth + 24), 16)};
   }
-  function focusCard() {
-    const content = document.querySelector(".leaflet-popup-content");
-    if (content) content.focus({preventScroll: true});
+  function openCard(content, label, latlng, trigger) {
+    closeCard(false);
+    lastTrigger = trigger || null;
+    const body = el("div", {class: "feuille-contenu", tabindex: "0", role: "region", "aria-label": label}, content);
+    const close = el("button", {type: "button", class: "feuille-fermer", title: "Fermer (Échap)",
+      "aria-label": "Fermer la fiche"}, "×");
+    close.addEventListener("click", () => closeCard(true));
+    sheet = el("div", {class: "feuille"}, close, body);
+    L.DomEvent.disableClickPropagation(sheet);
+    L.DomEvent.disableScrollPropagation(sheet);
+    map.getContainer().appendChild(sheet);
+    if (latlng) {
+      pin = L.circleMarker(latlng, {radius: 16, color: "#0b4f8a", weight: 3, fill: false, interactive: false}).addTo(map);
+      const pad = sheetPaddings();
+      map.panInside(latlng, {paddingTopLeft: pad.topLeft, paddingBottomRight: pad.bottomRight, animate: !reducedMotion});
+    }
+    window.cardShown = label;
+    if (trigger) body.focus({preventScroll: true});
+    return body;
   }
   function showMap() {
     map.getContainer().scrollIntoView({block: "start", behavior: reducedMotion ? "auto" : "smooth"});
@@ -219,33 +298,94 @@
     local: "Atteinte par une action locale", departement: "Action départementale seulement",
     region: "Action régionale seulement", none: "Aucune action",
   };
+  const projectButton = (p) => el("button", {type: "button", class: "lien-projet", "data-id": p.id, text: p.name});
+  const counting = () => (countBox ? countBox.checked : startUrl.searchParams.get("count_departmental") === "true");
+  // A commune's answer in words, first what people ask (is there food aid here, and if not, where, by name),
+  // then the wider actions that cover it as such, then the facts. Built as elements: names go in as text.
+  function communeAnswer(c, heading) {
+    const counted = c.projects.filter((p) => p.counted && p.scope === "local");
+    const countedWide = (c.covering || []).filter((p) => p.counted);
+    const reached = counted.length > 0 || countedWide.length > 0;
+    const status = c.zone_blanche ? "Zone blanche" : reached
+      ? (counted.length ? "Atteinte par une action locale" : "Atteinte par une action départementale (comptée)")
+      : "Pas d'action locale ici";
+    const parts = [
+      heading ? el(heading, {text: c.name}) : null,
+      el("p", {class: "statut-commune"}, el("strong", {text: status}),
+        c.zone_blanche ? " : aucune action locale ne l'atteint et la commune atteinte la plus proche est à plus de " +
+          number.format(config.maxKm) + " km." : ""),
+    ];
+    if (counted.length || countedWide.length) {
+      const here = counted.concat(countedWide);
+      parts.push(el("p", {class: "sous-titre", text: here.length > 1 ? "Actions qui l'atteignent :" : "Action qui l'atteint :"}),
+        el("ul", {class: "actions-ici"}, ...here.map((p) => el("li", {}, projectButton(p)))));
+    }
+    const n = c.nearest;
+    if (n) {
+      parts.push(el("p", {class: "plus-proche"}, "Commune atteinte la plus proche : ",
+        el("strong", {class: "nom-plus-proche", text: n.name}), ", à " + decimal.format(n.distance_km) + " km",
+        " (de mairie à mairie). ",
+        el("button", {type: "button", class: "lien-commune fiche-de-commune", "data-code": n.code},
+          "Voir " , el("span", {text: n.name}))));
+      if (n.projects.length) {
+        parts.push(el("p", {class: "sous-titre", text: "On y trouve :"}),
+          el("ul", {class: "actions-proches"}, ...n.projects.map((p) => el("li", {}, projectButton(p),
+            el("small", {text: " (" + (p.reach === "direct" ? "accès direct" : "appui") +
+              (p.scope === "local" ? "" : ", action " + scopeWords[p.scope]) + ")"})))));
+      }
+    } else if (!reached) {
+      parts.push(el("p", {text: "Aucune commune atteinte par une action locale à proximité."}));
+    }
+    const wide = (c.covering || []).filter((p) => !p.counted);
+    if (wide.length) {
+      const hint = countBox && wide.some((p) => p.scope === "departement" && p.reach === "direct")
+        ? " Cochez « Compter les actions départementales » pour les compter." : "";
+      parts.push(el("p", {class: "sous-titre"}, "Elle est aussi couverte, comme tout son département ou toute la région, par :"),
+        el("ul", {class: "actions-etendues-ici"}, ...wide.map((p) => el("li", {}, projectButton(p),
+          el("small", {text: " (action " + scopeWords[p.scope] + ", " + (p.reach === "direct" ? "accès direct" : "appui") +
+            ", non comptée)"})))),
+        el("p", {class: "note", text: "Une action départementale ou régionale ne dit pas où l'aide se trouve : la carte ne la " +
+          "compte pas comme atteignant chaque commune." + hint}));
+    }
+    const others = c.projects.filter((p) => p.scope === "local" && !p.counted);
+    if (others.length) {
+      parts.push(el("p", {class: "sous-titre", text: "Autres actions locales ici (non comptées) :"}),
+        el("ul", {}, ...others.map((p) => el("li", {}, projectButton(p),
+          el("small", {text: " (" + (p.reach === "direct" ? "accès direct" : "appui aux acteurs") + ")"})))));
+    }
+    parts.push(el("p", {class: "note", text: "Pourquoi : " + c.reason + "."}),
+      el("dl", {},
+        el("dt", {text: "Intercommunalité"}), el("dd", {}, c.epci
+          ? el("a", {href: "/territoires/epci/" + encodeURIComponent(c.epci), target: config.embed ? "_blank" : null,
+            rel: config.embed ? "noopener" : null, text: c.epci_name}) : "—"),
+        el("dt", {text: "Population"}), el("dd", {text: number.format(c.population) + " habitants"}),
+        el("dt", {text: "Densité"}), el("dd", {text: decimal.format(c.density) + " hab/km² (commune " +
+          (c.rural ? "rurale" : "urbaine") + ")"})));
+    return parts.filter(Boolean);
+  }
   async function showCommune(code, latlng, trigger) {
     const rule = ruleParams(new URLSearchParams()).toString();
     const response = await fetch("/api/v1/coverage/communes/" + encodeURIComponent(code) + (rule ? "?" + rule : ""));
     if (!response.ok) return;
     const c = await response.json();
-    const status = c.zone_blanche ? "Zone blanche" : statusWords[c.best_scope];
-    const reaching = c.projects.length
-      ? "<ul>" + c.projects.map((p) => '<li><button type="button" class="lien-projet" data-id="' + escape(p.id) + '">' +
-          escape(p.name) + "</button> <small>(action " + escape(scopeWords[p.scope]) + ", " +
-          (p.reach === "direct" ? "accès direct" : "appui") + (p.counted ? ", comptée" : ", non comptée") +
-          ")</small></li>").join("") + "</ul>"
-      : "Aucun";
-    const html = '<article class="fiche fiche-commune" lang="fr"><h3>' + escape(c.name) + "</h3><dl>" +
-      "<dt>Couverture</dt><dd><strong>" + escape(status) + "</strong> — " + escape(c.reason) + "</dd>" +
-      "<dt>Intercommunalité</dt><dd>" + (c.epci
-        ? '<a href="/territoires/epci/' + escape(c.epci) + '"' + linkTarget + ">" + escape(c.epci_name) + "</a>" : "—") +
-      "</dd><dt>Population</dt><dd>" + number.format(c.population) + " habitants</dd>" +
-      "<dt>Densité</dt><dd>" + decimal.format(c.density) + " hab/km² (commune " + (c.rural ? "rurale" : "urbaine") +
-      ")</dd>" + (c.distance_km ? "<dt>Distance à la commune atteinte la plus proche</dt><dd>" +
-      decimal.format(c.distance_km) + " km</dd>" : "") +
-      "<dt>Projets qui l'atteignent</dt><dd>" + reaching + "</dd></dl>" +
-      '<p><a href="/territoires/commune/' + escape(c.code) + '"' + linkTarget + ">Page de la commune</a></p></article>";
-    lastTrigger = trigger || null;
-    L.popup(popupOptions()).setLatLng(latlng).setContent(html).openOn(map);
-    highlight("commune", c.code, false);
+    const article = el("article", {class: "fiche fiche-commune", lang: "fr"}, ...communeAnswer(c, "h3"),
+      config.commune === c.code && !config.embed ? null : el("p", {}, el("a", {href: "/territoires/commune/" + encodeURIComponent(c.code),
+        target: config.embed ? "_blank" : null, rel: config.embed ? "noopener" : null, text: "Page de la commune"})));
+    openCard(article, "Fiche de la commune", latlng, trigger);
+    highlight("commune", c.code, !latlng); // opened from a button: the map shows where it is
     window.communeShown = c.code;
-    if (trigger) focusCard();
+  }
+  // A commune's page: its answer right under the map, the same words as its card
+  async function answerCommunePage() {
+    const box = document.getElementById("reponse-commune");
+    if (!box || !config.commune) return;
+    const rule = ruleParams(new URLSearchParams()).toString();
+    const response = await fetch("/api/v1/coverage/communes/" + encodeURIComponent(config.commune) + (rule ? "?" + rule : ""));
+    if (!response.ok) return;
+    const c = await response.json();
+    const heading = box.querySelector("h2");
+    box.replaceChildren(heading, el("div", {class: "fiche fiche-commune"}, ...communeAnswer(c, null)));
+    window.communeAnswered = c.code;
   }
   map.on("click", async (event) => {
     if (pickOnMap) { pickOnMap(event.latlng); return; }
@@ -260,13 +400,16 @@
   const outlined = L.featureGroup().addTo(map);
   async function highlight(level, code, fit) {
     const response = await fetch("/api/v1/territories/" + level + "/" + encodeURIComponent(code) +
-      "/outline.geojson?zoom=" + Math.min(map.getZoom() + 1, 14));
+      "/outline.geojson?zoom=" + Math.min(Math.round(map.getZoom()) + 1, 14));
     if (!response.ok) return;
     outlined.clearLayers();
     outlined.addLayer(L.geoJSON(await response.json(), {
       interactive: false, style: {color: "#0b4f8a", weight: 3, dashArray: "6 4", fill: false},
     }));
-    if (fit) map.fitBounds(outlined.getBounds(), {padding: [20, 20]});
+    if (fit) {
+      const pad = sheetPaddings() || {topLeft: L.point(56, 20), bottomRight: L.point(20, 20)};
+      map.fitBounds(outlined.getBounds(), {paddingTopLeft: pad.topLeft, paddingBottomRight: pad.bottomRight, maxZoom: 12});
+    }
   }
 
   // -- projects -------------------------------------------------------------------------------------------------
@@ -290,9 +433,10 @@
     const values = filterValues();
     return Object.fromEntries(SELECTION.filter((name) => values[name]).map((name) => [name, values[name]]));
   }
-  // the coverage rule's parameters for a request: the page's reach and the selection
+  // the coverage rule's parameters for a request: the page's reach, département-wide actions counted, the selection
   function ruleParams(params) {
     if (config.reach !== "direct") params.set("reach", config.reach);
+    if (counting()) params.set("count_departmental", "true");
     for (const [name, value] of Object.entries(selection())) params.set(name, value);
     return params;
   }
@@ -311,7 +455,9 @@
   }
   let appliedSelection = null;
   function applySelection() {
-    const query = new URLSearchParams(selection()).toString();
+    const chosen = selection();
+    if (counting()) chosen.count_departmental = "true";
+    const query = new URLSearchParams(chosen).toString();
     if (appliedSelection !== null && query !== appliedSelection) selectionChanged();
     appliedSelection = query;
     for (const [layer, base] of coverageBase) {
@@ -325,6 +471,14 @@
     const legendNote = document.getElementById("legende-selection") ||
       (legend ? legend.appendChild(el("p", {id: "legende-selection", class: "note note-selection"})) : null);
     if (legendNote) { legendNote.textContent = text; legendNote.hidden = !text; }
+    // the figures above the map and the legend's definition follow the choice
+    const wide = counting();
+    const figures = document.getElementById("chiffres-locaux");
+    if (figures) {
+      figures.hidden = wide;
+      document.getElementById("chiffres-departementaux").hidden = !wide;
+    }
+    document.querySelectorAll(".si-departementales").forEach((span) => { span.hidden = !wide; });
     window.coverageSelection = query;
   }
 
@@ -345,12 +499,20 @@
       const [lon, lat] = feature.geometry.coordinates;
       const colour = config.typeColours[p.action_types[0]] || "#455a64";
       const marker = L.marker([lat, lon], {
-        icon: L.divIcon({className: "marqueur-projet", iconSize: [18, 18],
+        // a 44 px target around an 18 px dot: a finger finds it on a phone
+        icon: L.divIcon({className: "marqueur-projet", iconSize: [44, 44],
                          html: '<span style="background:' + colour + '"></span>'}),
         title: "Projet : " + p.name, keyboard: true,
       });
-      // a fresh card each time, sized and panned for the map as it is now
-      marker.on("click", () => { L.popup(popupOptions()).setLatLng(marker.getLatLng()).setContent(card(p)).openOn(map); });
+      // a fresh card each time, for the map as it is now; a keyboard opening passes the marker, to return to
+      marker.on("click", () => {
+        const icon = marker.getElement();
+        const byKeyboard = keyboardOpening === icon;
+        keyboardOpening = null;
+        const trigger = byKeyboard ? icon : projectTrigger;
+        projectTrigger = null;
+        openCard(card(p), "Fiche du projet", marker.getLatLng(), trigger);
+      });
       markers.set(feature.id, marker);
       cluster.addLayer(marker);
     }
@@ -370,8 +532,8 @@
       if (!map.hasLayer(cluster)) cluster.addTo(map);
       if (trigger && !map.getContainer().contains(trigger)) showMap();
       cluster.zoomToShowLayer(marker, () => {
+        projectTrigger = trigger || null;
         marker.fire("click");
-        if (trigger) focusCard();
       });
       return;
     }
@@ -384,14 +546,13 @@
     }
     const panel = document.getElementById("fiche-" + id);
     if (panel) { // a département- or région-wide action: its card opens in the panel that lists it
-      map.closePopup();
+      closeCard(false);
       panel.replaceChildren(card(p));
       panel.hidden = false;
       panel.focus();
       return;
     }
-    L.popup(popupOptions()).setLatLng(map.getCenter()).setContent(card(p)).openOn(map);
-    if (trigger) focusCard();
+    openCard(card(p), "Fiche du projet", null, trigger);
   }
 
   const areas = new Map(); // project id -> its drawn area
@@ -427,23 +588,37 @@
     });
   }).observe(map.getPane("markerPane"), {childList: true, subtree: true});
 
-  map.on("popupopen", (event) => {
-    const content = event.popup.getElement().querySelector(".leaflet-popup-content");
-    if (content) {
-      content.tabIndex = 0;
-      content.setAttribute("role", "region");
-      content.setAttribute("aria-label", content.querySelector(".fiche-commune") ? "Fiche de la commune" : "Fiche du projet");
+  // Enter or Space on a focused marker opens it as a click would (a cluster zooms to its projects, then the
+  // first of them takes the focus): keyboard users reach every project, on /embed too.
+  let keyboardOpening = null; // the marker icon Enter or Space was pressed on
+  let projectTrigger = null; // the button of a list that opened a marker's card
+  map.getPane("markerPane").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const icon = event.target.closest(".leaflet-marker-icon");
+    if (!icon) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (icon.classList.contains("marker-cluster")) {
+      cluster.once("animationend", () => {
+        const first = map.getPane("markerPane").querySelector(".leaflet-marker-icon[tabindex]");
+        if (first) first.focus();
+      });
+    } else {
+      keyboardOpening = icon;
     }
+    icon.click();
   });
-  function closeCard() {
-    const inside = document.activeElement && document.activeElement.closest(".leaflet-popup, .fiche-etendue");
-    map.closePopup();
+  function closeCard(restoreFocus = true) {
+    const inside = document.activeElement && document.activeElement.closest(".feuille, .fiche-etendue");
+    if (sheet) { sheet.remove(); sheet = null; }
+    if (pin) { pin.remove(); pin = null; }
+    window.cardShown = null;
     document.querySelectorAll(".fiche-etendue:not([hidden])").forEach((panel) => { panel.hidden = true; });
-    if (inside && lastTrigger && document.contains(lastTrigger)) lastTrigger.focus();
-    lastTrigger = null;
+    if (restoreFocus && inside && lastTrigger && document.contains(lastTrigger)) lastTrigger.focus();
+    if (restoreFocus) lastTrigger = null;
   }
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") closeCard();
+    if (event.key === "Escape") closeCard(true);
   });
   document.addEventListener("click", (event) => {
     const project = event.target.closest(".lien-projet");
@@ -451,7 +626,7 @@
     const area = event.target.closest(".zone-projet");
     if (area) { toggleArea(area); return; }
     const commune = event.target.closest(".fiche-de-commune");
-    if (commune) showCommune(commune.dataset.code, map.getCenter(), commune);
+    if (commune) showCommune(commune.dataset.code, null, commune);
   });
 
   // -- search ---------------------------------------------------------------------------------------------------
@@ -859,9 +1034,30 @@
       return el("li", {text: (a.territories.map((t) => t.name).join(", ") || a.label) + " — non comptée, " + why + "."});
     }
 
+    // The people of the communes leaving the zones blanches that lie beyond the actions' territories: by EPCI when
+    // every action is an intercommunalité (the commune's EPCI, from the answer), else the communes the actions
+    // would not reach themselves (they leave by being near one that is).
+    function outsideShare(answer) {
+      const territories = answer.actions.flatMap((a) => a.territories);
+      if (!territories.length || !answer.communes.length) return null;
+      let outside;
+      let words;
+      if (territories.every((t) => t.level === "epci")) {
+        const codes = new Set(territories.map((t) => t.code));
+        outside = answer.communes.filter((c) => !codes.has(c.epci));
+        words = codes.size > 1 ? "hors de ces intercommunalités" : "hors de l'intercommunalité";
+      } else {
+        outside = answer.communes.filter((c) => !c.reached);
+        words = territories.every((t) => t.level === "commune")
+          ? (territories.length > 1 ? "hors de ces communes" : "hors de la commune de l'action")
+          : "hors des territoires des actions";
+      }
+      return {population: outside.reduce((sum, c) => sum + c.population, 0), communes: outside.length, words};
+    }
     function showResult(answer) {
       const departements = new Map(answer.by_departement.map((d) => [d.code, d.name]));
       const gained = answer.gained;
+      const outside = outsideShare(answer);
       const rows = [
         ["Communes en zone blanche", "communes_zone_blanche"],
         ["Habitants en zone blanche", "population_zone_blanche"],
@@ -877,17 +1073,20 @@
         el("td", {text: c.departement, title: departements.get(c.departement) || null}),
         el("td", {class: "nombre", text: number.format(c.population)}),
         el("td", {class: "nombre", text: c.distance_km_before == null ? "—" : decimal.format(c.distance_km_before)})));
-      const csv = exportUrl("csv");
+      const csv = exportUrl("csv-fr"); // for a spreadsheet: ';', decimal comma, French headers
       const png = exportUrl("png");
       const parts = [
         el("h3", {id: "titre-resultat", tabindex: "-1", text: "Résultat de la simulation"}),
+        // what is counted, said: the inhabitants of whole communes, many of them beyond the actions' territories
         el("p", {class: "gain", id: "simulation-gain"},
           el("strong", {"data-chiffre": "gained.population", text: number.format(gained.population)}),
-          gained.population > 1 ? " personnes" : " personne", " dans ",
+          gained.population > 1 ? " habitants" : " habitant", " des ",
           el("strong", {"data-chiffre": "gained.communes", text: number.format(gained.communes)}),
-          // the verb agrees with the people, the subject
-          (gained.communes > 1 ? " communes" : " commune") + (gained.population > 1 ? " sortiraient" : " sortirait"),
-          " des zones blanches."),
+          (gained.communes > 1 ? " communes qui sortiraient" : " commune qui sortirait") + " des zones blanches",
+          outside ? ", dont " : ".", outside ? el("strong", {id: "simulation-hors",
+            text: number.format(outside.population)}) : null,
+          outside ? " " + outside.words + " (à moins de " + number.format(config.maxKm) +
+            " km d'une commune qu'elles atteindraient)." : null),
         notCounted.length ? el("ul", {class: "note"}, ...notCounted) : null,
         table("Zones blanches avant et après les actions simulées", ["", "Avant", "Après"], rows,
           {class: "avant-apres"}),
@@ -1173,18 +1372,22 @@
     const layersNow = activeLayers();
     const same = layersNow.length === config.layers.length && layersNow.every((key) => config.layers.includes(key));
     if (same) url.searchParams.delete("layers"); else url.searchParams.set("layers", layersNow.join(","));
+    if (counting()) url.searchParams.set("count_departmental", "true"); else url.searchParams.delete("count_departmental");
     const simulated = simulationParam();
     if (simulated) url.searchParams.set("simuler", simulated); else url.searchParams.delete("simuler");
     // ':' and ',' may stand as they are in a query string: the link stays readable (simuler=epci:2000…,commune:…)
     url.search = url.searchParams.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
     const centre = map.getCenter();
-    url.hash = map.getZoom() + "/" + centre.lat.toFixed(4) + "/" + centre.lng.toFixed(4);
+    url.hash = Number(map.getZoom().toFixed(2)) + "/" + centre.lat.toFixed(4) + "/" + centre.lng.toFixed(4);
     history.replaceState(null, "", url);
   }
 
   // -- the embed builder: territory, layers, legend, filters, view, height; live preview and code --------------------
+  // The territory field is read like the search box: a suggestion picked, or the typed text resolved by the
+  // geocoder; text that names no place is said so, and no code is given (never the whole région in silence).
   const builder = document.getElementById("constructeur");
   const builderSuggested = new Map();
+  let builderUnresolved = ""; // typed text that named no territory: no code until it is fixed or cleared
   let previewTimer = null;
   function embedUrl() {
     const params = new URLSearchParams();
@@ -1197,12 +1400,13 @@
     params.set("layers", layersChosen.join(","));
     if (builder && !document.getElementById("integrer-legende").checked) params.set("legend", "0");
     if (config.reach !== "direct") params.set("reach", config.reach);
+    if (counting()) params.set("count_departmental", "true");
     if (!builder || document.getElementById("integrer-filtres").checked) {
       for (const [name, value] of Object.entries(filterValues())) params.set(name, value);
     }
     if (builder && document.getElementById("integrer-vue").checked) {
       const centre = map.getCenter();
-      params.set("vue", centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + map.getZoom());
+      params.set("vue", centre.lat.toFixed(4) + "," + centre.lng.toFixed(4) + "," + Number(map.getZoom().toFixed(2)));
     }
     // ':' and ',' may stand as they are in a query string: the code stays readable (territoire=epci:2000…)
     return "/embed?" + params.toString().replace(/%3A/gi, ":").replace(/%2C/gi, ",");
@@ -1210,14 +1414,24 @@
   function updateSnippet() {
     const box = document.getElementById("code-iframe");
     if (!box) return;
+    const copy = document.getElementById("copier-code");
+    const direct = document.getElementById("lien-direct");
+    if (builderUnresolved) {
+      box.value = "";
+      if (copy) copy.disabled = true;
+      if (direct) direct.hidden = true;
+      return;
+    }
+    if (copy) copy.disabled = false;
+    if (direct) direct.hidden = false;
     const url = embedUrl();
     const place = document.getElementById("integrer-territoire");
-    const name = (builder && place.dataset.territoire ? place.value : config.territoryName) || "Hauts-de-France";
+    const name = (builder && place.dataset.territoire ? place.dataset.nom || place.value : config.territoryName) ||
+      "Hauts-de-France";
     const height = builder ? document.getElementById("integrer-hauteur").value : "500";
     const title = "Carte de l'aide alimentaire Mieux manger pour tous : " + name;
     box.value = '<iframe src="' + escape(location.origin + url) + '" width="100%" height="' + height +
       '" style="border:0" loading="lazy" title="' + escape(title) + '"></iframe>';
-    const direct = document.getElementById("lien-direct");
     if (direct) direct.href = url;
     const preview = document.getElementById("apercu");
     if (preview) {
@@ -1228,16 +1442,77 @@
   }
   if (builder) {
     const place = document.getElementById("integrer-territoire");
+    const builderMessage = document.getElementById("integrer-message");
+    place.dataset.nom = place.value;
+    let resolveTimer = null;
+    let resolveTicket = 0;
+    function chooseTerritory(unit, typed) {
+      place.dataset.territoire = unit.level + ":" + unit.code;
+      place.dataset.nom = unit.name;
+      builderUnresolved = "";
+      builderMessage.classList.remove("erreur");
+      builderMessage.textContent = typed
+        ? "Territoire compris : " + unit.name + " (" + levelWord(unit.level) + ")."
+        : "";
+      window.builderResolved = place.dataset.territoire;
+      updateSnippet();
+    }
+    // the text typed, resolved as the search box does: the suggestion it equals, else the geocoder's first unit
+    async function resolvePlace() {
+      const text = place.value.trim();
+      const ticket = ++resolveTicket;
+      if (!text) {
+        place.dataset.territoire = "";
+        place.dataset.nom = "";
+        builderUnresolved = "";
+        builderMessage.textContent = "";
+        builderMessage.classList.remove("erreur");
+        window.builderResolved = "";
+        updateSnippet();
+        return;
+      }
+      const picked = builderSuggested.get(text);
+      if (picked) { chooseTerritory(picked, false); return; }
+      let units = [];
+      try {
+        const response = await fetch("/api/v1/geocode?q=" + encodeURIComponent(text));
+        if (response.ok) units = ((await response.json()).units || []).filter((u) => SIM_LEVELS.includes(u.level));
+      } catch (error) {
+        units = [];
+      }
+      if (ticket !== resolveTicket || place.value.trim() !== text) return;
+      if (units.length) {
+        chooseTerritory(units[0], true);
+        if (units.length > 1) {
+          builderMessage.textContent += " Le texte nomme " + units.length + " territoires : seul le premier est retenu.";
+        }
+        return;
+      }
+      place.dataset.territoire = "";
+      builderUnresolved = text;
+      builderMessage.classList.add("erreur");
+      builderMessage.textContent = "Aucun territoire trouvé pour « " + text + " » : choisissez une proposition de " +
+        "la liste, ou videz le champ pour intégrer toute la région. Pas de code tant que le territoire n'est pas compris.";
+      window.builderResolved = null;
+      updateSnippet();
+    }
     place.addEventListener("input", () => {
       const text = place.value.trim();
+      clearTimeout(resolveTimer);
       const picked = builderSuggested.get(text);
-      if (picked) { place.dataset.territoire = picked.level + ":" + picked.code; updateSnippet(); return; }
-      if (!text) { place.dataset.territoire = ""; updateSnippet(); return; }
+      if (picked) { resolveTicket++; chooseTerritory(picked, false); return; }
+      // until the text is read, the code of a former territory would be wrong: none is shown
+      builderUnresolved = text;
+      window.builderResolved = undefined;
+      builderMessage.classList.remove("erreur");
+      builderMessage.textContent = text ? "Lecture du territoire…" : "";
+      updateSnippet();
+      resolveTimer = setTimeout(resolvePlace, 500);
       if (text.length < 2) return;
       fetch("/api/v1/geocode/suggest?limit=8&q=" + encodeURIComponent(text)).then((r) => r.ok ? r.json() : []).then((items) => {
         const options = document.getElementById("suggestions-integrer");
         options.replaceChildren();
-        for (const item of items) {
+        for (const item of items.filter((i) => SIM_LEVELS.includes(i.level))) {
           builderSuggested.set(item.label, item);
           const option = document.createElement("option");
           option.value = item.label;
@@ -1245,8 +1520,9 @@
         }
       });
     });
-    builder.addEventListener("change", updateSnippet);
-    builder.addEventListener("submit", (event) => event.preventDefault());
+    place.addEventListener("change", () => { clearTimeout(resolveTimer); resolvePlace(); });
+    builder.addEventListener("change", (event) => { if (event.target !== place) updateSnippet(); });
+    builder.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(resolveTimer); resolvePlace(); });
     document.getElementById("copier-code")?.addEventListener("click", async () => {
       const box = document.getElementById("code-iframe");
       const message = document.getElementById("copie-message");
@@ -1260,25 +1536,65 @@
     });
   }
 
-  // -- fitting: the territory in the space the controls leave free ------------------------------------------------
+  // -- fitting: the territory in the room whatever covers the map leaves ------------------------------------------
+  // Each thing over the map (the four corners' controls, the legend among them, an open card) is kept clear either
+  // by a side padding or by a top/bottom one; of all the choices, the one where the territory is drawn largest.
   let userMoved = false;
   let fitting = false;
   map.on("movestart", () => { if (!fitting) userMoved = true; });
-  function fitTerritory() {
+  function obstacles() {
     const container = map.getContainer();
-    const width = (selector) => container.querySelector(selector)?.offsetWidth || 0;
-    const height = (selector) => container.querySelector(selector)?.offsetHeight || 0;
-    const left = width(".leaflet-top.leaflet-left") + 8;
-    let right = folded ? width(".leaflet-top.leaflet-right") + 8 : 8;
-    let bottom = Math.max(height(".leaflet-bottom.leaflet-left"), height(".leaflet-bottom.leaflet-right")) + 8;
-    if (config.embed && legend) {
-      const box = legend.getBoundingClientRect();
-      if (legend.open && box.width < map.getSize().x / 2) right = Math.max(right, box.width + 16);
-      else bottom = Math.max(bottom, box.height + 16);
+    const origin = container.getBoundingClientRect();
+    const boxes = [];
+    const candidates = Array.from(container.querySelectorAll(".leaflet-top, .leaflet-bottom"));
+    if (sheet) candidates.push(sheet);
+    for (const element of candidates) {
+      const r = element.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1) continue;
+      boxes.push({left: r.left - origin.left, top: r.top - origin.top, right: r.right - origin.left,
+        bottom: r.bottom - origin.top});
     }
+    return boxes;
+  }
+  function fitPaddings() {
+    const size = map.getSize();
+    const margin = 8;
+    const boxes = obstacles();
+    const sw = map.project(L.latLng(config.bounds[0]), 0);
+    const ne = map.project(L.latLng(config.bounds[1]), 0);
+    const width = Math.max(1e-9, Math.abs(ne.x - sw.x));
+    const height = Math.max(1e-9, Math.abs(sw.y - ne.y));
+    let best = null;
+    for (let choice = 0; choice < (1 << boxes.length); choice++) {
+      const pad = {left: margin, top: margin, right: margin, bottom: margin};
+      boxes.forEach((b, i) => {
+        const sideways = (choice >> i) & 1;
+        if (sideways) {
+          if (b.left + b.right < size.x) pad.left = Math.max(pad.left, b.right + margin);
+          else pad.right = Math.max(pad.right, size.x - b.left + margin);
+        } else if (b.top + b.bottom < size.y) {
+          pad.top = Math.max(pad.top, b.bottom + margin);
+        } else {
+          pad.bottom = Math.max(pad.bottom, size.y - b.top + margin);
+        }
+      });
+      const freeX = size.x - pad.left - pad.right;
+      const freeY = size.y - pad.top - pad.bottom;
+      if (freeX < 40 || freeY < 40) continue;
+      const scale = Math.min(freeX / width, freeY / height);
+      if (!best || scale > best.scale) best = {scale, pad};
+    }
+    return best ? best.pad : {left: margin, top: margin, right: margin, bottom: margin};
+  }
+  function fitTerritory() {
+    sizeLegend();
+    const pad = fitPaddings();
+    legendFitted = legend ? legend.open : null;
     fitting = true;
-    map.fitBounds(config.bounds, {paddingTopLeft: [left, 8], paddingBottomRight: [right, bottom], animate: false});
+    map.fitBounds(config.bounds, {paddingTopLeft: [pad.left, pad.top], paddingBottomRight: [pad.right, pad.bottom],
+      animate: false});
     fitting = false;
+    window.fitPaddings = pad;
   }
 
   // -- start ----------------------------------------------------------------------------------------------------
@@ -1286,7 +1602,7 @@
   placeLegend();
   // A view asked for in the URL (#zoom/lat/lon, or vue=lat,lon,zoom in an embed), else the territory fitted.
   function urlView() {
-    const hash = location.hash.match(/^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/);
+    const hash = location.hash.match(/^#(\d{1,2}(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/);
     if (hash) return [[Number(hash[2]), Number(hash[3])], Number(hash[1])];
     const view = (start.searchParams.get("vue") || "").split(",").map(Number);
     return view.length === 3 && view.every(Number.isFinite) ? [[view[0], view[1]], view[2]] : null;
@@ -1310,6 +1626,7 @@
   const filtersChanged = () => { applySelection(); loadProjects(); saveState(); updateSnippet(); };
   form?.addEventListener("change", filtersChanged);
   form?.addEventListener("reset", () => setTimeout(filtersChanged, 0));
+  countBox?.addEventListener("change", () => { applySelection(); saveState(); updateSnippet(); answerCommunePage(); });
   map.on("moveend", () => { loadLabels(); saveState(); updateSnippet(); });
   map.on("overlayadd overlayremove", () => { loadLabels(); saveState(); updateSnippet(); });
   map.on("resize", () => {
@@ -1320,5 +1637,6 @@
   loadLabels();
   updateSnippet();
   startSimulation();
+  answerCommunePage();
   loadProjects().then(() => { window.projectsLoaded = true; });
 })();

@@ -129,7 +129,7 @@ def test_cards_list_and_filters_show_the_grant(browser, server: str, artifacts: 
 
         # the card of the running project: every fact it was given, in French
         page.locator("#liste-projets").get_by_role("button", name=RUNNING["name"]).click()
-        card = page.locator(".leaflet-popup-content .fiche")
+        card = page.locator(".feuille .fiche")
         card.wait_for(timeout=10_000)
         facts = {label: plain(text) for label, text in pairs(card).items()}
         for label, words in RUNNING_WORDS.items():
@@ -140,7 +140,7 @@ def test_cards_list_and_filters_show_the_grant(browser, server: str, artifacts: 
         assert link.get_attribute("href") == RUNNING["website"]
         assert link.get_attribute("rel") == "noopener noreferrer"
         assert not any("non renseign" in text for text in facts.values())  # everything was given
-        page.locator(".leaflet-popup").screenshot(path=str(artifacts / f"fiche-subvention-{width}.png"))
+        page.locator(".feuille").screenshot(path=str(artifacts / f"fiche-subvention-{width}.png"))
         page.keyboard.press("Escape")
 
         # the list: the planned project's amount with its cents, its status, and what it does not give

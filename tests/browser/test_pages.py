@@ -44,11 +44,11 @@ def test_an_area_wide_project_opens_in_its_panel_and_escape_closes_it(carte: Vis
 
 def test_a_local_project_opens_on_the_map(carte: Visit) -> None:
     carte.page.locator("#liste-projets").get_by_role("button", name="Épicerie solidaire mixte itinérante").click()
-    card = carte.page.locator(".leaflet-popup-content .fiche")
+    card = carte.page.locator(".feuille .fiche")
     card.wait_for(timeout=10_000)
     assert "Itiner'air" in card.inner_text()
     # a scrolling card is keyboard-reachable (axe: scrollable-region-focusable), whether or not it stays open
-    assert carte.page.locator(".leaflet-popup-content").get_attribute("tabindex") == "0"
+    assert carte.page.locator(".feuille-contenu").get_attribute("tabindex") == "0"
     assert carte.serious_violations() == []
     carte.page.keyboard.press("Escape")
 

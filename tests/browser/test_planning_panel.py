@@ -133,7 +133,7 @@ def test_the_figures_shown_are_the_apis(simulated, live_server: str, artifacts: 
     assert page.locator("#simulation-communes tbody tr:not([hidden])").count() == len(answer["communes"])
     # exports: the GET route of the same actions
     assert page.get_by_role("link", name="Télécharger les communes (CSV)").get_attribute("href") == (
-        f"/api/v1/coverage/simulate?territory={SUD_ARTOIS}&format=csv"
+        f"/api/v1/coverage/simulate?territory={SUD_ARTOIS}&format=csv-fr"
     )
     assert page.get_by_role("link", name="Image (PNG)").get_attribute("href").endswith("&format=png")
     page.screenshot(path=str(artifacts / "simulation.png"))
@@ -157,7 +157,8 @@ def test_the_communes_are_drawn_on_the_map(simulated, live_server: str) -> None:
     in_action = sum(1 for f in collection["features"] if f["properties"]["in_action"])
     assert drawn >= len(leaving) + in_action
     assert page.locator("#legende-simulation-ligne").count() == 1
-    assert "Simulation" in page.locator(".leaflet-control-layers").inner_text()
+    # listed in the layer list (folded behind its button at every size: its text, not what shows)
+    assert "Simulation" in page.locator(".leaflet-control-layers").text_content()
     # the map shows the communes: the view contains their bounds' centre
     bounds = page.evaluate(f"window['{page.evaluate('window.CARTE.map')}'].getBounds().toBBoxString()")
     west, south, east, north = map(float, bounds.split(","))
@@ -314,7 +315,7 @@ def test_the_panel_with_its_results_has_no_serious_accessibility_violation(
         wait_until(page, "document.getElementById('simulation-message').textContent.includes('déjà')")
         message = page.locator("#simulation-message").inner_text()
         assert message == "CC du Sud Artois (intercommunalité) est déjà dans la liste des actions."
-        assert page.locator(".leaflet-popup").count() == 0
+        assert page.locator(".feuille").count() == 0  # no card opened
         assert page.locator("#simulation-nombre").inner_text() == "3"
     finally:
         page.close()
