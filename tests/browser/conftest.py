@@ -58,15 +58,22 @@ def live_server(store_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """One Playwright for the session: its sync API cannot be started twice in one thread, so every browser a
+    test launches (with other flags: software GL for MapLibre) comes from this one."""
     if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
         unavailable(f"{CHROMIUM} is missing: install Debian's chromium (the README's test command does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

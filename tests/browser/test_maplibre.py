@@ -33,13 +33,11 @@ RECORD_VIOLATIONS = (
 
 
 @pytest.fixture(scope="module")
-def webgl_browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS, headless=True)
-        yield launched
-        launched.close()
+def webgl_browser(playwright_driver) -> Iterator:
+    """Chromium with software WebGL, from the session's one Playwright (see tests/browser/conftest.py)."""
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS, headless=True)
+    yield launched
+    launched.close()
 
 
 def test_maplibre_draws_our_style_as_our_png_tiles(live_server: str, webgl_browser, artifacts: Path) -> None:
