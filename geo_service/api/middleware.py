@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo_service.api.http import etag_matches
 from geo_service.errors import DataError
+from geo_service.ogc.params import quality_values
 from geo_service.projects.spreadsheet_import import MAX_FILE_BYTES
 from geo_service.settings import Settings
 
@@ -30,16 +31,7 @@ def accepts_gzip(header: str | None) -> bool:
     covered by ``*`` when gzip is not named; ``gzip;q=0`` refuses it."""
     named: float | None = None
     anything: float | None = None
-    for part in (header or "").split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        coding = pieces[0].lower()
-        quality = 1.0
-        for piece in pieces[1:]:
-            if piece.lower().startswith("q="):
-                try:
-                    quality = float(piece[2:])
-                except ValueError:
-                    quality = 0.0
+    for coding, quality in quality_values(header or ""):
         if coding in ("gzip", "x-gzip"):
             named = quality if named is None else max(named, quality)
         elif coding == "*":

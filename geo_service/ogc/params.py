@@ -126,11 +126,11 @@ def read_format(query: Query, accept: str | None, *, allowed: tuple[str, ...] = 
     return "json"
 
 
-def prefers_html(accept: str) -> bool:
-    html, json_ = -1.0, -1.0
-    for part in accept.split(","):
+def quality_values(header: str) -> Iterator[tuple[str, float]]:
+    """Each item of a header that weights its items (Accept, Accept-Encoding: RFC 9110 §12.4.2), lower case, with
+    its quality: 1 when not given, 0 when unreadable."""
+    for part in header.split(","):
         pieces = [p.strip() for p in part.split(";")]
-        media = pieces[0].lower()
         quality = 1.0
         for piece in pieces[1:]:
             if piece.lower().startswith("q="):
@@ -138,6 +138,12 @@ def prefers_html(accept: str) -> bool:
                     quality = float(piece[2:])
                 except ValueError:
                     quality = 0.0
+        yield pieces[0].lower(), quality
+
+
+def prefers_html(accept: str) -> bool:
+    html, json_ = -1.0, -1.0
+    for media, quality in quality_values(accept):
         if media in ("text/html", "application/xhtml+xml"):
             html = max(html, quality)
         elif media in ("application/json", "application/geo+json", "application/schema+json") or media.endswith(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import anyio
 import pytest
@@ -138,26 +139,33 @@ def test_work_whose_client_left_while_waiting_is_dropped() -> None:
     assert anyio.run(scenario) == ["dropped"]
 
 
-def test_large_ogc_pages_hold_a_place(app_client: TestClient) -> None:
-    """Pages beyond the default size (up to 10 000 features) or reprojected are costly work; small pages are not."""
+@contextmanager
+def places_counted(client: TestClient) -> Iterator[list[str]]:
+    """The app's admission to costly work, with every place asked for recorded (by client address)."""
     asked: list[str] = []
-    real = app_client.app.state.expensive
+    real = client.app.state.expensive
 
     class Counting:
-        def slot(self, client: str, gone=None):
-            asked.append(client)
-            return real.slot(client, gone)
+        def slot(self, address: str, gone=None):
+            asked.append(address)
+            return real.slot(address, gone)
 
-    app_client.app.state.expensive = Counting()
+    client.app.state.expensive = Counting()
     try:
+        yield asked
+    finally:
+        client.app.state.expensive = real
+
+
+def test_large_ogc_pages_hold_a_place(app_client: TestClient) -> None:
+    """Pages beyond the default size (up to 10 000 features) or reprojected are costly work; small pages are not."""
+    with places_counted(app_client) as asked:
         assert app_client.get("/collections/communes/items?limit=10").status_code == 200
         assert app_client.get("/collections/communes/items").status_code == 200  # the default page: 100
         assert asked == []
         assert app_client.get("/collections/communes/items?limit=1000").status_code == 200
         assert app_client.get("/collections/communes/items?limit=5&crs=EPSG:2154").status_code == 200
         assert len(asked) == 2
-    finally:
-        app_client.app.state.expensive = real
 
 
 def _routes(app) -> set[str]:
@@ -221,20 +229,9 @@ def test_every_costly_route_has_a_sample() -> None:
 
 @pytest.mark.parametrize("route", sorted(COSTLY_SAMPLES))
 def test_each_costly_route_asks_for_a_place(app_client: TestClient, route: str) -> None:
-    asked: list[str] = []
-    real = app_client.app.state.expensive
-
-    class Counting:
-        def slot(self, client: str, gone=None):
-            asked.append(client)
-            return real.slot(client, gone)
-
-    app_client.app.state.expensive = Counting()
-    try:
+    with places_counted(app_client) as asked:
         method, _ = route.split(" ", 1)
         body = {"actions": [{"territories": ["epci:200035442"]}]} if method == "POST" else None
         response = app_client.request(method, COSTLY_SAMPLES[route], json=body)
         assert response.status_code in (200, 204), (route, response.status_code, response.text[:200])
         assert asked, f"{route} computed without asking for a place"
-    finally:
-        app_client.app.state.expensive = real
