@@ -10,6 +10,9 @@ it starts `geo-service serve` on a free loopback port with a new SQLite store an
   cold      each tile once, right after start, on one keep-alive connection, for the communes and coverage layers:
             every tile of the data set's bbox at each zoom (at most 200 a zoom, spread evenly, as bench/tiles.py),
             plus, on France, the z6 tile over Paris (6/32/22), the heaviest there is; max and p50 per zoom.
+  CPU       next to each time, what the server spent on a CPU for it (all its threads, from the kernel's
+            schedstat) and how long it waited for one: on a machine shared with other work, a tile's wall time
+            may be mostly waiting, which the CPU time leaves out (the start's CPU seconds likewise).
 """
 
 from __future__ import annotations
@@ -35,6 +38,18 @@ from geo_service.tiles.grid import tiles_covering
 BBOXES = {"région": (1.38, 48.83, 4.26, 51.09), "France": (-5.2, 41.3, 9.6, 51.1)}
 PARIS_Z6 = (6, 32, 22)
 LAYERS = ("communes", "coverage")
+
+
+def server_cpu(pid: int) -> tuple[float, float]:
+    """Milliseconds the process's threads have run on a CPU, and waited runnable for one, so far."""
+    run = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that has just ended
+        run, wait = run + int(fields[0]), wait + int(fields[1])
+    return run / 1e6, wait / 1e6
 
 
 def start(tree: Path, boundaries: Path, port: int) -> tuple[subprocess.Popen, float]:
@@ -75,18 +90,31 @@ def tiles_of(bbox: tuple[float, float, float, float], zooms: list[int], paris: b
     return tiles
 
 
-async def cold(port: int, tiles: list[tuple[int, int, int]]) -> dict[tuple[str, int], list[float]]:
+Times = dict[tuple[str, int], list[tuple[float, float, float, str]]]  # (wall, CPU, waiting ms, tile) by layer, zoom
+
+
+async def cold(port: int, pid: int, tiles: list[tuple[int, int, int]]) -> Times:
     connection = Connection("127.0.0.1", port)
-    times: dict[tuple[str, int], list[float]] = {}
+    times: Times = {}
     for layer in LAYERS:
         for z, x, y in tiles:
+            cpu, wait = server_cpu(pid)
             began = time.perf_counter()
             status, _ = await connection.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
+            wall = (time.perf_counter() - began) * 1000
             if status not in (200, 204):
                 raise SystemExit(f"/tiles/{layer}/{z}/{x}/{y}.mvt answered {status}")
-            times.setdefault((layer, z), []).append((time.perf_counter() - began) * 1000)
+            cpu_after, wait_after = server_cpu(pid)
+            entry = (wall, cpu_after - cpu, wait_after - wait, f"{layer} {z}/{x}/{y}")
+            times.setdefault((layer, z), []).append(entry)
     connection.close()
     return times
+
+
+def _cell(entries: list[tuple[float, float, float, str]]) -> str:
+    """p50 / max of the wall times, then of the CPU times."""
+    wall, cpu = [e[0] for e in entries], [e[1] for e in entries]
+    return f"{statistics.median(wall):.1f} / {max(wall):.1f} ({statistics.median(cpu):.1f} / {max(cpu):.1f})"
 
 
 def main() -> None:
@@ -108,26 +136,29 @@ def main() -> None:
             port = free_port()
             server, seconds = start(tree, boundaries, port)
             try:
+                start_cpu = server_cpu(server.pid)[0] / 1000
                 before = resident_mb(server.pid)
-                times = asyncio.run(cold(port, tiles))
+                times = asyncio.run(cold(port, server.pid, tiles))
                 after = resident_mb(server.pid)
             finally:
                 server.terminate()
                 server.wait()
-            print(f"\n{tree_name} ({tree}): start {seconds:.1f} s, RSS {before:.0f} MB before tiles, {after:.0f} after")
-            print("| layer | " + " | ".join(f"z{z} p50 / max ms" for z in zooms) + " |")
+            print(
+                f"\n{tree_name} ({tree}): start {seconds:.1f} s (CPU {start_cpu:.1f} s), RSS {before:.0f} MB before "
+                f"tiles, {after:.0f} after"
+            )
+            print("| layer | " + " | ".join(f"z{z} p50 / max ms (CPU)" for z in zooms) + " |")
             print("|---|" + "---:|" * len(zooms))
             for layer in LAYERS:
-                cells = [
-                    f"{statistics.median(times[layer, z]):.1f} / {max(times[layer, z]):.1f}"
-                    if (layer, z) in times
-                    else "-"
-                    for z in zooms
-                ]
+                cells = [_cell(times[layer, z]) if (layer, z) in times else "-" for z in zooms]
                 print(f"| {layer} | " + " | ".join(cells) + " |")
-            worst = max(max(v) for v in times.values())
-            p99 = percentile([t for v in times.values() for t in v], 99)
-            print(f"worst cold tile {worst:.1f} ms, p99 {p99:.1f} ms")
+            every = [e for v in times.values() for e in v]
+            worst, busiest = max(every), max(every, key=lambda e: e[1])
+            p99 = percentile([e[0] for e in every], 99)
+            print(
+                f"worst cold tile {worst[0]:.1f} ms ({worst[3]}: CPU {worst[1]:.1f} ms, waited {worst[2]:.1f} ms for "
+                f"a CPU), p99 {p99:.1f} ms; most CPU {busiest[1]:.1f} ms ({busiest[3]}, {busiest[0]:.1f} ms)"
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from geo_service import __version__
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publisher = Publisher(settings)
         data = publisher.start().data
         _prepare_routes(app)
+        # the first call to a worker thread imports part of anyio and starts the thread: about 10 ms that the first
+        # tile's visitor would wait for (bench/start.py), done here
+        await to_thread.run_sync(lambda: None, limiter=tiles.RENDER_LIMITER)
         app.state.publisher = publisher
         # only now: a commit heard from another worker rebuilds what is served, which must exist first
         data.store.watch(on_change=lambda: publisher.publish(only_if_changed_elsewhere=True))

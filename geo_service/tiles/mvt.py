@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import shapely
+
+from boundaries.packed import ZoomGeometries
 
 EXTENT = 4096
 BUFFER = 32  # two pixels of a 256-pixel tile: enough for strokes to join across tile edges
@@ -37,16 +39,25 @@ def _varint(value: int) -> bytes:
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Protobuf varints of non-negative integers, and the byte offset where each one starts (plus the end)."""
     values = values.astype(np.uint64)
+    if len(values) == 0:
+        return b"", np.zeros(1, dtype=np.int64)
+    top = int(values.max())
+    if top < 0x80:  # one byte each (most tags, many geometries): the values are their own bytes
+        return values.astype(np.uint8).tobytes(), np.arange(len(values) + 1, dtype=np.int64)
+    # a pass per 7 bits the largest value has, not one per 7 bits a value may have: low zooms' deltas fit in two
     sizes = np.ones(len(values), dtype=np.int64)
-    for shift in (7, 14, 21, 28, 35, 42, 49, 56):
-        sizes += values >= (np.uint64(1) << np.uint64(shift))
+    shift = 7
+    while shift <= 56 and top >> shift:  # at most nine bytes, as before
+        sizes += values >= np.uint64(1 << shift)
+        shift += 7
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     out = np.empty(offsets[-1], dtype=np.uint8)
-    for k in range(int(sizes.max()) if len(sizes) else 0):
+    for k in range(shift // 7):
         has = sizes > k
-        chunk = (values[has] >> np.uint64(7 * k)) & np.uint64(0x7F)
-        more = (sizes[has] > k + 1).astype(np.uint64) << np.uint64(7)
-        out[offsets[:-1][has] + k] = (chunk | more).astype(np.uint8)
+        every = k == 0  # every value has a first byte: no need to select them
+        chunk = ((values if every else values[has]) >> np.uint64(7 * k)) & np.uint64(0x7F)
+        more = ((sizes if every else sizes[has]) > k + 1).astype(np.uint64) << np.uint64(7)
+        out[(offsets[:-1] if every else offsets[:-1][has]) + k] = (chunk | more).astype(np.uint8)
     return out.tobytes(), offsets
 
 
@@ -83,10 +94,12 @@ def _quantize(coords: np.ndarray, bounds: Bounds) -> np.ndarray:
     return out
 
 
-def _ring_points(rings: np.ndarray, bounds: Bounds | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _ring_points(
+    coords: np.ndarray, ring_of: np.ndarray, ring_count: int, bounds: Bounds | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Integer points of each ring as they are encoded: (coords, ring of each point, points per ring, signed area
-    per ring). ``bounds``: the tile's, to quantize Mercator coordinates; None for rings already snapped to whole
-    tile units (``_snap_rounded``).
+    per ring), from the rings' points (``ring_of``: the ring of each, ``ring_count`` rings). ``bounds``: the tile's,
+    to quantize Mercator coordinates; None for rings already snapped to whole tile units (``_snap_rounded``).
 
     The specification forbids zero-length segments: "For any pair of (dX, dY) the dX and dY MUST NOT both be 0"
     (LineTo), and "The position of the cursor before calling the ClosePath command of a linear ring SHALL NOT repeat
@@ -94,7 +107,6 @@ def _ring_points(rings: np.ndarray, bounds: Bounds | None) -> tuple[np.ndarray, 
     so after it a point equal to the one before is dropped, then each ring's closing point (ClosePath draws that
     segment), then the last point left where it still equals the first: a ring whose last vertices round onto its
     start (only one can: no two points left in a row are equal)."""
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     coords = _quantize(coords, bounds) if bounds is not None else np.rint(coords).astype(np.int64)
     first = _run_edges(ring_of)[0]
     keep = np.zeros(len(coords), dtype=bool)
@@ -102,7 +114,7 @@ def _ring_points(rings: np.ndarray, bounds: Bounds | None) -> tuple[np.ndarray, 
     x, y = coords[:, 0], coords[:, 1]  # column by column: numpy's reductions along a row of two are slow
     keep[1:] &= first[1:] | (x[1:] != x[:-1]) | (y[1:] != y[:-1])  # nor a point equal to the one before
     coords, ring_of = np.compress(keep, coords, axis=0), ring_of[keep]  # ten times faster than coords[keep]
-    counts = np.bincount(ring_of, minlength=len(rings))
+    counts = np.bincount(ring_of, minlength=ring_count)
     starts = _starts(counts)
     several = np.flatnonzero(counts > 1)
     ends, begins = coords[(starts + counts - 1)[several]], coords[starts[several]]
@@ -116,7 +128,7 @@ def _ring_points(rings: np.ndarray, bounds: Bounds | None) -> tuple[np.ndarray, 
     # signed area (surveyor's formula, y down): exterior rings positive, holes negative
     following = _next_in_ring(coords, starts, counts)
     cross = coords[:, 0] * following[:, 1] - following[:, 0] * coords[:, 1]
-    area = np.bincount(ring_of, weights=cross, minlength=len(rings))
+    area = np.bincount(ring_of, weights=cross, minlength=ring_count)
     return coords, ring_of, counts, area
 
 
@@ -528,18 +540,75 @@ def tile_geometry(geometries: np.ndarray, bounds: Bounds, kind: str) -> TileGeom
     inside it are left out."""
     if len(geometries) == 0:
         return NO_GEOMETRY
-    span = bounds[2] - bounds[0]
-    pad = span * BUFFER / EXTENT
-    rect = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
-    # most features of a low-zoom tile lie wholly inside it: only those crossing its edge need clipping
-    extent = shapely.bounds(geometries)
-    crossing = ~(
-        (extent[:, 0] >= rect[0]) & (extent[:, 1] >= rect[1]) & (extent[:, 2] <= rect[2]) & (extent[:, 3] <= rect[3])
-    )
+    clipped = _clipped(geometries, _buffered(bounds))
+    commands = _point_commands if kind == "point" else _polygon_feature_commands
+    return _tile_geometry_of(commands(clipped, bounds))
+
+
+def tile_geometry_packed(zooms: ZoomGeometries, z: int, rows: np.ndarray, bounds: Bounds) -> TileGeometry:
+    """``tile_geometry`` of polygon ``rows`` of ``zooms`` at zoom ``z``, the same bytes, read from their WKB
+    (``ZoomGeometries.polygon_parts``) rather than decoded into geometries: only the rows crossing the tile's edge
+    (to be clipped), those the reader leaves to shapely, and those found invalid once rounded are decoded."""
+    if len(rows) == 0:
+        return NO_GEOMETRY
+    rect = _buffered(bounds)
+    parts = zooms.polygon_parts(z, rows)
+    # a row lies inside when every point does (its bounds then do): the others are clipped, as tile_geometry does
+    x, y = parts.coords[:, 0], parts.coords[:, 1]
+    outside = ~((x >= rect[0]) & (y >= rect[1]) & (x <= rect[2]) & (y <= rect[3]))  # NaN: outside, to shapely
+    point_row = np.repeat(parts.feature, parts.counts)
+    inside = parts.decoded & (np.bincount(point_row[outside], minlength=len(rows)) == 0)
+    others = np.flatnonzero(~inside)
+    clipped = _clipped(zooms.take(z, rows[others]), rect) if len(others) else np.empty(0, dtype=object)
+    raw = _raw_rings(clipped)
+    raw = raw._replace(feature=others[raw.feature])
+    kept = inside[parts.feature]
+    if not kept.all():
+        point_kept = np.repeat(kept, parts.counts)
+        parts = parts._replace(
+            coords=np.compress(point_kept, parts.coords, axis=0),
+            counts=parts.counts[kept],
+            exterior=parts.exterior[kept],
+            feature=parts.feature[kept],
+        )
+    raw = _merged(_RawRings(parts.coords, parts.counts, parts.exterior, parts.feature), raw)
+
+    def geometries_of(features: np.ndarray) -> np.ndarray:
+        """The features as drawn before rounding: clipped where they cross the edge (``clipped``), else whole."""
+        out = np.empty(len(features), dtype=object)
+        among = np.searchsorted(others, features)
+        crossing = np.zeros(len(features), dtype=bool)
+        if len(others):
+            crossing = (among < len(others)) & (others[np.minimum(among, len(others) - 1)] == features)
+        out[crossing] = clipped[among[crossing]]
+        out[~crossing] = zooms.take(z, rows[features[~crossing]])
+        return out
+
+    return _tile_geometry_of(_polygon_commands(raw, bounds, geometries_of))
+
+
+def _buffered(bounds: Bounds) -> Bounds:
+    """The tile's bounds and its buffer: what features are clipped to."""
+    pad = (bounds[2] - bounds[0]) * BUFFER / EXTENT
+    return bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
+
+
+def _within(extent: np.ndarray, rect: Bounds) -> np.ndarray:
+    """Which extents (minx, miny, maxx, maxy rows; NaN: none) lie wholly inside ``rect``."""
+    return (extent[:, 0] >= rect[0]) & (extent[:, 1] >= rect[1]) & (extent[:, 2] <= rect[2]) & (extent[:, 3] <= rect[3])
+
+
+def _clipped(geometries: np.ndarray, rect: Bounds) -> np.ndarray:
+    """The geometries clipped to ``rect``; most features of a low-zoom tile lie wholly inside it, and only those
+    crossing its edge are clipped."""
+    crossing = ~_within(shapely.bounds(geometries), rect)
     clipped = geometries.copy()
     clipped[crossing] = shapely.clip_by_rect(geometries[crossing], *rect)
-    commands = _point_commands if kind == "point" else _polygon_feature_commands
-    ints, rows, first, last = commands(clipped, bounds)
+    return clipped
+
+
+def _tile_geometry_of(commands: Commands) -> TileGeometry:
+    ints, rows, first, last = commands
     if len(rows) == 0:
         return NO_GEOMETRY
     data, offsets = _varints(ints)
@@ -692,14 +761,64 @@ def _polygon_feature_commands(geometries: np.ndarray, bounds: Bounds) -> Command
     them all valid, but costs 90 to 150 ms for the région's z6 tile, whose whole geometry otherwise takes about 6.
     So features are rounded as before, checked all at once (``_invalid_features``), and only those found invalid
     are snapped again from their clipped outline (``_snap_rounded``): the tiles that were valid keep their bytes."""
-    rings = _polygon_rings(geometries, bounds)
+    return _polygon_commands(_raw_rings(geometries), bounds, lambda features: geometries[features])
+
+
+def _polygon_commands(raw: _RawRings, bounds: Bounds, geometries_of: Callable[[np.ndarray], np.ndarray]) -> Commands:
+    """``_polygon_feature_commands`` from the features' rings (``raw``); ``geometries_of``: the geometries of
+    some features (sorted), for those to snap again."""
+    rings = _polygon_rings(raw, bounds)
     invalid = _invalid_features(rings)
     if len(invalid):
-        repaired = _polygon_rings(_snap_rounded(geometries[invalid], bounds), None)
+        repaired = _polygon_rings(_raw_rings(_snap_rounded(geometries_of(invalid), bounds)), None)
         rings = _replaced(rings, invalid, repaired._replace(feature=invalid[repaired.feature]))
     if len(rings.counts) == 0:
         return NO_COMMANDS
     return _ring_commands(rings)
+
+
+class _RawRings(NamedTuple):
+    """The rings of some features' polygons before rounding (other parts left out), as ``shapely.get_parts``,
+    ``get_rings`` and ``get_coordinates`` give them: their points, closing point included; points per ring;
+    which rings are exteriors (each followed by its holes); each ring's feature. ``PolygonParts`` reads the same
+    from WKB."""
+
+    coords: np.ndarray
+    counts: np.ndarray
+    exterior: np.ndarray
+    feature: np.ndarray
+
+
+def _raw_rings(geometries: np.ndarray) -> _RawRings:
+    polygons, polygon_feature = shapely.get_parts(geometries, return_index=True)
+    is_polygon = shapely.get_type_id(polygons) == 3
+    polygons, polygon_feature = polygons[is_polygon], polygon_feature[is_polygon]
+    rings, ring_polygon = shapely.get_rings(polygons, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    return _RawRings(
+        coords,
+        np.bincount(ring_of, minlength=len(rings)),
+        _run_edges(ring_polygon)[0],
+        polygon_feature[ring_polygon].astype(np.int64),
+    )
+
+
+def _merged(a: _RawRings, b: _RawRings) -> _RawRings:
+    """The rings of two sets of features (neither has a feature of the other) in feature order."""
+    if len(b.counts) == 0:
+        return a
+    if len(a.counts) == 0:
+        return b
+    feature = np.concatenate([a.feature, b.feature])
+    order = np.argsort(feature, kind="stable")
+    counts = np.concatenate([a.counts, b.counts])[order]
+    starts = np.concatenate([_starts(a.counts), len(a.coords) + _starts(b.counts)])[order]
+    return _RawRings(
+        np.concatenate([a.coords, b.coords]).take(_ranges(starts, counts), axis=0),
+        counts,
+        np.concatenate([a.exterior, b.exterior])[order],
+        feature[order],
+    )
 
 
 class _Rings(NamedTuple):
@@ -713,21 +832,19 @@ class _Rings(NamedTuple):
     feature: np.ndarray
 
 
-def _polygon_rings(geometries: np.ndarray, bounds: Bounds | None) -> _Rings:
-    """The rings of the polygons of ``geometries`` (other parts left out) in tile units: rounded to the grid of
-    ``bounds``, or, with None, already snapped to whole units. A ring with fewer than 3 points or no area left is
+def _polygon_rings(raw: _RawRings, bounds: Bounds | None) -> _Rings:
+    """The rings of the features' polygons (``raw``) in tile units: rounded to the grid of ``bounds``, or, with
+    None, already snapped to whole units. A ring with fewer than 3 points or no area left is
     dropped (the specification: "A LineTo command with a command count greater than 1", and a ring "SHOULD NOT have
     an area ... equal to zero"), with its holes if it was an exterior; orientation is forced, exteriors positive and
     holes negative, so that a hole stays a hole whichever way rounding turned it."""
-    polygons, polygon_feature = shapely.get_parts(geometries, return_index=True)
-    is_polygon = shapely.get_type_id(polygons) == 3
-    polygons, polygon_feature = polygons[is_polygon], polygon_feature[is_polygon]
-    rings, ring_polygon = shapely.get_rings(polygons, return_index=True)
-    exterior = _run_edges(ring_polygon)[0]
-    coords, ring_of, counts, area = _ring_points(rings, bounds)
+    exterior = raw.exterior
+    ring_polygon = np.cumsum(exterior) - 1  # the polygons numbered in order: each exterior starts one
+    ring_of = np.repeat(np.arange(len(raw.counts)), raw.counts)
+    coords, ring_of, counts, area = _ring_points(raw.coords, ring_of, len(raw.counts), bounds)
     usable = (counts >= 3) & (area != 0)
     # a hole is kept only with its exterior
-    polygon_ok = np.zeros(len(polygons), dtype=bool)
+    polygon_ok = np.zeros(int(exterior.sum()), dtype=bool)
     polygon_ok[ring_polygon[exterior & usable]] = True
     usable &= polygon_ok[ring_polygon]
     flip = usable & ((exterior & (area < 0)) | (~exterior & (area > 0)))
@@ -743,7 +860,7 @@ def _polygon_rings(geometries: np.ndarray, bounds: Bounds | None) -> _Rings:
         flipped = flip[ring_of]
         order[flipped] = (first + last - order)[flipped]
         coords = coords.take(order, axis=0)
-    return _Rings(coords, n, exterior[kept], polygon_feature[ring_polygon[kept]].astype(np.int64))
+    return _Rings(coords, n, exterior[kept], raw.feature[kept])
 
 
 # Below this many points in a tile, GEOS checks every ring sooner than numpy finds those it need not check.
