@@ -8,9 +8,10 @@ their headers locked everyone out. ``GuardedHttpProtocol`` is uvicorn's own prot
 
 * the request head (request line and headers) is at most ``max_header_kb`` and ``max_headers`` lines: beyond, 431
   and the connection closes, before the rest is read;
-* the head must arrive within ``header_timeout_s`` of the connection (or of the request's first byte on a kept-alive
-  connection), the body within ``body_timeout_s`` of the head: beyond, 408 (or a plain close once the application
-  answers) — a client that trickles bytes holds nothing for long;
+* the head must arrive within ``header_timeout_s`` of the connection (or, on a kept-alive connection, of the read
+  that brought its first part), the body within ``body_timeout_s`` of the head: beyond, 408 (or a plain close once
+  the application answers) — a client that trickles bytes holds nothing for long. A head that arrives in one read,
+  as nearly all do, costs no timer;
 * at most ``connections_per_address`` connections from one address per worker process: beyond, 503 at once. Behind
   a reverse proxy every connection comes from the proxy: raise it there, or let the proxy count (``deploy/``);
 * idle kept-alive connections close after ``timeout_keep_alive_s`` (uvicorn's own setting), concurrent connections
@@ -107,6 +108,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._in_head and not self._within_head_limits(data):
             return
         super().data_received(data)
+        # a head that did not come whole in this read has the rest of its time to arrive; one that did (nearly
+        # every request) costs no timer at all
+        if self._in_head and self._timer is None and not self.transport.is_closing():
+            self._arm(self.limits.header_timeout_s, 408, "request head not received in time")
 
     # -- one request's head and body ------------------------------------------------------------------------------
 
@@ -127,15 +132,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return False
         return True
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._timer is None:  # a kept-alive connection's next request: its head has the same time to arrive
-            self._arm(self.limits.header_timeout_s, 408, "request head not received in time")
-
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._arm(self.limits.body_timeout_s, 408, "request body not received in time")
+        self._disarm()
+        if self._has_body():
+            self._arm(self.limits.body_timeout_s, 408, "request body not received in time")
         super().on_headers_complete()
+
+    def _has_body(self) -> bool:
+        """Whether the request announces a body (a length above zero, or chunks): only then is there one to wait
+        for (a GET has none, and arms no timer)."""
+        for name, value in self.headers:
+            if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"0", b"")):
+                return True
+        return False
 
     def on_message_complete(self) -> None:
         self._disarm()

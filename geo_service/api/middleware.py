@@ -29,9 +29,14 @@ ALREADY_COMPRESSED = ("application/vnd.mapbox-vector-tile", "image/png")
 def accepts_gzip(header: str | None) -> bool:
     """Whether an Accept-Encoding header accepts gzip (RFC 9110 §12.5.3): named with a quality above zero, or
     covered by ``*`` when gzip is not named; ``gzip;q=0`` refuses it."""
+    if not header:
+        return False
+    if ";" not in header:  # no quality given (what browsers and most clients send): is gzip, or anything, named?
+        codings = {part.strip().lower() for part in header.split(",")}
+        return bool(codings & {"gzip", "x-gzip", "*"})
     named: float | None = None
     anything: float | None = None
-    for coding, quality in quality_values(header or ""):
+    for coding, quality in quality_values(header):
         if coding in ("gzip", "x-gzip"):
             named = quality if named is None else max(named, quality)
         elif coding == "*":
