@@ -705,13 +705,17 @@
     }
     return node;
   }
-  // the server's answer to a failed request, in French (its detail, in English, is quoted as it is)
+  // the server's answer to a failed request, in French: its own French message (detail_fr) when it gives one
   async function problem(response, unknown422) {
     if (!response) return "Pas de réponse du serveur : vérifiez la connexion, puis réessayez.";
     if (response.status === 429) return "Le serveur est occupé, réessayez dans un instant.";
     let detail = "";
     try {
       const body = await response.json();
+      if (body.detail_fr) {
+        const said = String(body.detail_fr).trim();
+        return said.charAt(0).toUpperCase() + said.slice(1) + (/[.!?]$/.test(said) ? "" : ".");
+      }
       detail = Array.isArray(body.detail)
         ? body.detail.map((d) => ((d.loc || []).slice(1).join(".") + " : " + d.msg).trim()).join(" ; ")
         : String(body.detail || "");

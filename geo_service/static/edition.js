@@ -88,6 +88,8 @@
     constructor(status, data, headers) { this.status = status; this.data = data; this.headers = headers; }
     get ok() { return this.status >= 200 && this.status < 300; }
     get detail() { return this.data && typeof this.data === "object" ? this.data.detail : this.data; }
+    // the server's own French message, when it gives one (every refusal of the API does: api.errors)
+    get detailFr() { return this.data && typeof this.data === "object" ? this.data.detail_fr : null; }
   }
   async function api(method, path, options = {}) {
     const headers = Object.assign({Accept: "application/json"}, options.headers || {});
@@ -134,6 +136,7 @@
     }
     if (answer.status === 413) return "Envoi trop volumineux pour le serveur.";
     if (answer.status === 429 || answer.status === 503) return "Le serveur est occupé ou indisponible : réessayez dans un instant.";
+    if (answer.detailFr) return String(answer.detailFr);
     // "amount_eur: Input should be ..." -> "montant : Input should be ..."
     return detail.replace(/\b(curation\.[a-z_]+|[a-z_]+)(\.\d+)?(\.[a-z_]+)?:/g, (whole, field, index, sub) => {
       const word = FIELD_WORDS[field + (sub || "")] || FIELD_WORDS[field];

@@ -243,7 +243,8 @@ def test_errors_are_said_in_french(browser, live_server: str) -> None:
         wait_until(page, "document.getElementById('simulation-statut').textContent.length > 0")
         wait_until(page, "!document.getElementById('simulation-statut').textContent.includes('en cours')")
         text = page.locator("#simulation-statut").inner_text()
-        assert text.startswith("Territoire introuvable ou mal écrit") and "200000000" in text
+        # the server's own French message (detail_fr), not its English one
+        assert text.startswith("Territoire « epci:200000000 »") and "aucune intercommunalité" in text
         assert page.locator("#simulation-resultat").is_hidden()
         # a busy server (429): its own sentence
         page.route(
