@@ -1,7 +1,7 @@
 """The service on the embedded store and on PostGIS, side by side in one run, on the région and on all of France.
 
 Usage: python bench/backends.py [--national-dir /tmp/geo-service-france] [--duration 10] [--concurrency 8]
-                                [--postgres-url postgresql://postgres@127.0.0.1:55433/postgres] [--only France]
+                                [--postgres-url postgresql://postgres@127.0.0.1:25433/postgres] [--only France]
 
 Set-ups, each started fresh with `geo-service serve` on a free loopback port:
   embedded     SQLite store, boundaries from the data folder (the default)

@@ -5,7 +5,8 @@
 # Prints the connection URL on its last line. Usage: ./scripts/postgres.sh [stop]
 set -euo pipefail
 pg_dir="${GEO_SERVICE_PG_DIR:-/tmp/geo-service-pg}"
-pg_port="${GEO_SERVICE_PG_PORT:-55433}"
+# below 32768: a port of the ephemeral range (32768-60999) may be taken by any client socket of a busy machine
+pg_port="${GEO_SERVICE_PG_PORT:-25433}"
 log() { echo "[postgres] $*" >&2; }
 
 if ! compgen -G "/usr/lib/postgresql/*/lib/postgis-3.so" >/dev/null; then
@@ -33,7 +34,10 @@ if [[ ! -f "$pg_dir/data/PG_VERSION" ]]; then
   log "initdb $pg_dir/data"
   as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
 fi
-if ! as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
+if as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
+  # already running (started earlier, maybe on another port): its own port, from its pid file's fourth line
+  pg_port="$(sed -n 4p "$pg_dir/data/postmaster.pid")"
+else
   log "starting PostgreSQL on 127.0.0.1:$pg_port"
   # fsync stays on: the crash-safety promise is tested against this cluster too.
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
