@@ -7,15 +7,16 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
 
 from geo_service.main import create_app
-from geo_service.settings import REPO_DATA_DIR, REPO_DIR
+from geo_service.settings import REPO_DATA_DIR, REPO_DIR, Settings
 from tests.conftest import settings_for, sqlite_url, unavailable
-from tests.servers import free_port
+from tests.servers import free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = REPO_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -32,29 +33,36 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def live_server(store_dir: Path) -> Iterator[str]:
-    port = free_port()
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The app on these settings, served by uvicorn in a thread on a free loopback port: its base URL, once it
+    answers. Browser tests that write projects start one of their own, so that the others never see them."""
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings_for(REPO_DATA_DIR, sqlite_url(store_dir))),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    base = f"http://127.0.0.1:{server.config.port}"
+
+    def answers() -> bool:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
+            return True
         except OSError:
-            time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+            return False
+
+    wait_for(answers, f"the test server at {base}", timeout_s=60)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(store_dir: Path) -> Iterator[str]:
+    with serving(settings_for(REPO_DATA_DIR, sqlite_url(store_dir))) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 import yaml
 
-from geo_service.main import create_app
 from geo_service.settings import REPO_DATA_DIR
-from tests.browser.conftest import AXE, wait_until
+from tests.browser.conftest import AXE, serving, wait_until
 from tests.conftest import settings_for, sqlite_url
-from tests.servers import free_port
 
 TOKEN = "edition-officer-token-0123456789"  # the officer's, typed in the page
 OTHER = "edition-colleague-token-9876543210"  # a colleague's, who writes through the API meanwhile
@@ -49,20 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: these tests write projects, which the other browser tests must not see."""
     store = tmp_path_factory.mktemp("edition-store")
     settings = settings_for(REPO_DATA_DIR, sqlite_url(store), admin_tokens={"dreets": TOKEN, "collegue": OTHER})
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{config.port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings) as base:
+        yield base
 
 
 def call(base: str, method: str, path: str, body: Any = None, token: str | None = OTHER, **headers: str):

@@ -8,22 +8,18 @@ Every value expected here is one this test wrote into its records (or read from 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 import yaml
 
-from geo_service.main import create_app
 from geo_service.settings import REPO_DATA_DIR
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import serving, wait_until
 from tests.browser.test_pages_csp import REPORT_VIOLATIONS
 from tests.conftest import settings_for, sqlite_url
-from tests.servers import free_port
 
 TOKEN = "grant-facts-token-0123456789"
 RUNNING = {
@@ -69,29 +65,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A live server on its own store, with a write token; the two records written through the API."""
     store = sqlite_url(tmp_path_factory.mktemp("grant-facts"))
     settings = settings_for(REPO_DATA_DIR, store, admin_tokens={"essai": TOKEN})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    for record in (RUNNING, PLANNED):
-        request = urllib.request.Request(
-            f"{base}/api/v1/projects",
-            data=json.dumps(record).encode(),
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert response.status == 201
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings) as base:
+        for record in (RUNNING, PLANNED):
+            request = urllib.request.Request(
+                f"{base}/api/v1/projects",
+                data=json.dumps(record).encode(),
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:
+                assert response.status == 201
+        yield base
 
 
 # the list shows this project alone, and the count says so
