@@ -14,7 +14,6 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -209,16 +208,14 @@ def test_the_hatching_follows_count_departmental(api: TestClient) -> None:
 
 
 class _Store:
-    """A store whose projects were last written at known times (what ``history`` and ``known_ids`` answer)."""
+    """A store whose projects were written at known times (each project's versions): its last write."""
 
     def __init__(self, times: dict[str, list[str]]) -> None:
         self.times = times
 
-    def known_ids(self) -> set[str]:
-        return set(self.times)
-
-    def history(self, project_id: str) -> list[SimpleNamespace]:
-        return [SimpleNamespace(at=at) for at in self.times[project_id]]
+    def last_write(self) -> str | None:
+        every = [at for versions in self.times.values() for at in versions]
+        return max(every, key=datetime.fromisoformat) if every else None
 
 
 def test_the_date_is_the_stores_latest_write_in_france(api: TestClient) -> None:

@@ -10,7 +10,6 @@ import functools
 import io
 import logging
 import math
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -610,11 +609,9 @@ MONTHS = (
     "novembre",
     "décembre",
 )
+
+
 # the projects' date per store and data version (a picture per version, a simulation per click)
-_DATES: dict[tuple[int, str], date] = {}
-_DATES_LOCK = threading.Lock()
-
-
 def fr_long_date(day: date) -> str:
     """A date in French words: « 5 décembre 2026 », « 1er mars 2025 »."""
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
@@ -622,28 +619,17 @@ def fr_long_date(day: date) -> str:
 
 def projects_date(data: ServiceData) -> date:
     """When the projects last changed: the store's latest write (a create, an edit, an import, a deletion), as a
-    day in France; today when no store is at hand (the files served without one) or it cannot be read."""
-    key = (id(data.store), data.version)
-    with _DATES_LOCK:
-        found = _DATES.get(key)
-    if found is not None:
-        return found
-    day = None
+    day in France; today when no store is at hand (the files served without one) or it cannot be read. One query,
+    made when a picture is drawn (pictures are kept per data version)."""
     if data.store is not None:
         try:
-            times = [data.store.history(pid)[-1].at for pid in sorted(data.store.known_ids())]
-            if times:
-                latest = max(datetime.fromisoformat(at) for at in times)
-                day = latest.astimezone(_paris()).date()
+            latest = data.store.last_write()
         except Exception:  # a picture is still worth drawing when the store is out of reach: today's date then
             logger.warning("the projects' last write time could not be read: the picture shows today's date")
-    if day is None:
-        return datetime.now(_paris()).date()  # not kept: tomorrow's picture says tomorrow
-    with _DATES_LOCK:
-        if len(_DATES) > 64:
-            _DATES.clear()
-        _DATES[key] = day
-    return day
+            latest = None
+        if latest is not None:
+            return datetime.fromisoformat(latest).astimezone(_paris()).date()
+    return datetime.now(_paris()).date()
 
 
 def _paris() -> ZoneInfo | None:

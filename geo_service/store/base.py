@@ -194,6 +194,10 @@ class ProjectStore(ImportsMixin, ABC):
         """Forget the previews that expired before ``before`` (ISO), or only ``import_id`` whatever its expiry."""
 
     @abstractmethod
+    def last_write(self) -> str | None:
+        """When the last version of any project was written (ISO 8601, with its offset), None for an empty store."""
+
+    @abstractmethod
     def known_ids(self) -> set[str]:
         """Every project id the store holds, deleted projects included (they keep their id)."""
 

@@ -346,6 +346,11 @@ class PostgisStore(ProjectStore):
             raise no_such_project(project_id)
         return [Change(v, a, r, d, _iso(at), by, n) for v, a, r, d, at, by, n in rows]
 
+    def last_write(self) -> str | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT max(at) FROM project_history").fetchone()
+        return None if row is None or row[0] is None else _iso(row[0])
+
     def known_ids(self) -> set[str]:
         with self._connection() as conn:
             return {row[0] for row in conn.execute("SELECT id FROM projects").fetchall()}

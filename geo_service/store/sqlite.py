@@ -181,6 +181,12 @@ class SqliteStore(ProjectStore):
             raise no_such_project(project_id)
         return [Change(v, a, json.loads(r), bool(d), at, by, n) for v, a, r, d, at, by, n in rows]
 
+    def last_write(self) -> str | None:
+        with self._lock:
+            # every 'at' is written by store.base.now(): UTC, one format, so the text's order is the time's
+            row = self._db.execute("SELECT max(at) FROM history").fetchone()
+        return row[0] if row else None
+
     def known_ids(self) -> set[str]:
         with self._lock:
             return {row[0] for row in self._db.execute("SELECT id FROM projects")}

@@ -4,6 +4,7 @@ does not change, history, soft delete, restart."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import mapbox_vector_tile
 import pytest
@@ -134,3 +135,13 @@ def test_an_import_by_another_process_shows_without_restart(new_store: Callable[
 
         ids = wait_for(ids_once_imported, f"the import by another process is served ({backend})")
     assert "importe-ailleurs" in ids and len(ids) == 29
+
+
+def test_the_stores_last_write_is_its_latest_version(writer: TestClient) -> None:
+    """What report pictures date themselves by: the time of the latest version any project got."""
+    store = writer.app.state.publisher.current.data.store
+    assert writer.patch("/api/v1/projects/nutri-cheques", json={"duration_years": 2}, headers=TOKEN).status_code == 200
+    latest = store.history("nutri-cheques")[-1].at
+    assert store.last_write() == latest
+    every = [change.at for pid in store.known_ids() for change in store.history(pid)]
+    assert max(every, key=datetime.fromisoformat) == latest
