@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from geo_service.coverage import Coverage, CoverageParams
+from geo_service.coverage import Coverage
+from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import load_geocoder
 from geo_service.settings import REPO_DATA_DIR, Settings

@@ -23,7 +23,8 @@ from pathlib import Path
 from coverage import ensure_national
 
 from geo_service import planning
-from geo_service.coverage import Coverage, CoverageParams
+from geo_service.coverage import Coverage
+from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import load_geocoder
 from geo_service.settings import REPO_DATA_DIR, Settings

@@ -146,7 +146,7 @@ def _geocode(args: argparse.Namespace) -> int:
 
 def _rule_params(args: argparse.Namespace):
     """The coverage rule's parameters from the options every coverage command takes (``_add_rule_options``)."""
-    from geo_service.coverage import CoverageParams
+    from geo_service.parameters import CoverageParams
 
     return CoverageParams(
         args.rural_max_density,

@@ -37,7 +37,6 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from itertools import pairwise
 
@@ -51,20 +50,15 @@ from shapely.geometry import mapping
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
 from geo_service.geojson import geometry_dict, oriented
-from geo_service.projects.catalogue import ProjectCatalogue, check_selection, project_scope, selected
+from geo_service.parameters import REACH_MODES, CoverageParams
+from geo_service.projects.catalogue import ProjectCatalogue, project_scope, selected
 from geo_service.projects.derive import DIRECT_ACTIONS
 from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
-# The rule's bounds, the same on every route, tile and command: a zone blanche is about access without a car, and
-# 200 km is already across a whole région; Paris, the densest commune, has about 20 000 people per km².
-MAX_KM = 200.0
-MAX_RURAL_DENSITY = 100_000.0
 PARAMS_KEPT = 12  # parameter sets whose results are kept, per computation
 SELECTIONS_KEPT = 4  # coverages of a selection of projects (by year, status) kept, each with its own results
-REACH_MODES = ("direct", "all")
-DISTANCE_TARGETS = ("townhall", "territory")
 METROPOLE_CRS = 2154
 # Below this many (town hall, target) pairs, a nearest-town-hall search is a numpy product of all pairs: building
 # an STRtree and querying it costs a few milliseconds however few the targets are (a new project's communes)
@@ -90,42 +84,6 @@ COLUMNS = [
     "zone_blanche",
     "reason",
 ]
-
-
-@dataclass(frozen=True)
-class CoverageParams:
-    rural_max_density: float = 150.0
-    max_km: float = 10.0
-    count_departmental: bool = False
-    reach: str = "direct"
-    distance_to: str = "townhall"
-    # Which projects count: those funded by the call of ``year`` and/or of ``status`` ('unknown': none given), so
-    # that an officer compares the coverage of 2023 with 2025, or of the actions running today. None: all.
-    year: int | None = None
-    status: str | None = None
-
-    @property
-    def selects(self) -> bool:
-        return self.year is not None or self.status is not None
-
-    def unselected(self) -> CoverageParams:
-        """The same rule over every project (what a selection's own coverage is asked)."""
-        return replace(self, year=None, status=None)
-
-    def __post_init__(self) -> None:
-        check_selection(self.year, self.status)
-        if self.reach not in REACH_MODES:
-            raise InvalidInputError(f"reach must be one of {', '.join(REACH_MODES)}, got {self.reach!r}")
-        if self.distance_to not in DISTANCE_TARGETS:
-            raise InvalidInputError(
-                f"distance_to must be one of {', '.join(DISTANCE_TARGETS)}, got {self.distance_to!r}"
-            )
-        if not (0 < self.rural_max_density <= MAX_RURAL_DENSITY):
-            raise InvalidInputError(
-                f"rural_max_density must be above 0 and at most {MAX_RURAL_DENSITY:g}, got {self.rural_max_density}"
-            )
-        if not (0 <= self.max_km <= MAX_KM):
-            raise InvalidInputError(f"max_km must be between 0 and {MAX_KM:g}, got {self.max_km}")
 
 
 @lru_cache(maxsize=1024)

@@ -12,8 +12,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from geo_service.coverage import CoverageParams
 from geo_service.errors import NotFoundError
+from geo_service.parameters import CoverageParams
 from geo_service.projects.derive import ACTION_TYPES, AXES
 from geo_service.projects.models import STATUSES, PointOut, Project, Reach
 from geo_service.tiles import raster

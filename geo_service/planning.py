@@ -36,11 +36,12 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping
 
-from geo_service.coverage import Coverage, CoverageParams
+from geo_service.coverage import Coverage
 from geo_service.errors import CostLimitError, InvalidInputError
 from geo_service.formatting import fr_number
 from geo_service.geocoding.geocoder import Geocoder
 from geo_service.geojson import oriented
+from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import project_scope
 from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries, check_code

@@ -10,8 +10,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo_service.coverage import Coverage, CoverageParams, _nearest_point_distance
+from geo_service.coverage import Coverage, _nearest_point_distance
 from geo_service.errors import InvalidInputError
+from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue, project_scope, read_records
 from geo_service.service import ServiceData
 from geo_service.settings import REPO_DATA_DIR

@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
-from geo_service.coverage import CoverageParams
 from geo_service.main import create_app
 from geo_service.maps.picture import (
     FOOTER,
@@ -36,6 +35,7 @@ from geo_service.maps.picture import (
     place_names,
     territory_layout,
 )
+from geo_service.parameters import CoverageParams
 from geo_service.settings import REPO_DATA_DIR
 from tests.conftest import settings_for, sqlite_url
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 
 from geo_service import planning
-from geo_service.coverage import Coverage, CoverageParams
+from geo_service.coverage import Coverage
 from geo_service.errors import CostLimitError, InvalidInputError
+from geo_service.parameters import CoverageParams
 from geo_service.planning import ActionSpec
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.service import ServiceData

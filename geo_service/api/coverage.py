@@ -10,8 +10,8 @@ from geo_service.api.deps import DataDep
 from geo_service.api.errors import errors
 from geo_service.api.limits import costly_slot
 from geo_service.api.schemas import CommuneCoverage, CoverageSummary
-from geo_service.coverage import MAX_KM, MAX_RURAL_DENSITY, CoverageParams
 from geo_service.coverage import __doc__ as RULE
+from geo_service.parameters import MAX_KM, MAX_RURAL_DENSITY, CoverageParams
 from geo_service.projects.models import FIRST_CALL_YEAR, LAST_CALL_YEAR
 from geo_service.territories import Boundaries, check_code
 

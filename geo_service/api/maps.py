@@ -11,8 +11,8 @@ from geo_service.api.coverage import PlainParamsDep
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.limits import costly_slot
-from geo_service.coverage import CoverageParams
 from geo_service.maps.picture import territory_picture
+from geo_service.parameters import CoverageParams
 from geo_service.territories import check_code, check_level
 from geo_service.tiles.service import EncodedTile
 

@@ -39,7 +39,7 @@ from geo_service.api.errors import ErrorDetail, printable
 from geo_service.api.http import public_base
 from geo_service.api.limits import costly_slot
 from geo_service.api.pages import TEMPLATES, security_headers
-from geo_service.coverage import COLUMNS, CoverageParams
+from geo_service.coverage import COLUMNS
 from geo_service.errors import BadRequestError, InvalidInputError, NotFoundError, TooBusyError
 from geo_service.ogc import cql2, documents
 from geo_service.ogc.collections import SPECS, CollectionSpec, check_collection, is_built, table
@@ -66,6 +66,7 @@ from geo_service.ogc.tiles import (
     tileset,
     tilesets,
 )
+from geo_service.parameters import CoverageParams
 from geo_service.tiles.grid import tile_of
 from geo_service.tiles.layers import LAYERS
 from geo_service.tiles.service import ATTRIBUTION

@@ -19,7 +19,6 @@ from geo_service.api.deps import DataDep, current_snapshot
 from geo_service.api.errors import french
 from geo_service.api.http import public_base
 from geo_service.api.limits import costly_slot
-from geo_service.coverage import CoverageParams
 from geo_service.errors import GeoServiceError, InvalidInputError, NotFoundError
 from geo_service.maps.pages import (
     LEVEL_WORDS,
@@ -32,6 +31,7 @@ from geo_service.maps.pages import (
     parse_view,
 )
 from geo_service.maps.policy import page_policy
+from geo_service.parameters import CoverageParams
 from geo_service.programme import load_programme
 from geo_service.service import ServiceData
 from geo_service.settings import Settings

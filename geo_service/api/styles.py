@@ -21,10 +21,10 @@ from geo_service.api.coverage import coverage_params
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response, public_base
-from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.legend import LEGENDS, legend_document
 from geo_service.maps.policy import maplibre_policy
+from geo_service.parameters import CoverageParams
 from geo_service.qml import QML_KINDS, qml_document
 from geo_service.sprite import sprite
 from geo_service.styles import STYLES, style_document, style_list

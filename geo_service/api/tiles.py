@@ -18,8 +18,8 @@ from geo_service.api.http import json_response, public_base
 from geo_service.api.limits import costly_slot
 from geo_service.api.middleware import accepts_gzip
 from geo_service.api.schemas import LayerList
-from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
+from geo_service.parameters import CoverageParams
 from geo_service.tiles.grid import Tile
 from geo_service.tiles.layers import LAYERS, check_layer
 from geo_service.tiles.service import TileRequest, TileService, parse_bbox

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import folium
 
-from geo_service.coverage import CoverageParams
 from geo_service.errors import DataError
 from geo_service.formatting import fr_number
 from geo_service.labels import place_labels
 from geo_service.maps.interactive import LEAFLET_CSS, LEAFLET_JS, vendor_file
 from geo_service.maps.pages import LEVEL_LABELS, REACH_LABELS, grant_facts, projects_reaching, script_json
 from geo_service.maps.policy import offline_policy
+from geo_service.parameters import CoverageParams
 from geo_service.projects.derive import ACTION_TYPES
 from geo_service.projects.models import Project
 from geo_service.service import ServiceData

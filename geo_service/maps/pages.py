@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number, fr_percent
 from geo_service.labels import MAX_ZOOM, MIN_ZOOM
@@ -23,6 +22,7 @@ from geo_service.maps.interactive import (
     MapParts,
     build_map,
 )
+from geo_service.parameters import CoverageParams
 from geo_service.programme import Programme
 from geo_service.projects.derive import ACTION_TYPES, AXES
 from geo_service.projects.models import STATUS_WORDS, Project

@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 from PIL import Image, ImageDraw, ImageFont
 
-from geo_service.coverage import CoverageParams
 from geo_service.formatting import fr_number
 from geo_service.labels import place_labels
 from geo_service.maps.pages import LEVEL_LABELS, projects_reaching
+from geo_service.parameters import CoverageParams
 from geo_service.planning import Simulation, leaving_sentence
 from geo_service.projects.catalogue import selected
 from geo_service.projects.models import STATUS_WORDS

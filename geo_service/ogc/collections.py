@@ -37,10 +37,11 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo_service.coverage import COLUMNS, PARAMS_KEPT, CoverageParams
+from geo_service.coverage import COLUMNS, PARAMS_KEPT
 from geo_service.errors import BadRequestError, NotFoundError
 from geo_service.ogc import cql2
 from geo_service.ogc.params import read_number
+from geo_service.parameters import CoverageParams
 from geo_service.service import ServiceData
 
 FieldKind = Literal["string", "integer", "number", "boolean", "list"]

@@ -21,8 +21,9 @@ import pandas as pd
 import shapely
 
 from boundaries.packed import SIMPLIFY_MAX_ZOOM, ZoomGeometries, simplify_each
-from geo_service.coverage import PARAMS_KEPT, Coverage, CoverageParams
+from geo_service.coverage import PARAMS_KEPT, Coverage
 from geo_service.errors import NotFoundError
+from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue
 from geo_service.projects.models import Project
 from geo_service.territories import Boundaries

@@ -24,9 +24,9 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from geo_service.coverage import CoverageParams
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.geojson import geometry_dict, oriented
+from geo_service.parameters import CoverageParams
 from geo_service.service import ServiceData
 from geo_service.styles import STYLES
 from geo_service.tiles import mvt, raster

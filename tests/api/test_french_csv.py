@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_service import frcsv, planning
-from geo_service.coverage import CoverageParams
+from geo_service.parameters import CoverageParams
 from geo_service.planning import ActionSpec
 from geo_service.service import ServiceData
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.api.errors import french
-from geo_service.coverage import CoverageParams
 from geo_service.errors import GeoServiceError
+from geo_service.parameters import CoverageParams
 from geo_service.planning import parse_reference
 from geo_service.projects.catalogue import check_selection
 from geo_service.service import ServiceData

@@ -14,7 +14,8 @@ import yaml
 
 from geo_service import service
 from geo_service.cli import main
-from geo_service.coverage import CoverageParams, to_csv
+from geo_service.coverage import to_csv
+from geo_service.parameters import CoverageParams
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import get_settings
 from geo_service.store import SqliteStore

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo_service.coverage import CoverageParams
+from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import read_records
 from geo_service.projects.models import ProjectRecord
 from geo_service.service import ServiceData
