@@ -7,10 +7,11 @@ from the files the first time the database is empty, or by ``geo-service load-bo
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from geo_service.coverage import Coverage
 from geo_service.geocoding import Gazetteer, Geocoder
+from geo_service.memo import Memo
 from geo_service.projects.catalogue import ProjectCatalogue, read_records
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import Settings
@@ -26,6 +27,8 @@ class ServiceData:
     coverage: Coverage
     store: ProjectStore | None = None
     revision: int = 0  # the store's revision the projects were read at (see ProjectStore.changed_since)
+    # what the rules computed, by content: handed on to the next data after a write (see geo_service.memo)
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
     def with_records(
         self, records: list[ProjectRecord], revision: int, versions: dict[str, int] | None = None
