@@ -32,12 +32,10 @@ measuring to the territory can only remove zones blanches, never add one; the te
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from functools import cached_property, lru_cache
 from itertools import pairwise
 
 import geopandas as gpd
@@ -50,6 +48,7 @@ from shapely.geometry import mapping
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
 from geo_service.geojson import geometry_dict, oriented
+from geo_service.memo import Memo
 from geo_service.parameters import REACH_MODES, CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue, project_scope, selected
 from geo_service.projects.derive import DIRECT_ACTIONS
@@ -57,8 +56,6 @@ from geo_service.spreadsheet import safe_cell
 from geo_service.territories import Boundaries
 
 SCOPES = ("local", "departement", "region", "none")
-PARAMS_KEPT = 12  # parameter sets whose results are kept, per computation
-SELECTIONS_KEPT = 4  # coverages of a selection of projects (by year, status) kept, each with its own results
 METROPOLE_CRS = 2154
 # Below this many (town hall, target) pairs, a nearest-town-hall search is a numpy product of all pairs: building
 # an STRtree and querying it costs a few milliseconds however few the targets are (a new project's communes)
@@ -86,123 +83,35 @@ COLUMNS = [
 ]
 
 
-@lru_cache(maxsize=1024)
-def _direct_kinds(reach: tuple[str, ...]) -> list[str]:
-    """The kinds of direct action a project's reach words name, in a fixed order (the same words for many)."""
+def _direct_kinds(reach: list[str]) -> list[str]:
+    """The kinds of direct action a project's reach words name, in a fixed order."""
     return [kind for kind in DIRECT_ACTIONS if any(w.startswith(kind + " (") for w in reach)]
 
 
-class Coverage:
-    """Coverage computations for one data version; results are cached per parameters."""
+class _Communes:
+    """What every coverage of the same boundaries shares: the communes' figures, their town halls projected in
+    metres, the names of their EPCI and départements. Made once per boundaries version (in the memo)."""
 
-    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue, previous: Coverage | None = None) -> None:
-        """``previous``: the coverage of the same boundaries before a project write, whose projected town halls
-        and outlines are reused (they depend on the boundaries only)."""
+    def __init__(self, boundaries: Boundaries) -> None:
         communes = boundaries.level("commune")
-        self.communes = communes
-        self._boundaries, self._catalogue = boundaries, projects
-        self._selections: OrderedDict[tuple[int | None, str | None], Coverage] = OrderedDict()
-        self._selections_lock = threading.Lock()
-        self._geometry = communes.geometry
-        self._arrondissement = communes["arrondissement"]
         self.population = communes["population"].to_numpy(dtype=float)
         self.area = communes["area_km2"].to_numpy(dtype=float)
         self.density = np.divide(self.population, self.area, out=np.zeros_like(self.population), where=self.area > 0)
-        same = previous is not None and previous.communes is communes
-        index = previous._index if same else {code: i for i, code in enumerate(communes["code"])}
-        self._index = index
-        self.kinds_of_project = {p.id: _direct_kinds(tuple(p.derivation["reach"])) for p in projects.projects.values()}
-        # what the figures depend on: each project's id, scope, reach and communes (not its name or duration)
-        scopes = {p.id: project_scope([t.level for t in p.territories]) for p in projects.projects.values()}
-        communes_of = {p.id: tuple(p.communes) for p in projects.projects.values()}
-        self.key = tuple(sorted((p.id, scopes[p.id], p.reach, communes_of[p.id]) for p in projects.projects.values()))
-        # each project's commune rows, kept across writes by its communes (a région-wide project has thousands)
-        known_rows = previous._rows if same else {}
-        self._rows = {
-            communes: known_rows.get(communes)
-            if communes in known_rows
-            else np.array([index[c] for c in communes if c in index], dtype=np.int64)
-            for communes in communes_of.values()
-        }
-        self._unchanged_figures = same and previous.key == self.key
-        if self._unchanged_figures:
-            # an edit that moves no project (a duration, a name): the figures are those already computed
-            self.reach, self.local_count = previous.reach, previous.local_count
-            self.support_local, self._projects_of = previous.support_local, previous._projects_of
-            self.scope_of_project, self.direct_projects = previous.scope_of_project, previous.direct_projects
-        else:
-            self._count(projects, scopes, {pid: self._rows[communes] for pid, communes in communes_of.items()}, index)
-        if same:
-            self._xy, self._groups, self._outlines = previous._xy, previous._groups, previous._outlines
-            self._density_text, self._points = previous._density_text, previous._points
-        else:
-            self._xy, self._groups = _projected_townhalls(communes)
-            self._outlines: np.ndarray | None = None  # projected commune outlines, made on first use of distance_to
-            self._density_text = [fr_number(d, 1) for d in np.round(self.density, 1)]
-            self._points = shapely.points(self._xy)  # the town halls as points, in metres
-        self._names = (
-            previous._names
-            if same
-            else {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
-        )
-        self._project_names = {p.id: p.name for p in projects.projects.values()}
-        self._project_reach = {p.id: p.reach for p in projects.projects.values()}
-        # distances computed, by reached communes and measure: a later coverage starts from them. An edit that
-        # moves no project shares the previous coverage's (its figures() is the previous one's, which fills them):
-        # otherwise the write after it would find none and measure every distance again
-        self._distances: dict[tuple[bytes, str], np.ndarray] = previous._distances if self._unchanged_figures else {}
-        self._previous_distances = previous._distances if same else {}
-        # the figures of the same projects' communes are the same: the previous coverage's, shared
-        # per parameter set; a few sets are in use at a time (the defaults, a partner's), and each kept export
-        # of every commune weighs megabytes: random parameters must not pile them up (see api.limits)
-        self.figures = (
-            previous.figures
-            if self._unchanged_figures
-            else self._routed("figures", lru_cache(maxsize=PARAMS_KEPT)(self._figures))
-        )
-        self.compute = self._routed("compute", lru_cache(maxsize=PARAMS_KEPT)(self._compute))
-        self.export = self._routed("export", lru_cache(maxsize=PARAMS_KEPT)(self._export))
-        self.zones_blanches_geojson = self._routed(
-            "zones_blanches_geojson", lru_cache(maxsize=PARAMS_KEPT)(self._zones_blanches_geojson)
-        )
+        self.index = {code: i for i, code in enumerate(communes["code"])}
+        self.xy, self.groups = _projected_townhalls(communes)
+        self.points = shapely.points(self.xy)  # the town halls as points, in metres
+        self.density_text = [fr_number(d, 1) for d in np.round(self.density, 1)]
+        self.names = {level: boundaries.level(level)["name"].to_dict() for level in ("epci", "departement")}
 
-    def _routed(self, name: str, compute: Callable) -> Callable:
-        """``compute(params, ...)`` for every project, or the same computation of the selection's own coverage
-        when ``params`` select projects by year or status."""
 
-        def call(params: CoverageParams, *args, **kwargs):
-            if params.selects:
-                return getattr(self.selection(params), name)(params.unselected(), *args, **kwargs)
-            return compute(params, *args, **kwargs)
+class _Counts:
+    """Which communes each scope of project reaches, per reach mode, and each commune's projects: what the
+    figures depend on, made once per (boundaries, projects' ids, scopes, reaches and communes).
 
-        return call
+    Counted over all projects' rows at once (one concatenation, then counts per group): per project, this was
+    the part of a write that grew with the number of projects."""
 
-    def selection(self, params: CoverageParams) -> Coverage:
-        """The coverage as if only the projects of ``params``' selection (funding year, status) were funded: the
-        same rule, the same boundaries (their projected town halls shared), fewer projects. A few are kept."""
-        key = (params.year, params.status)
-        with self._selections_lock:
-            found = self._selections.get(key)
-            if found is not None:
-                self._selections.move_to_end(key)
-                return found
-        ids = [p.id for p in self._catalogue.projects.values() if selected(p, params.year, params.status)]
-        made = Coverage(self._boundaries, self._catalogue.subset(ids), previous=self)
-        with self._selections_lock:
-            self._selections[key] = made
-            while len(self._selections) > SELECTIONS_KEPT:
-                self._selections.popitem(last=False)
-        return made
-
-    def _count(
-        self, projects: ProjectCatalogue, scopes: dict[str, str], rows_of: dict[str, np.ndarray], index: dict[str, int]
-    ) -> None:
-        """Which communes each scope of project reaches, and how many local projects reach each commune.
-
-        Counted over all projects' rows at once (one concatenation, then counts per group): per project, this was
-        the part of a write that grew with the number of projects."""
-        listed = list(projects.projects.values())
-        size = len(index)
+    def __init__(self, listed: list, scopes: dict[str, str], rows_of: dict[str, np.ndarray], size: int) -> None:
         self.scope_of_project = {p.id: scopes[p.id] for p in listed}
         self.direct_projects = {p.id for p in listed if p.reach == "direct"}
         lengths = np.array([len(rows_of[p.id]) for p in listed], dtype=np.int64)
@@ -215,7 +124,8 @@ class Coverage:
             return np.bincount(rows[selected], minlength=size)
 
         # reach[mode][scope]: the communes a project of that scope reaches, counting the projects of that mode
-        self.reach, self.local_count = {}, {}
+        self.reach: dict[str, dict[str, np.ndarray]] = {}
+        self.local_count: dict[str, np.ndarray] = {}
         for mode in REACH_MODES:
             counted = np.ones(len(rows), dtype=bool) if mode == "all" else direct
             self.reach[mode] = {s: counts(counted & (scope == SCOPES.index(s))) > 0 for s in SCOPES[:3]}
@@ -224,15 +134,121 @@ class Coverage:
         # each commune's projects, in the projects' order (a stable sort of the rows keeps it), as lists when asked
         order = np.argsort(rows, kind="stable")
         ids = np.repeat(np.array([p.id for p in listed], dtype=object), lengths)[order]
-        self._projects_of = (ids, np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=size))]))
+        self.projects_by_row = (ids, np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=size))]))
+        self._projects_of: list[list[str]] | None = None
 
-    @cached_property
+    def projects_of(self) -> list[list[str]]:
+        if self._projects_of is None:
+            ids, bounds = self.projects_by_row
+            every, edges = ids.tolist(), bounds.tolist()
+            self._projects_of = [every[a:b] for a, b in pairwise(edges)]
+        return self._projects_of
+
+
+class Coverage:
+    """The coverage rule over one set of boundaries and projects: a pure function of them and of the parameters.
+
+    Whatever two coverages of the same content share (projected town halls, each project's rows, the counts, the
+    figures per parameter set, the distances to a set of reached communes) is found in ``memo`` under content
+    keys, so the coverage after a write computes only what the write changed, without knowing the coverage
+    before it. Without a memo, a coverage keeps its results for itself."""
+
+    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue, memo: Memo | None = None) -> None:
+        memo = memo if memo is not None else Memo()
+        self._memo = memo
+        communes = boundaries.level("commune")
+        self.communes = communes
+        self._boundaries, self._catalogue = boundaries, projects
+        self._geometry = communes.geometry
+        self._arrondissement = communes["arrondissement"]
+        base = memo.get("coverage.projected", boundaries.version, lambda: _Communes(boundaries))
+        self.population, self.area, self.density = base.population, base.area, base.density
+        self._index, self._xy, self._groups, self._points = base.index, base.xy, base.groups, base.points
+        self._density_text, self._names = base.density_text, base.names
+        listed = list(projects.projects.values())
+        self.kinds_of_project = {p.id: _direct_kinds(p.derivation["reach"]) for p in listed}
+        # what the figures depend on: each project's id, scope, reach and communes (not its name or duration)
+        scopes = {p.id: project_scope([t.level for t in p.territories]) for p in listed}
+        communes_of = {p.id: tuple(p.communes) for p in listed}
+        self.key = tuple(sorted((p.id, scopes[p.id], p.reach, communes_of[p.id]) for p in listed))
+        # the same, short: what the memo keys the figures by (hashing ``key`` walks every commune of every project)
+        self.version = hashlib.sha256(repr(self.key).encode()).hexdigest()[:16]
+        # each project's commune rows, by its communes (a région-wide project has thousands)
+        index = self._index
+        rows_of = {
+            pid: memo.get(
+                "coverage.rows",
+                (boundaries.version, codes),
+                lambda codes=codes: np.array([index[c] for c in codes if c in index], dtype=np.int64),
+            )
+            for pid, codes in communes_of.items()
+        }
+        memo.retain("coverage.rows", {(boundaries.version, codes) for codes in communes_of.values()}, spare=4096)
+        counts = memo.get(
+            "coverage.counts", (boundaries.version, self.version), lambda: _Counts(listed, scopes, rows_of, len(index))
+        )
+        self._counts = counts
+        self.reach, self.local_count, self.support_local = counts.reach, counts.local_count, counts.support_local
+        self.scope_of_project, self.direct_projects = counts.scope_of_project, counts.direct_projects
+        self._project_names = {p.id: p.name for p in listed}
+        self._project_reach = {p.id: p.reach for p in listed}
+
+    def _memoised(self, kind: str, key: tuple, make: Callable):
+        """``make()``, kept in the memo under this coverage's content and ``key``: the figures depend on the
+        projects' reach and communes only (``version``), what is shown in words on the projects' records too."""
+        content = self.version if kind == "coverage.figures" else self._catalogue.version
+        return self._memo.get(kind, (self._boundaries.version, content, *key), make)
+
+    def figures(self, params: CoverageParams) -> pd.DataFrame:
+        """The coverage of every commune, without the reasons in words (what maps and tiles need)."""
+        if params.selects:
+            return self.selection(params).figures(params.unselected())
+        return self._memoised("coverage.figures", (params,), lambda: self._figures(params))
+
+    def compute(self, params: CoverageParams) -> pd.DataFrame:
+        """The coverage of every commune with the reason in words (what tables, exports and cards show)."""
+        if params.selects:
+            return self.selection(params).compute(params.unselected())
+        return self._memoised("coverage.table", (params,), lambda: self._compute(params))
+
+    def export(
+        self,
+        params: CoverageParams,
+        fmt: str,
+        departement: str | None = None,
+        epci: str | None = None,
+        arrondissement: str | None = None,
+    ) -> bytes:
+        """The communes as CSV or GeoJSON bytes: one function for the API, the CLI and the exports."""
+        if params.selects:
+            return self.selection(params).export(params.unselected(), fmt, departement, epci, arrondissement)
+        key = (params, fmt, departement, epci, arrondissement)
+        return self._memoised(
+            "coverage.export", key, lambda: self._export(params, fmt, departement, epci, arrondissement)
+        )
+
+    def zones_blanches_geojson(self, params: CoverageParams, dissolve: bool) -> bytes:
+        if params.selects:
+            return self.selection(params).zones_blanches_geojson(params.unselected(), dissolve)
+        return self._memoised(
+            "coverage.zones_blanches", (params, dissolve), lambda: _json_bytes(self.zones_blanches(params, dissolve))
+        )
+
+    def selection(self, params: CoverageParams) -> Coverage:
+        """The coverage as if only the projects of ``params``' selection (funding year, status) were funded: the
+        same rule, the same boundaries (their projected town halls shared through the memo), fewer projects."""
+
+        def make() -> Coverage:
+            ids = [p.id for p in self._catalogue.projects.values() if selected(p, params.year, params.status)]
+            return Coverage(self._boundaries, self._catalogue.subset(ids), self._memo)
+
+        return self._memoised("coverage.selection", (params.year, params.status), make)
+
+    @property
     def projects_of(self) -> list[list[str]]:
         """Each commune's projects (ids), in the projects' order. Made when a table or an export needs it: région-
         and département-wide projects make it hundreds of thousands of entries, which tiles never show."""
-        ids, bounds = self._projects_of
-        every, bounds = ids.tolist(), bounds.tolist()
-        return [every[a:b] for a, b in pairwise(bounds)]
+        return self._counts.projects_of()
 
     def counted(self, project_id: str, params: CoverageParams) -> bool:
         """Whether the project counts as reaching its communes under these parameters' reach mode and selection."""
@@ -243,23 +259,26 @@ class Coverage:
     def _nearest_km(self, reached: np.ndarray, distance_to: str) -> np.ndarray:
         """Distance from each town hall to the nearest reached town hall (or outline), within one projection zone.
 
-        After a write that only adds reached communes (a new project, most often), each distance is the smaller
-        of the previous one and the distance to the added communes: only those are searched."""
-        key = (reached.tobytes(), distance_to)
-        found = self._distances.get(key)
-        if found is not None:
-            return found
-        distance, targets_from = np.full(len(reached), np.nan), reached
-        for (before, to), previous in list(self._previous_distances.items()):
-            was = np.frombuffer(before, dtype=bool)
-            if to == distance_to and len(was) == len(reached) and not (was & ~reached).any():
-                distance, targets_from = previous.copy(), reached & ~was
-                break
-        distance[reached] = 0.0
-        self.lower(distance, targets_from, ~reached, distance_to)
-        distance.setflags(write=False)  # kept for the next coverage, and handed to every figures() call
-        self._distances[key] = distance
-        return distance
+        Kept in the memo by the set of reached communes. When the memo holds the distances to a subset of them
+        (those before a write that only adds reached communes: a new project, most often), each distance is the
+        smaller of that one and the distance to the added communes: only those are searched."""
+        version = self._boundaries.version
+        key = (version, hashlib.sha256(reached.tobytes()).hexdigest(), distance_to)
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            distance, targets_from = np.full(len(reached), np.nan), reached
+            for (other, _, to), (was, known) in reversed(self._memo.entries("coverage.distances")):
+                if other == version and to == distance_to and len(was) == len(reached) and not (was & ~reached).any():
+                    distance, targets_from = known.copy(), reached & ~was
+                    break
+            distance[reached] = 0.0
+            self.lower(distance, targets_from, ~reached, distance_to)
+            distance.setflags(write=False)  # shared by later coverages and handed to every figures() call
+            kept = reached.copy()
+            kept.setflags(write=False)
+            return kept, distance
+
+        return self._memo.get("coverage.distances", key, make)[1]
 
     def lower(self, distance: np.ndarray, targets: np.ndarray, sources: np.ndarray, distance_to: str) -> None:
         """Lower ``distance`` (km per commune row, NaN: nothing reached yet), in place, for the ``sources`` rows
@@ -374,15 +393,18 @@ class Coverage:
         return sources[np.isnan(before) | (to_box_km < before)]
 
     def _projected_outlines(self) -> np.ndarray:
-        """The communes' outlines in metres, in the projection of their town hall's zone (see _projected_townhalls)."""
-        if self._outlines is None:
+        """The communes' outlines in metres, in the projection of their town hall's zone (see _projected_townhalls),
+        made on first use of ``distance_to=territory``, once per boundaries."""
+
+        def make() -> np.ndarray:
             outlines = np.empty(len(self.communes), dtype=object)
             crs = np.array([OVERSEAS_CRS.get(d, METROPOLE_CRS) for d in self.communes["departement"]])
             for epsg in sorted(set(crs)):
                 rows = np.flatnonzero(crs == epsg)
                 outlines[rows] = self._geometry.iloc[rows].to_crs(int(epsg)).to_numpy()
-            self._outlines = outlines
-        return self._outlines
+            return outlines
+
+        return self._memo.get("coverage.outlines", self._boundaries.version, make)
 
     def _figures(self, params: CoverageParams) -> pd.DataFrame:
         """The coverage of every commune, without the reasons in words (what maps and tiles need)."""
@@ -589,16 +611,12 @@ class Coverage:
         epci: str | None = None,
         arrondissement: str | None = None,
     ) -> bytes:
-        """The communes as CSV or GeoJSON bytes: one function for the API, the CLI and the exports."""
         frame = self.communes_frame(params, departement, epci, arrondissement)
         if fmt == "csv":
             return to_csv(frame).encode("utf-8")
         if fmt == "geojson":
             return _json_bytes(self.feature_collection(frame))
         raise InvalidInputError(f"format={fmt!r}: expected 'csv' or 'geojson'")
-
-    def _zones_blanches_geojson(self, params: CoverageParams, dissolve: bool) -> bytes:
-        return _json_bytes(self.zones_blanches(params, dissolve))
 
     def zones_blanches(self, params: CoverageParams, dissolve: bool = False) -> dict:
         """The zone-blanche communes, or with ``dissolve`` the areas they form together (one feature each)."""

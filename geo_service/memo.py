@@ -24,21 +24,35 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 64
+PARAMS_KEPT = 12  # parameter sets whose results are kept, per kind of result (see LIMITS)
 # Entries kept per kind, where the default does not fit. Figures and tables are per parameter set, megabytes each
 # nationally: a few sets are in use at a time (the defaults, a partner's), and random ones must not pile up.
 LIMITS: dict[str, int] = {
-    "coverage.figures": 12,
-    "coverage.table": 12,
-    "coverage.export": 12,
-    "coverage.zones_blanches": 12,
+    "coverage.figures": PARAMS_KEPT,
+    "coverage.table": PARAMS_KEPT,
+    "coverage.export": PARAMS_KEPT,
+    "coverage.zones_blanches": PARAMS_KEPT,
     "coverage.distances": 16,
     "coverage.selection": 4,
     "coverage.counts": 4,
     "coverage.projected": 2,
     "coverage.outlines": 2,
-    "coverage.rows": 100_000,
-    "catalogue.record": 100_000,
     "catalogue.parents": 2,
+    "catalogue.answer": 256,  # filters are few, but q is free text
+    # per project: as many as a catalogue has, and more; what the latest catalogue does not use is dropped by
+    # ``retain`` (its areas weigh megabytes for a région-wide project), these bounds only stop a runaway
+    "coverage.rows": 1_000_000,
+    "catalogue.built": 1_000_000,
+    "catalogue.dumped": 1_000_000,
+    "catalogue.search_text": 1_000_000,
+    "catalogue.fragment": 1_000_000,
+    # tile layers (geo_service.tiles.layers): per boundaries; per parameter set (a layer set drops those of its
+    # parameters but its own and the one before, see LayerSet._forget_older_coverage); per project, retained
+    "tiles.boundary_layers": 2,
+    "tiles.coverage_static": 2,
+    "tiles.coverage": PARAMS_KEPT,
+    "tiles.project_row": 1_000_000,
+    "tiles.area": 1_000_000,
 }
 
 
@@ -78,6 +92,17 @@ class Memo:
             with self._lock:
                 del self._making[(kind, key)]
             making.set()
+
+    def retain(self, kind: str, keys: set[Hashable], spare: int = 0) -> None:
+        """Keep of ``kind`` the entries under ``keys`` (what the latest snapshot uses) and the ``spare`` most
+        recently used others (a record checked by a write, to be found by the rebuild); drop the rest."""
+        with self._lock:
+            entries = self._kinds.get(kind)
+            if not entries:
+                return
+            others = [key for key in entries if key not in keys]
+            for key in others[: max(0, len(others) - spare)]:
+                del entries[key]
 
     def peek(self, kind: str, key: Hashable) -> Any | None:
         """The entry if the memo holds it, without making it (None otherwise)."""

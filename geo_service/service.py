@@ -36,9 +36,9 @@ class ServiceData:
         """The same boundaries with these projects: what a write swaps in once the store has committed. Only
         the records whose content changed are re-derived; one that no longer builds is set aside."""
         projects = ProjectCatalogue.from_records(
-            records, self.boundaries, self.geocoder, previous=self.projects, versions=versions, lenient=True
+            records, self.boundaries, self.geocoder, memo=self.memo, versions=versions, lenient=True
         )
-        coverage = Coverage(self.boundaries, projects, previous=self.coverage)
+        coverage = Coverage(self.boundaries, projects, self.memo)
         return replace(self, projects=projects, coverage=coverage, revision=revision)
 
     @property
@@ -69,8 +69,11 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
     if not use_store:
         boundaries = Boundaries.load(settings.boundaries_dir)
         geocoder = load_geocoder(settings, boundaries)
-        projects = ProjectCatalogue.load(settings.projects_dir, boundaries, geocoder)
-        return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects))
+        memo = Memo()
+        projects = ProjectCatalogue.from_records(
+            [record for _, record in read_records(settings.projects_dir)], boundaries, geocoder, memo=memo
+        )
+        return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects, memo), memo=memo)
     store = open_store(settings)
     try:
         boundaries = store.boundaries(settings.boundaries_dir)
@@ -81,10 +84,12 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
             ProjectCatalogue.from_records(records, boundaries, geocoder)
             store.seed(records)
         state = store.state()
+        memo = Memo()
         projects = ProjectCatalogue.from_records(
-            state.records, boundaries, geocoder, versions=state.versions, lenient=True
+            state.records, boundaries, geocoder, memo=memo, versions=state.versions, lenient=True
         )
     except BaseException:
         store.close()
         raise
-    return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects), store, state.revision)
+    coverage = Coverage(boundaries, projects, memo)
+    return ServiceData(boundaries, geocoder, projects, coverage, store, state.revision, memo)

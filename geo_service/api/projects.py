@@ -93,14 +93,14 @@ def list_projects(
     )
     catalogue = data.projects
     key = (filters, geometry)
-    body = catalogue.answers.get(key)
-    if body is None:
-        # each project's Feature serialised once per project content (kept across writes by the catalogue)
+
+    def answer() -> bytes:
+        # each project's Feature serialised once per project content (kept across writes in the memo)
         parts = [catalogue.fragment(p.id, geometry, lambda p=p: _feature_bytes(catalogue, p, geometry))
                  for p in catalogue.search(filters)]  # fmt: skip
-        body = b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]}"
-        if len(catalogue.answers) < 256:  # bounded: filters are few, but q is free text
-            catalogue.answers[key] = body
+        return b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]}"
+
+    body = catalogue.answer(key, answer)
     etag = f'"{data.version}-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}"'
     headers = {"ETag": etag, "Cache-Control": request.app.state.settings.cache_control}
     return Response(body, media_type="application/geo+json", headers=headers)

@@ -98,7 +98,7 @@ def _stored_id(project_id: str) -> str:
 def _checked(data: ServiceData, record: ProjectRecord) -> dict[str, Any]:
     """Geocode and build the project before anything is written; its Feature is the write's answer."""
     try:
-        project, _ = build_project(record, data.boundaries, data.geocoder)
+        project, _ = build_project(record, data.boundaries, data.geocoder, memo=data.memo)
     except DataError as exc:
         answer = data.geocoder.geocode(record.place_text)
         raise InvalidInputError(f"{exc}; unresolved: {answer.unresolved}; notes: {answer.notes}") from exc

@@ -37,7 +37,8 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from geo_service.coverage import COLUMNS, PARAMS_KEPT
+from geo_service.coverage import COLUMNS
+from geo_service.memo import PARAMS_KEPT
 from geo_service.errors import BadRequestError, NotFoundError
 from geo_service.ogc import cql2
 from geo_service.ogc.params import read_number

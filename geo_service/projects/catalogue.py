@@ -4,19 +4,17 @@ Loading the files is all-or-nothing: a record that does not validate, names an u
 no commune stops the load with a message naming the file and the problem, so a broken file never seeds half a
 catalogue. Rebuilding from the store after a write is lenient: a record that no longer builds (a manual
 territory gone after ``load-boundaries``...) is set aside with its error (``broken``), never blocking the others.
-A rebuild re-derives only the records whose content changed: the others are taken from the previous catalogue.
+A rebuild re-derives only the records whose content changed: each built project is kept in the snapshot's memo
+(``geo_service.memo``) under its record's content digest, the boundaries' version and the day's « à vérifier »
+flag, so the catalogue after a write finds the unchanged ones there without knowing the catalogue before it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 import shapely
@@ -27,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from geo_service.errors import DataError, InvalidInputError, NotFoundError
 from geo_service.geocoding import Geocoder
 from geo_service.geocoding.text import normalize
+from geo_service.memo import Memo
 from geo_service.projects.derive import (
     ACTION_TYPES,
     AXES,
@@ -166,7 +165,6 @@ def _territories(
     return manual, geocoding
 
 
-@lru_cache(maxsize=4)
 def _parents_of(boundaries: Boundaries) -> dict[str, tuple[str, str]]:
     """Commune code -> (département, EPCI): the same for every catalogue of these boundaries."""
     communes = boundaries.level("commune")
@@ -238,13 +236,12 @@ class ProjectCatalogue:
         digests: dict[str, str] | None = None,
         versions: dict[str, int] | None = None,
         broken: dict[str, str] | None = None,
-        search_text: dict[str, str] | None = None,
-        fragments: dict[tuple[str, str], bytes] | None = None,
-        previous: ProjectCatalogue | None = None,
         dumped: dict[str, tuple[ProjectRecord, bytes, str]] | None = None,
+        memo: Memo | None = None,
     ) -> None:
-        """``previous``: a catalogue of the same boundaries, whose tables that depend on them only are shared.
-        ``dumped``: each record with its JSON and that JSON's digest (what the next catalogue compares)."""
+        """``dumped``: each record with its JSON and that JSON's digest (what the next catalogue compares).
+        ``memo``: where what depends only on content (a project's search text and Features, the communes'
+        parents) is kept, shared by the catalogues of the same snapshot line; a new one when not given."""
         self.projects = {p.id: p for p in projects}
         self.areas = areas
         self.version = version
@@ -252,13 +249,21 @@ class ProjectCatalogue:
         self.versions = versions or {}  # project id -> its version in the store (the resource's ETag)
         self.broken = broken or {}  # project id -> why its record no longer builds (set aside, not served)
         self._boundaries = boundaries
-        self.answers: dict[object, bytes] = {}  # serialized API answers of this catalogue, by query
-        # serialized Features by (project id, geometry), handed on to the next catalogue for unchanged projects
-        self.fragments: dict[tuple[str, str], bytes] = fragments or {}
-        self._parents = previous._parents if previous is not None else _parents_of(boundaries)
+        self._memo = memo if memo is not None else Memo()
+        self._parents = self._memo.get("catalogue.parents", boundaries.version, lambda: _parents_of(boundaries))
         self._dumped = dumped or {}
-        known = search_text or {}
-        self._search_text = {p.id: known.get(p.id) or _search_text(p) for p in projects}
+        # a project's search text depends on its built content only: the key of the project itself
+        self._search_text = {
+            p.id: self._memo.get("catalogue.search_text", self._content_key(p), lambda p=p: _search_text(p))
+            for p in projects
+        }
+
+    def _content_key(self, project: Project) -> tuple[str, str, tuple[str, ...] | None]:
+        """What a project's derived values are made from: the boundaries, its record's content and the day's
+        « à vérifier » reasons (a record built without a store digest is keyed by its own JSON)."""
+        digest = self.digests.get(project.id) or hashlib.sha256(project.model_dump_json().encode()).hexdigest()
+        reasons = None if project.to_check is None else tuple(project.to_check)
+        return (self._boundaries.version, digest, reasons)
 
     @classmethod
     def load(cls, folder: Path, boundaries: Boundaries, geocoder: Geocoder) -> ProjectCatalogue:
@@ -271,53 +276,32 @@ class ProjectCatalogue:
         boundaries: Boundaries,
         geocoder: Geocoder,
         *,
-        previous: ProjectCatalogue | None = None,
+        memo: Memo | None = None,
         versions: dict[str, int] | None = None,
         lenient: bool = False,
     ) -> ProjectCatalogue:
         """The catalogue of these records; its version hashes their content, so any edit changes it.
 
-        ``previous``: a catalogue on the same boundaries, whose projects are reused where the record's content is
-        the same (geocoding and areas are the costly part). ``lenient``: set aside the records that do not build
-        instead of failing."""
+        Each project is built once per record content (geocoding and areas are the costly part) and found in
+        ``memo`` afterwards. ``lenient``: set aside the records that do not build instead of failing."""
+        memo = memo if memo is not None else Memo()
         digest = hashlib.sha256()
-        projects, areas, digests, broken, search_text, fragments = [], {}, {}, {}, {}, {}
-        reusable = previous is not None and previous._boundaries is boundaries
-        # the store hands the same record objects back while they are unchanged: their JSON is made once
-        known, dumped = previous._dumped if previous is not None else {}, {}
+        projects, areas, digests, broken, dumped = [], {}, {}, {}, {}
         for record in records:
-            hit = known.get(record.id)
-            if hit is not None and hit[0] is record:
-                content, own = hit[1], hit[2]
-            else:
-                content = record.model_dump_json().encode()
-                own = hashlib.sha256(content).hexdigest()
+            content, own = _dumped(record, memo)
             dumped[record.id] = (record, content, own)
             digest.update(content + b"\0")
-            if (
-                reusable
-                and previous.digests.get(record.id) == own
-                and record.id in previous.projects
-                # a day later, an action may have run past its end: then it is built again, flag and all
-                and previous.projects[record.id].to_check == to_check(record, end_of(record)[0], date.today())
-            ):
-                project, area = previous.projects[record.id], previous.areas[record.id]
-                search_text[record.id] = previous._search_text[record.id]
-                for kind in ("point", "area"):
-                    if (record.id, kind) in previous.fragments:
-                        fragments[(record.id, kind)] = previous.fragments[(record.id, kind)]
-            else:
-                try:
-                    project, area = build_project(record, boundaries, geocoder)
-                except DataError as exc:
-                    if not lenient:
-                        raise
-                    broken[record.id] = str(exc)
-                    continue
+            try:
+                project, area = build_project(record, boundaries, geocoder, memo=memo, digest=own)
+            except DataError as exc:
+                if not lenient:
+                    raise
+                broken[record.id] = str(exc)
+                continue
             projects.append(project)
             areas[project.id] = area
             digests[project.id] = own
-        return cls(
+        made = cls(
             projects,
             areas,
             boundaries,
@@ -325,14 +309,24 @@ class ProjectCatalogue:
             digests=digests,
             versions=versions,
             broken=broken,
-            search_text=search_text,
-            fragments=fragments,
-            previous=previous if reusable else None,
             dumped=dumped,
+            memo=memo,
         )
+        made._retain_only_mine()
+        return made
+
+    def _retain_only_mine(self) -> None:
+        """Drop from the memo what no project of this catalogue uses: the next catalogue is made from the same
+        records plus a write, and what an older one held (replaced records, their areas) would pile up."""
+        today = date.today()
+        contents = {self._content_key(p) for p in self.projects.values()}
+        self._memo.retain("catalogue.built", {(self._boundaries.version, d, today) for d in self.digests.values()}, 256)
+        self._memo.retain("catalogue.dumped", {id(record) for record, _, _ in self._dumped.values()}, 256)
+        self._memo.retain("catalogue.search_text", contents)
+        self._memo.retain("catalogue.fragment", {(*key, kind) for key in contents for kind in ("point", "area")})
 
     def subset(self, ids: list[str]) -> ProjectCatalogue:
-        """A catalogue of only these projects (a selection by year or status), sharing what they were built with."""
+        """A catalogue of only these projects (a selection by year or status), sharing the memo."""
         kept = [self.projects[i] for i in ids]
         return ProjectCatalogue(
             kept,
@@ -341,8 +335,7 @@ class ProjectCatalogue:
             hashlib.sha256(f"{self.version}:{','.join(ids)}".encode()).hexdigest()[:16],
             digests={i: self.digests[i] for i in ids if i in self.digests},
             versions={i: self.versions[i] for i in ids if i in self.versions},
-            search_text={i: self._search_text[i] for i in ids},
-            previous=self,
+            memo=self._memo,
         )
 
     @property
@@ -352,10 +345,14 @@ class ProjectCatalogue:
         return [record for record, _, _ in self._dumped.values()]
 
     def fragment(self, project_id: str, geometry: str, make: Callable[[], bytes]) -> bytes:
-        found = self.fragments.get((project_id, geometry))
-        if found is None:
-            found = self.fragments[(project_id, geometry)] = make()
-        return found
+        """A project's serialised Feature with this geometry, made once per project content."""
+        key = (*self._content_key(self.projects[project_id]), geometry)
+        return self._memo.get("catalogue.fragment", key, make)
+
+    def answer(self, query: Hashable, make: Callable[[], bytes]) -> bytes:
+        """A serialised answer of this catalogue to ``query`` (a hashable description of the request), made once
+        per catalogue content: maps ask for the same list on every page view."""
+        return self._memo.get("catalogue.answer", (self._boundaries.version, self.version, query), make)
 
     def get(self, project_id: str) -> Project:
         project = self.projects.get(project_id)
@@ -391,31 +388,35 @@ class ProjectCatalogue:
         check_selection(filters.year, filters.status)
 
 
-BUILT_CACHE_SIZE = 256
-# per geocoder (so per boundaries and alias table), the projects built lately, by their record's content
-_built: weakref.WeakKeyDictionary[Geocoder, OrderedDict[tuple[str, str], tuple[Project, BaseGeometry]]] = (
-    weakref.WeakKeyDictionary()
-)
-_built_lock = threading.Lock()
-
-
-def build_project(record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder) -> tuple[Project, BaseGeometry]:
-    """The served project and its intervention area, built once per record content (geocoding is the costly
-    part): a write checks the record by building it, and the rebuild that follows takes the same result."""
+def build_project(
+    record: ProjectRecord,
+    boundaries: Boundaries,
+    geocoder: Geocoder,
+    *,
+    memo: Memo | None = None,
+    digest: str | None = None,
+) -> tuple[Project, BaseGeometry]:
+    """The served project and its intervention area, built once per record content in ``memo`` (geocoding is
+    the costly part): a write checks the record by building it, and the rebuild that follows finds the result.
+    The geocoder is the one of these boundaries (its alias table is the process's), so their version keys it."""
     today = date.today()  # what is « à vérifier » depends on the day: a new day builds the record again
-    key = (boundaries.version, hashlib.sha256(record.model_dump_json().encode()).hexdigest(), today)
-    with _built_lock:
-        cache = _built.setdefault(geocoder, OrderedDict())
-        found = cache.get(key)
-        if found is not None:
-            cache.move_to_end(key)
-            return found
-    built = _build_project(record, boundaries, geocoder, today)
-    with _built_lock:
-        cache[key] = built
-        while len(cache) > BUILT_CACHE_SIZE:
-            cache.popitem(last=False)
-    return built
+    if memo is None:
+        return _build_project(record, boundaries, geocoder, today)
+    own = digest or _dumped(record, memo)[1]
+    key = (boundaries.version, own, today)
+    return memo.get("catalogue.built", key, lambda: _build_project(record, boundaries, geocoder, today))
+
+
+def _dumped(record: ProjectRecord, memo: Memo) -> tuple[bytes, str]:
+    """A record's JSON and its digest. The store hands back the same record objects while they are unchanged
+    (records are not modified in place): kept by object, the entry holding the object so its id is not reused."""
+    found = memo.peek("catalogue.dumped", id(record))
+    if found is not None and found[0] is record:
+        return found[1], found[2]
+    content = record.model_dump_json().encode()
+    own = hashlib.sha256(content).hexdigest()
+    memo.get("catalogue.dumped", id(record), lambda: (record, content, own))
+    return content, own
 
 
 def _build_project(

@@ -21,7 +21,8 @@ import pandas as pd
 import shapely
 
 from boundaries.packed import SIMPLIFY_MAX_ZOOM, ZoomGeometries, simplify_each
-from geo_service.coverage import PARAMS_KEPT, Coverage
+from geo_service.coverage import Coverage
+from geo_service.memo import PARAMS_KEPT
 from geo_service.errors import NotFoundError
 from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue
