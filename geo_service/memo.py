@@ -38,6 +38,11 @@ LIMITS: dict[str, int] = {
     "coverage.projected": 2,
     "coverage.outlines": 2,
     "catalogue.parents": 2,
+    # OGC tables: one per boundary level; the projects' and the default coverage's of the last few versions
+    "ogc.boundary_table": 16,
+    "ogc.projects_table": 4,
+    "ogc.coverage_table": 4,
+    "ogc.coverage_table_by_params": PARAMS_KEPT,
     "catalogue.answer": 256,  # filters are few, but q is free text
     # per project: as many as a catalogue has, and more; what the latest catalogue does not use is dropped by
     # ``retain`` (its areas weigh megabytes for a région-wide project), these bounds only stop a runaway

@@ -18,18 +18,16 @@ finds the same nine things in the OGC API as in the tiles. What differs from the
   the parameters the request gives (``?max_km=20``: ``CoverageParams``); such a table borrows the communes
   collection's geometries (the same objects, not copies), so that each costs its properties only.
 
-Tables are built once per state of what they come from (a ``Boundaries``, a ``ProjectCatalogue``, a ``Coverage``:
-each snapshot holds its own, and a project write replaces only the last two), kept while that object lives; of
-the coverage tables under other parameters, the ``PARAMS_KEPT`` last used, like the coverage's own caches.
+Tables are built once per content they come from (the boundaries' version, the projects' version, the coverage
+parameters) and kept in the snapshot's memo (``geo_service.memo``): a project write makes new projects and coverage
+tables and leaves the boundary ones found; of the coverage tables under other parameters, the ``PARAMS_KEPT`` last
+used are kept, like the coverage's own results.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,7 +36,6 @@ import numpy as np
 import shapely
 
 from geo_service.coverage import COLUMNS
-from geo_service.memo import PARAMS_KEPT
 from geo_service.errors import BadRequestError, NotFoundError
 from geo_service.ogc import cql2
 from geo_service.ogc.params import read_number
@@ -58,6 +55,7 @@ class CollectionSpec:
     coverage: bool = False  # computed by the coverage rule: takes its parameters (CoverageParams)
 
 
+DEFAULTS = CoverageParams()  # the rule the descriptions state
 SPECS: dict[str, CollectionSpec] = {
     spec.id: spec
     for spec in [
@@ -109,15 +107,16 @@ SPECS: dict[str, CollectionSpec] = {
             "coverage",
             "Couverture des communes",
             "Chaque commune avec sa couverture par les projets (règle par défaut : action directe, commune rurale "
-            "sous 150 hab/km², zone blanche au-delà de 10 km d'une commune atteinte) et la raison en clair.",
+            f"sous {DEFAULTS.rural_max_density:g} hab/km², zone blanche au-delà de {DEFAULTS.max_km:g} km d'une "
+            "commune atteinte) et la raison en clair.",
             "polygon",
             coverage=True,
         ),
         CollectionSpec(
             "zones-blanches",
             "Zones blanches",
-            "Les communes rurales qu'aucune action locale n'atteint, à plus de 10 km d'une commune atteinte "
-            "(règle par défaut).",
+            f"Les communes rurales qu'aucune action locale n'atteint, à plus de {DEFAULTS.max_km:g} km d'une commune "
+            "atteinte (règle par défaut).",
             "polygon",
             coverage=True,
         ),
@@ -477,24 +476,38 @@ def _coverage_table(data: ServiceData, blanches_only: bool, params: CoveragePara
     return _table(codes, communes.geometries[np.asarray(rows, dtype=np.int64)], columns, oriented=True)
 
 
-# what each collection's table is made from (the object whose life it shares) and how it is made
-_SOURCES: dict[str, tuple[Callable[[ServiceData], object], Callable[[ServiceData], Table]]] = {
+# how each collection's table is made, and the memo kind and content key it is kept under
+_SOURCES: dict[str, tuple[str, Callable[[ServiceData], tuple], Callable[[ServiceData], Table]]] = {
     **{
-        spec.id: (lambda data: data.boundaries, lambda data, level=spec.level: _boundary_table(data, level))
+        spec.id: (
+            "ogc.boundary_table",
+            lambda data: (data.boundaries.version,),
+            lambda data, level=spec.level: _boundary_table(data, level),
+        )
         for spec in SPECS.values()
         if spec.level is not None
     },
-    "projects": (lambda data: data.projects, lambda data: _projects_table(data, areas=False)),
-    "project-areas": (lambda data: data.projects, lambda data: _projects_table(data, areas=True)),
-    "coverage": (lambda data: data.coverage, lambda data: _coverage_table(data, blanches_only=False)),
-    "zones-blanches": (lambda data: data.coverage, lambda data: _coverage_table(data, blanches_only=True)),
+    "projects": (
+        "ogc.projects_table",
+        lambda data: (data.boundaries.version, data.projects.version),
+        lambda data: _projects_table(data, areas=False),
+    ),
+    "project-areas": (
+        "ogc.projects_table",
+        lambda data: (data.boundaries.version, data.projects.version),
+        lambda data: _projects_table(data, areas=True),
+    ),
+    "coverage": (
+        "ogc.coverage_table",
+        lambda data: (data.boundaries.version, data.projects.version),
+        lambda data: _coverage_table(data, blanches_only=False),
+    ),
+    "zones-blanches": (
+        "ogc.coverage_table",
+        lambda data: (data.boundaries.version, data.projects.version),
+        lambda data: _coverage_table(data, blanches_only=True),
+    ),
 }
-_tables: weakref.WeakKeyDictionary[object, dict[str, Table]] = weakref.WeakKeyDictionary()
-# coverage tables under other parameters, per Coverage: the PARAMS_KEPT last used (each request may name new ones)
-_by_params: weakref.WeakKeyDictionary[object, OrderedDict[tuple[str, CoverageParams], Table]] = (
-    weakref.WeakKeyDictionary()
-)
-_lock = threading.Lock()
 
 
 def check_collection(collection_id: str) -> CollectionSpec:
@@ -509,47 +522,27 @@ def _varies(collection_id: str, params: CoverageParams | None) -> bool:
     return params is not None and params != CoverageParams() and SPECS[collection_id].coverage
 
 
+def _entry(data: ServiceData, collection_id: str, params: CoverageParams | None) -> tuple[str, tuple]:
+    """The memo kind and key of a collection's table: its content, and the parameters when they vary it."""
+    kind, content, _ = _SOURCES[collection_id]
+    if _varies(collection_id, params):
+        return "ogc.coverage_table_by_params", (*content(data), collection_id, params)
+    return kind, (*content(data), collection_id)
+
+
 def is_built(data: ServiceData, collection_id: str, params: CoverageParams | None = None) -> bool:
     """Whether ``table`` would answer at once (nothing to compute): the web layer holds a place for costly
     work only when it would not."""
     check_collection(collection_id)
-    source = _SOURCES[collection_id][0](data)
-    with _lock:
-        if _varies(collection_id, params):
-            return (collection_id, params) in _by_params.get(source, {})
-        return collection_id in _tables.get(source, {})
+    return data.memo.peek(*_entry(data, collection_id, params)) is not None
 
 
 def table(data: ServiceData, collection_id: str, params: CoverageParams | None = None) -> Table:
-    """The collection's table for this state of the data, built on first use; ``params``: the coverage rule's
-    parameters, for the coverage collections (ignored by the others, whose features do not depend on them).
-
-    Built outside the lock, so that one slow table (a coverage under new parameters) does not hold up every
-    other request; two requests building the same table at once keep the first one stored."""
+    """The collection's table for this content, built on first use; ``params``: the coverage rule's parameters,
+    for the coverage collections (ignored by the others, whose features do not depend on them). Two requests
+    asking for the same missing table build it once (see ``Memo.get``); another table is not held up meanwhile."""
     check_collection(collection_id)
-    source_of, build = _SOURCES[collection_id]
-    source = source_of(data)
-    if _varies(collection_id, params):
-        assert params is not None
-        key = (collection_id, params)
-        with _lock:
-            kept = _by_params.setdefault(source, OrderedDict())
-            found = kept.get(key)
-            if found is not None:
-                kept.move_to_end(key)
-                return found
-        made = _coverage_table(data, collection_id == "zones-blanches", params)
-        with _lock:
-            kept = _by_params.setdefault(source, OrderedDict())
-            found = kept.setdefault(key, made)
-            kept.move_to_end(key)
-            while len(kept) > PARAMS_KEPT:
-                kept.popitem(last=False)
-        return found
-    with _lock:
-        found = _tables.get(source, {}).get(collection_id)
-    if found is None:
-        made = build(data)
-        with _lock:
-            found = _tables.setdefault(source, {}).setdefault(collection_id, made)
-    return found
+    kind, key = _entry(data, collection_id, params)
+    if kind == "ogc.coverage_table_by_params":
+        return data.memo.get(kind, key, lambda: _coverage_table(data, collection_id == "zones-blanches", params))
+    return data.memo.get(kind, key, lambda: _SOURCES[collection_id][2](data))
