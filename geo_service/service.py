@@ -1,5 +1,6 @@
 """The data the service serves, loaded at startup and rebuilt after a write: boundaries, geocoder, projects (from
-the store), coverage, and the data version (``geo_service.snapshot`` swaps it in, with the tiles).
+the store), coverage, the programme's own figures, and the data version (``geo_service.snapshot`` swaps it in,
+with the tiles).
 
 Boundaries come from ``data/boundaries`` with the embedded store, from the database with PostGIS (loaded there
 from the files the first time the database is empty, or by ``geo-service load-boundaries``)."""
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from geo_service.coverage import Coverage
 from geo_service.geocoding import Gazetteer, Geocoder
 from geo_service.memo import Memo
+from geo_service.programme import Programme, load_programme
 from geo_service.projects.catalogue import ProjectCatalogue, read_records
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import Settings
@@ -29,6 +31,8 @@ class ServiceData:
     revision: int = 0  # the store's revision the projects were read at (see ProjectStore.changed_since)
     # what the rules computed, by content: handed on to the next data after a write (see geo_service.memo)
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
+    # the brochure's figures (budget per year), read once with the rest: a broken file stops the start-up
+    programme: Programme | None = None
 
     def with_records(
         self, records: list[ProjectRecord], revision: int, versions: dict[str, int] | None = None
@@ -73,7 +77,10 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
         projects = ProjectCatalogue.from_records(
             [record for _, record in read_records(settings.projects_dir)], boundaries, geocoder, memo=memo
         )
-        return ServiceData(boundaries, geocoder, projects, Coverage(boundaries, projects, memo), memo=memo)
+        coverage = Coverage(boundaries, projects, memo)
+        return ServiceData(
+            boundaries, geocoder, projects, coverage, memo=memo, programme=load_programme(settings.programme_path)
+        )
     store = open_store(settings)
     try:
         boundaries = store.boundaries(settings.boundaries_dir)
@@ -92,4 +99,5 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
         store.close()
         raise
     coverage = Coverage(boundaries, projects, memo)
-    return ServiceData(boundaries, geocoder, projects, coverage, store, state.revision, memo)
+    programme = load_programme(settings.programme_path)
+    return ServiceData(boundaries, geocoder, projects, coverage, store, state.revision, memo, programme)

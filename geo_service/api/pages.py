@@ -32,7 +32,6 @@ from geo_service.maps.pages import (
 )
 from geo_service.maps.policy import page_policy
 from geo_service.parameters import CoverageParams
-from geo_service.programme import load_programme
 from geo_service.service import ServiceData
 from geo_service.settings import Settings
 
@@ -79,7 +78,7 @@ def _render(
             basemap_attribution=settings.basemap_attribution,
             tiles=current_snapshot(request).tiles,
             reach=parse_reach(reach),
-            programme=load_programme(settings.programme_path),
+            programme=current_snapshot(request).data.programme,
         )
         page_url = (
             public_base(request) + request.url.path.lstrip("/") + (f"?{request.url.query}" if request.url.query else "")

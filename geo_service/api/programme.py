@@ -1,9 +1,11 @@
 """The programme's own figures: budget per year and projects selected, as the brochure gives them."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
+from geo_service.api.deps import DataDep
 from geo_service.api.errors import errors
-from geo_service.programme import Programme, load_programme
+from geo_service.errors import DataError
+from geo_service.programme import Programme
 
 router = APIRouter(prefix="/api/v1", tags=["programme"])
 
@@ -12,9 +14,11 @@ router = APIRouter(prefix="/api/v1", tags=["programme"])
     "/programme",
     response_model=Programme,
     summary="Budget per year and projects selected, with the source",
-    responses=errors(503),  # the figures are read from their file at each request
+    responses=errors(503),
 )
-def programme(request: Request) -> Programme:
+def programme(data: DataDep) -> Programme:
     """From `data/programme.yaml` (the brochure's introduction). `projects_approximate` marks a count the brochure
     gives as "about" (2024: "une trentaine d'actions")."""
-    return load_programme(request.app.state.settings.programme_path)
+    if data.programme is None:
+        raise DataError("the programme's figures are not loaded (data served without data/programme.yaml)")
+    return data.programme
