@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from geo_service.memo import Memo
 from geo_service.territories import Boundaries
 
 MIN_ZOOM, MAX_ZOOM = 5, 14
@@ -161,7 +161,8 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-@lru_cache(maxsize=4)
-def place_labels(boundaries: Boundaries) -> PlaceLabels:
-    """The labels of one set of boundaries (kept while that set is served)."""
-    return PlaceLabels(boundaries)
+def place_labels(boundaries: Boundaries, memo: Memo | None = None) -> PlaceLabels:
+    """The labels of one set of boundaries, placed once per boundaries version in ``memo`` (the snapshot's)."""
+    if memo is None:
+        return PlaceLabels(boundaries)
+    return memo.get("labels", boundaries.version, lambda: PlaceLabels(boundaries))

@@ -11,7 +11,9 @@ it was not made from.
 Each kind of result has its own bound (a count of entries, least recently used first out): a parameter set's
 figures weigh megabytes, a project's rows a few bytes. Two requests asking for the same missing entry make it
 once: the second waits for the first. Nothing else in the service keeps state between requests (no module-level
-dictionaries, no ``lru_cache`` on data): it lives here, and goes with the memo.
+dictionaries, no ``lru_cache`` on data): it lives here, and goes with the memo. What depends on no data at all is
+made once per process where it is used, and says so: the fonts pictures are drawn with, the sprite sheet, the
+folding of a word for the geocoder, the settings read from the environment.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ LIMITS: dict[str, int] = {
     "coverage.projected": 2,
     "coverage.outlines": 2,
     "catalogue.parents": 2,
+    "labels": 2,
     # OGC tables: one per boundary level; the projects' and the default coverage's of the last few versions
     "ogc.boundary_table": 16,
     "ogc.projects_table": 4,

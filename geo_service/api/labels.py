@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from geo_service.api.deps import BoundariesDep
+from geo_service.api.deps import DataDep
 from geo_service.api.errors import NOT_MODIFIED
 from geo_service.api.http import json_response
 from geo_service.labels import MAX_ZOOM, MIN_ZOOM, place_labels
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["layers"])
 )
 def labels(
     request: Request,
-    boundaries: BoundariesDep,
+    data: DataDep,
     zoom: Annotated[int, Query(ge=0, le=22, description=f"map zoom (names are placed for {MIN_ZOOM} to {MAX_ZOOM})")],
     bbox: Annotated[
         str | None, Query(description="minx,miny,maxx,maxy in WGS84", examples=["1.7,50.0,2.0,50.2"])
@@ -33,8 +33,9 @@ def labels(
     """Préfectures from the lowest zoom, sous-préfectures and large towns from zoom 8, every commune from zoom 10
     as room allows: names never overlap at the zoom asked (the most important are kept). Each point is the town
     hall; `rank` says chef-lieu de région, préfecture, sous-préfecture or commune."""
+    boundaries = data.boundaries
     if focus is not None:
         boundaries.require("commune", focus, parameter="focus")
-    chosen = place_labels(boundaries).within(zoom, parse_bbox(bbox) if bbox is not None else None, focus)
+    chosen = place_labels(boundaries, data.memo).within(zoom, parse_bbox(bbox) if bbox is not None else None, focus)
     document = {"type": "FeatureCollection", "zoom": zoom, "features": [label.as_feature() for label in chosen]}
     return json_response(request, document, f'"labels-{boundaries.version}"', "application/geo+json")

@@ -151,7 +151,7 @@ def render_offline(data: ServiceData, tiles: TileService, level: str, code: str,
     names = folium.FeatureGroup(name="Noms des communes").add_to(fmap)
     labels = [
         {"lat": label.lat, "lon": label.lon, "name": label.name, "rank": label.rank}
-        for label in place_labels(data.boundaries).within(LABEL_ZOOM, view)
+        for label in place_labels(data.boundaries, data.memo).within(LABEL_ZOOM, view)
     ]
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[view[1], view[0]], [view[3], view[2]]])
@@ -194,8 +194,8 @@ color:#1b1b1b;text-shadow:-1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1
 </head><body><header><h1>{html.escape(title)}</h1><p>{html.escape(figures)}</p></header>
 <main><div class="carte">{root.html.render()}</div>
 <section class="legende"><h2>Légende</h2><ul>{legend}</ul>
-<p>Zone blanche (rouge, contour en tirets) : commune rurale qu'aucune action locale n'atteint, à plus de 10 km
-d'une commune atteinte.</p></section>{extended_section}</main>
+<p>Zone blanche (rouge, contour en tirets) : commune rurale qu'aucune action locale n'atteint, à plus de
+{CoverageParams().max_km:g} km d'une commune atteinte.</p></section>{extended_section}</main>
 <footer>{html.escape(ATTRIBUTION)}. Données {data.version}.</footer>
 <script>{root.script.render()}
 (function () {{

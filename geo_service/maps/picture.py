@@ -250,7 +250,7 @@ def name_layout(data: ServiceData, frame: MapFrame, markers: Sequence[Disc] = ()
     east, north = mercator_to_lonlat(maxx, maxy)
     scale = frame.width / (maxx - minx)
     candidates = []
-    for label in place_labels(data.boundaries).within(frame.zoom, (west, south, east, north)):
+    for label in place_labels(data.boundaries, data.memo).within(frame.zoom, (west, south, east, north)):
         x, y = lonlat_to_mercator(label.lon, label.lat)
         text = label.name.upper() if label.rank <= 1 else label.name
         candidates.append((text, (x - minx) * scale, (maxy - y) * scale, 15 if label.rank <= 1 else 13))
