@@ -54,11 +54,13 @@ LIMITS: dict[str, int] = {
     "catalogue.dumped": 1_000_000,
     "catalogue.search_text": 1_000_000,
     "catalogue.fragment": 1_000_000,
-    # tile layers (geo_service.tiles.layers): per boundaries; per parameter set (a layer set drops those of its
-    # parameters but its own and the one before, see LayerSet._forget_older_coverage); per project, retained
+    "catalogue.geocoding": 1_000_000,
+    # tile layers (geo_service.tiles.layers): per boundaries; per parameter set, two each (a layer set drops
+    # those of its parameters but its own and the one before, see LayerSet._forget_older_coverage); per project
+    # content and per area, what the latest layer set does not use is dropped (``retain``)
     "tiles.boundary_layers": 2,
     "tiles.coverage_static": 2,
-    "tiles.coverage": PARAMS_KEPT,
+    "tiles.coverage": 2 * PARAMS_KEPT,
     "tiles.project_row": 1_000_000,
     "tiles.area": 1_000_000,
 }

@@ -137,10 +137,20 @@ def read_records(folder: Path) -> list[tuple[Path, ProjectRecord]]:
     return records
 
 
+def _context(record: ProjectRecord) -> str:
+    """What the geocoder reads beside the place text (whom and what the action serves)."""
+    return " ".join([*record.indicators, *record.beneficiaries])
+
+
 def _territories(
-    record: ProjectRecord, geocoder: Geocoder, boundaries: Boundaries, context: str
+    record: ProjectRecord, geocoder: Geocoder, boundaries: Boundaries, context: str, memo: Memo | None = None
 ) -> tuple[list[TerritoryOut], GeocodingOut]:
-    result = geocoder.geocode(record.place_text, context=context)
+    def geocode():
+        return geocoder.geocode(record.place_text, context=context)
+
+    # a place text reads the same whatever else the record says: an edit of a name or an amount geocodes nothing
+    key = (boundaries.version, record.place_text, context)
+    result = geocode() if memo is None else memo.get("catalogue.geocoding", key, geocode)
     geocoding = GeocodingOut(unresolved=result.unresolved, notes=result.notes)
     if not record.curation.territories:
         return [
@@ -324,6 +334,8 @@ class ProjectCatalogue:
         self._memo.retain("catalogue.dumped", {id(record) for record, _, _ in self._dumped.values()}, 256)
         self._memo.retain("catalogue.search_text", contents)
         self._memo.retain("catalogue.fragment", {(*key, kind) for key in contents for kind in ("point", "area")})
+        places = {(self._boundaries.version, r.place_text, _context(r)) for r, _, _ in self._dumped.values()}
+        self._memo.retain("catalogue.geocoding", places, 256)
 
     def subset(self, ids: list[str]) -> ProjectCatalogue:
         """A catalogue of only these projects (a selection by year or status), sharing the memo."""
@@ -404,7 +416,7 @@ def build_project(
         return _build_project(record, boundaries, geocoder, today)
     own = digest or _dumped(record, memo)[1]
     key = (boundaries.version, own, today)
-    return memo.get("catalogue.built", key, lambda: _build_project(record, boundaries, geocoder, today))
+    return memo.get("catalogue.built", key, lambda: _build_project(record, boundaries, geocoder, today, memo))
 
 
 def _dumped(record: ProjectRecord, memo: Memo) -> tuple[bytes, str]:
@@ -420,11 +432,11 @@ def _dumped(record: ProjectRecord, memo: Memo) -> tuple[bytes, str]:
 
 
 def _build_project(
-    record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder, today: date
+    record: ProjectRecord, boundaries: Boundaries, geocoder: Geocoder, today: date, memo: Memo | None = None
 ) -> tuple[Project, BaseGeometry]:
     """The served project (territories, communes, point, derived fields) and its intervention area."""
-    context = " ".join([*record.indicators, *record.beneficiaries])
-    territories, geocoding = _territories(record, geocoder, boundaries, context)
+    context = _context(record)
+    territories, geocoding = _territories(record, geocoder, boundaries, context, memo)
     if not territories:
         raise DataError(
             f"project {record.id}: nothing in {record.place_text!r} resolves to a territory and no "
