@@ -35,7 +35,7 @@ def measure(browser, url: str) -> dict[str, float]:
     page.on("requestfinished", lambda request: responses.append(request))
     started = time.perf_counter()
     page.goto(url)
-    page.wait_for_function("() => window.projectsLoaded === true", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('.leaflet-container[data-projets]') !== null", timeout=30_000)
     projects_s = time.perf_counter() - started
     page.wait_for_load_state("networkidle")
     first_tile_ms = page.evaluate("""() => {

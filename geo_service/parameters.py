@@ -39,6 +39,10 @@ class CoverageParams:
         """The same rule over every project (what a selection's own coverage is asked)."""
         return replace(self, year=None, status=None)
 
+    def replace(self, **changes) -> CoverageParams:
+        """The same parameters with these changed (checked again)."""
+        return replace(self, **changes)
+
     def __post_init__(self) -> None:
         check_selection(self.year, self.status)
         if self.reach not in REACH_MODES:

@@ -1,11 +1,13 @@
 """The interactive map, built with Folium and wired to our own assets, tiles and API.
 
-Folium writes the Leaflet map (overlays, marker cluster, fullscreen); every script and style it would fetch from a
-CDN is pointed at ``/static/vendor`` instead, where npm installed them. Polygons are our raster tiles, projects
-are fetched from ``/api/v1/projects`` and place names from ``/api/v1/labels`` by ``/static/app/carte.js``, which
-also adds the controls in French (zoom, the layer list folded, « Recentrer », the legend inside the map, metric
-scale) and fits the territory at fractional zoom around them: nothing heavy is inlined
-in the page.
+Folium writes the Leaflet map itself (its view, a configured basemap, the fullscreen button); every script and style
+it would fetch from a CDN is pointed at ``/static/vendor`` instead, where npm installed them. Everything else is
+made by the page's own modules (``geo_service/static/carte/``, entry ``main.js``) from the settings the page writes
+as JSON (``map_config``): the tile overlays, the territory's outline, the projects' marker cluster, the place names,
+the controls in French (zoom, the layer list folded, « Recentrer », the legend inside the map, metric scale) and the
+fit at fractional zoom around them. Those layers are not Folium's: Folium would give each a generated global name
+that the page's script would have to look up; the one such name left is the map's, which the settings give.
+Nothing heavy is inlined in the page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import folium
 from folium import plugins
@@ -58,15 +61,51 @@ def vendor_file(url: str, node_modules: Path) -> Path:
     return node_modules / VENDOR_FOLDERS[name] / rest
 
 
+# The options of every tile overlay, as Leaflet's L.tileLayer takes them (what Folium's TileLayer wrote for them)
+TILE_OPTIONS = {"minZoom": 0, "maxZoom": 14, "maxNativeZoom": 14, "detectRetina": True, "attribution": ATTRIBUTION}
+OUTLINE_STYLE = {"color": "#111111", "weight": 4, "fill": False}
+
+
 @dataclass(frozen=True)
 class MapParts:
+    """What Folium wrote (``header`` for <head>, ``html`` the map's element, ``script`` the inline script making the
+    map) and the settings the page's modules make the rest from (``config``, merged into the page's settings)."""
+
     header: str
     html: str
     script: str
-    map_name: str
-    cluster_name: str
-    overlay_names: dict[str, str]  # URL layer name -> JavaScript variable of its Leaflet layer
-    outline_name: str | None = None  # JavaScript variable of the territory's outline, when there is one
+    config: dict[str, Any]
+
+
+def leaflet_map(bounds: tuple[float, float, float, float], **options: Any) -> folium.Map:
+    """Folium's map of ``bounds`` (west, south, east, north), with our Leaflet files and no basemap: the page's
+    modules fit the territory and add the rest."""
+    west, south, east, north = bounds
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=8, tiles=None, **options)
+    fmap.default_js, fmap.default_css = LEAFLET_JS, LEAFLET_CSS
+    return fmap
+
+
+def rendered(fmap: folium.Map) -> tuple[str, str, str]:
+    """The map's (header, html, script). Folium forbids zooming the page on phones (user-scalable=no), which WCAG
+    does not allow: the page template brings its own viewport."""
+    root = fmap.get_root()
+    root.render()
+    header = re.sub(r"<meta name=\"viewport\"[^>]*>", "", root.header.render())
+    return header, root.html.render(), root.script.render()
+
+
+def map_config(
+    fmap: folium.Map, bounds: tuple[float, float, float, float], outline: dict | None, outline_name: str
+) -> dict[str, Any]:
+    """The settings the page's modules read about the map: the name Folium gave it (config.js reads it, once), the
+    territory's bounds to fit ([[south, west], [north, east]]) and its outline (drawn from the start)."""
+    west, south, east, north = bounds
+    return {
+        "map": fmap.get_name(),
+        "bounds": [[south, west], [north, east]],
+        "outline": None if outline is None else {"title": outline_name, "geojson": outline, "style": OUTLINE_STYLE},
+    }
 
 
 def build_map(
@@ -79,21 +118,13 @@ def build_map(
     coverage_query: str = "",
     versions: dict[str, str] | None = None,
 ) -> MapParts:
-    """The Folium map fitted to ``bounds`` (west, south, east, north) with the overlays in ``layers`` shown;
+    """The map of a page, fitted to ``bounds`` (west, south, east, north) with the overlays in ``layers`` shown;
     ``coverage_query`` (e.g. ``reach=all``) is added to the coverage layers' tile URLs, and each layer's version
     from ``versions`` (``?v=``), which makes its tiles cacheable for good: a second visit asks for none."""
-    west, south, east, north = bounds
-    fmap = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=8,
-        tiles=None,
-        control_scale=False,  # carte.js adds a metric-only scale (Leaflet's default shows miles too)
-        min_zoom=5,
-        max_zoom=14,
-        width="100%",
-        height="100%",
-    )
-    fmap.default_js, fmap.default_css = LEAFLET_JS, LEAFLET_CSS
+    # no Folium layer control: map.js builds one in French, folded behind its button; and no Folium fit either:
+    # the page fits the territory inside the controls without animation (an animated fit still running when a
+    # view from the URL is set would undo it when it ends); a metric-only scale (Leaflet's default shows miles too)
+    fmap = leaflet_map(bounds, control_scale=False, min_zoom=5, max_zoom=14, width="100%", height="100%")
     if basemap_url:
         folium.TileLayer(
             tiles=basemap_url,
@@ -102,41 +133,24 @@ def build_map(
             overlay=False,
             control=True,
         ).add_to(fmap)
-    # Overlays start off the map: carte.js adds the chosen ones once the view is final, so that no tile is
+    # Overlays start off the map: the page adds the chosen ones once the view is final, so that no tile is
     # requested for a view the page leaves at once (those requests would be cancelled).
-    overlay_names = {}
+    overlays = []
     for key, (title, layer) in OVERLAYS.items():
-        # Leaflet shows each attribution once, whichever layers carry it
         parts = [coverage_query] if coverage_query and layer in COVERAGE_OVERLAYS else []
         if versions and layer in versions:
             parts.append(f"v={versions[layer]}")
         query = "?" + "&".join(parts) if parts else ""
-        tiles = folium.TileLayer(
-            tiles=f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.png{query}",
-            attr=ATTRIBUTION,
-            name=title,
-            overlay=True,
-            control=False,
-            show=False,
-            max_zoom=14,
-            detect_retina=True,
+        overlays.append(
+            {
+                "key": key,
+                "title": title,
+                "url": f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.png{query}",
+                "coverage": layer in COVERAGE_OVERLAYS,
+            }
         )
-        tiles.add_to(fmap)
-        overlay_names[key] = tiles.get_name()
-    outline_layer = None
-    if outline is not None:
-        # the territory of the page, one simplified polygon: a few kilobytes inlined
-        outline_layer = folium.GeoJson(
-            outline,
-            name=outline_name,
-            control=False,
-            interactive=False,
-            style_function=lambda _: {"color": "#111111", "weight": 4, "fill": False},
-        )
-        outline_layer.add_to(fmap)
-    cluster = plugins.MarkerCluster(name="Projets financés", show=False, control=False)
-    cluster.default_js, cluster.default_css = CLUSTER_JS, CLUSTER_CSS
-    cluster.add_to(fmap)
+    # the projects' marker cluster is the page's (projects.js): its files come with Leaflet's, after them
+    fmap.default_js, fmap.default_css = LEAFLET_JS + CLUSTER_JS, LEAFLET_CSS + CLUSTER_CSS
     fullscreen = plugins.Fullscreen(
         position="topleft",
         title="Afficher la carte en plein écran",
@@ -145,20 +159,7 @@ def build_map(
     )
     fullscreen.default_js, fullscreen.default_css = FULLSCREEN_JS, FULLSCREEN_CSS
     fullscreen.add_to(fmap)
-    # no Folium layer control: carte.js builds one in French, folded or not by the room there is; and no Folium
-    # fit either: carte.js fits the territory inside the controls without animation (an animated fit still
-    # running when a view from the URL is set would undo it when it ends)
-    root = fmap.get_root()
-    root.render()
-    # Folium forbids zooming the page on phones (user-scalable=no), which WCAG does not allow: the page template
-    # brings its own viewport.
-    header = re.sub(r"<meta name=\"viewport\"[^>]*>", "", root.header.render())
-    return MapParts(
-        header=header,
-        html=root.html.render(),
-        script=root.script.render(),
-        map_name=fmap.get_name(),
-        cluster_name=cluster.get_name(),
-        overlay_names=overlay_names,
-        outline_name=outline_layer.get_name() if outline_layer is not None else None,
-    )
+    header, html, script = rendered(fmap)
+    config = map_config(fmap, bounds, outline, outline_name)
+    config.update(overlays=overlays, tileOptions=TILE_OPTIONS, cluster=True)
+    return MapParts(header=header, html=html, script=script, config=config)

@@ -7,8 +7,7 @@ reads here is French, with numbers formatted the French way.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
 from geo_service.errors import InvalidInputError, NotFoundError
@@ -91,9 +90,12 @@ class Page:
 
 def script_json(value: object) -> str:
     """JSON to write inside a <script> element: "</script>" or "<!--" in the data would end or confuse the
-    element, so '<', '>' and '&' are written as JSON escapes (the same string once parsed)."""
+    element, so '<', '>' and '&' are written as JSON escapes (the same string once parsed); so are U+2028 and
+    U+2029, which end a line in a script read as JavaScript."""
     text = json.dumps(value, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    for character in "<>&\u2028\u2029":
+        text = text.replace(character, f"\\u{ord(character):04x}")
+    return text
 
 
 # How pages name each level's codes and units in their French error messages.
@@ -182,11 +184,6 @@ def projects_reaching(data: ServiceData, level: str, code: str) -> list[Project]
     return [p for p in data.projects.projects.values() if communes.intersection(p.communes)]
 
 
-def fr_date(day: date) -> str:
-    """A date the French way: 31/12/2025."""
-    return day.strftime("%d/%m/%Y")
-
-
 def fr_euros(amount: float) -> str:
     """An amount in euros: 120 000 € (cents only when there are some: 1 234,50 €)."""
     return f"{fr_number(amount, 0 if float(amount).is_integer() else 2)}\u00a0€"
@@ -198,59 +195,6 @@ def duration_text(years: int | None) -> str:
 
 # The status filter's values (as /api/v1/projects takes them) and the words pages show for them.
 STATUS_FILTER_WORDS = {key or "unknown": word for key, word in STATUS_WORDS.items()}
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One line of a project's card: a label and its text (``link``: the text is this web address)."""
-
-    label: str
-    text: str
-    link: bool = False
-    warning: bool = False
-
-
-def grant_facts(project: Project) -> list[Fact]:
-    """The facts of the grant as a card shows them. The unknown ones are said once, together (« Année, montant,
-    statut : non renseignés »): a brochure record, which gives only its duration, reads in two lines, not six."""
-    facts: list[Fact] = []
-    unknown: list[tuple[str, bool]] = []  # (word, feminine) of each fact not given
-    if project.to_check:
-        facts.append(Fact("À vérifier", " ; ".join(project.to_check), warning=True))
-    years = project.funding_years
-    if years:
-        facts.append(Fact("Appels" if len(years) > 1 else "Appel", ", ".join(map(str, years))))
-    else:
-        unknown.append(("année", True))
-    if project.amount_eur is not None:
-        facts.append(Fact("Montant accordé", fr_euros(project.amount_eur)))
-    else:
-        unknown.append(("montant", False))
-    if project.duration_years is not None:
-        facts.append(Fact("Durée", duration_text(project.duration_years)))
-    else:
-        unknown.append(("durée", True))
-    if project.status is not None:
-        facts.append(Fact("Statut", STATUS_WORDS[project.status]))
-    else:
-        unknown.append(("statut", False))
-    if project.end_date is not None:
-        derived = " (déduite de l'année et de la durée)" if project.end_date_source == "derived" else ""
-        facts.append(Fact("Fin de l'action", fr_date(project.end_date) + derived))
-    else:
-        unknown.append(("date de fin", True))
-    if unknown:
-        words = ", ".join(word for word, _ in unknown)
-        feminine = all(f for _, f in unknown)
-        ending = ("e" if feminine else "") + ("s" if len(unknown) > 1 else "")
-        facts.append(Fact(words[0].upper() + words[1:], "non renseigné" + ending))
-    if project.website:
-        facts.append(Fact("Site internet", project.website, link=True))
-    if project.contact:
-        facts.append(Fact("Contact", project.contact))
-    if project.last_checked is not None:
-        facts.append(Fact("Informations vérifiées le", fr_date(project.last_checked)))
-    return facts
 
 
 def _row(project: Project, departements: dict[str, str]) -> dict[str, Any]:
@@ -343,7 +287,7 @@ def programme_figures(programme: Programme) -> list[tuple[str, str]]:
 SCOPE_LABELS = {"departement": "Action à l'échelle du département", "region": "Action à l'échelle de la région"}
 
 
-def _area_project(project: Project) -> dict[str, Any]:
+def area_project(project: Project) -> dict[str, Any]:
     return {
         "id": project.id,
         "name": project.name,
@@ -363,12 +307,18 @@ def _parents(info: Territory) -> list[Link]:
     ]
 
 
+# A commune's status in words, wherever a page says it: the tables and the commune page here, the cards of the
+# page's script and the offline file's tooltips (the page's settings carry them: config communeStatus). The first
+# five by its coverage (zone blanche, else its best scope); the last two for a card under the page's choices
+# (département-wide actions counted, a selection of projects).
 COMMUNE_STATUS = {
     "zone_blanche": "Zone blanche",
     "local": "Atteinte par une action locale",
     "departement": "Action départementale seulement",
     "region": "Action régionale seulement",
     "none": "Aucune action",
+    "departement_counted": "Atteinte par une action départementale (comptée)",
+    "not_local": "Pas d'action locale ici",
 }
 
 
@@ -458,15 +408,34 @@ TYPE_COLOURS = {
 }
 
 
-def _legend() -> list[tuple[str, str, str]]:
+def legend_items(clusters: bool = True) -> list[tuple[str, str, str]]:
+    """The legend's lines (class key, French label, CSS colour): the coverage classes, the projects' colours, and
+    the clusters' when the map groups its markers."""
     items = []
     for key, (label, style) in COVERAGE_CLASSES.items():
         red, green, blue, alpha = style.fill or (0, 0, 0, 0)
         items.append((key, label, f"rgba({red},{green},{blue},{alpha / 255:.2f})"))
     for slug, colour in TYPE_COLOURS.items():
         items.append(("project", f"Projet : {ACTION_TYPES[slug][0].lower()}", colour))
-    items.append(("cluster", "Projets proches regroupés (cliquer)", "#9ccc65"))
+    if clusters:
+        items.append(("cluster", "Projets proches regroupés (cliquer)", "#9ccc65"))
     return items
+
+
+def page_words() -> dict[str, Any]:
+    """The words and figures the page's script shows, from here and nowhere else: levels, axes, action types and
+    their marker colours, a project's status, a commune's status, and the rule's defaults, as the page's note
+    states it (the map draws under them)."""
+    return {
+        "actionTypes": {slug: label for slug, (label, _) in ACTION_TYPES.items()},
+        "typeColours": TYPE_COLOURS,
+        "axes": {str(a): label for a, (label, _) in AXES.items()},
+        "levels": LEVEL_LABELS,
+        "statusWords": STATUS_FILTER_WORDS,
+        "communeStatus": COMMUNE_STATUS,
+        "maxKm": CoverageParams().max_km,
+        "ruralMaxDensity": CoverageParams().rural_max_density,
+    }
 
 
 def map_page(
@@ -512,7 +481,7 @@ def map_page(
         basemap_attribution,
         outline,
         f"Limite : {info.name}" if info is not None else "",
-        coverage_query="" if reach == CoverageParams.reach else f"reach={reach}",
+        coverage_query="" if reach == CoverageParams().reach else f"reach={reach}",
         versions=None
         if tiles is None
         else {
@@ -531,7 +500,7 @@ def map_page(
         legend=legend,
         parts=parts,
         figures=_figures(data, listed, communes, params),
-        figures_departmental=_figures(data, listed, communes, replace(params, count_departmental=True)),
+        figures_departmental=_figures(data, listed, communes, params.replace(count_departmental=True)),
         full_map_url="/carte" if info is None else f"/territoires/{info.level}/{info.code}",
         place_name=info.name if info is not None else str(region["name"]),
         projects=[_row(p, departements) for p in listed],
@@ -549,30 +518,18 @@ def map_page(
             "year": [(str(y), str(y)) for y in sorted({y for p in listed for y in p.funding_years})],
             "status": list(STATUS_FILTER_WORDS.items()),
         },
-        legend_items=_legend(),
+        legend_items=legend_items(),
         config={
-            "map": parts.map_name,
-            "cluster": parts.cluster_name,
-            "overlays": parts.overlay_names,
-            "overlayTitles": {key: title for key, (title, _) in OVERLAYS.items()},
-            "outline": parts.outline_name,
-            "outlineTitle": f"Limite : {info.name}" if info is not None else None,
+            **parts.config,  # the map Folium wrote, its overlays, the territory's bounds and outline
+            **page_words(),
             "projectIds": [p.id for p in listed],
             "showProjects": "projects" in layers,
             "layers": list(layers),
             "territory": None if info is None else f"{info.level}:{info.code}",
             "embed": not chrome,
-            "actionTypes": {slug: label for slug, (label, _) in ACTION_TYPES.items()},
-            "typeColours": TYPE_COLOURS,
-            "axes": {str(a): label for a, (label, _) in AXES.items()},
             "reach": reach,
-            "levels": LEVEL_LABELS,
-            "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
             "territoryName": info.name if info is not None else None,
-            "statusWords": STATUS_FILTER_WORDS,
-            "coverageOverlays": [key for key in parts.overlay_names if key in COVERAGE_OVERLAYS],
             "commune": info.code if info is not None and info.level == "commune" else None,
-            "maxKm": CoverageParams.max_km,
         },
         layer_choices=[
             (key, "Projets (actions locales)" if key == "projects" else OVERLAYS[key][0], key in layers)
@@ -584,7 +541,7 @@ def map_page(
             f"{fr_number(len(data.projects.projects))} projets de la brochure de la DREETS Hauts-de-France"
         ),
         programme=programme_figures(programme) if programme is not None and info is None else [],
-        area_projects=[_area_project(p) for p in listed if p.scope != "local"],
+        area_projects=[area_project(p) for p in listed if p.scope != "local"],
         parents=_parents(info) if info is not None else [],
         children=_children(data, info, params) if info is not None else None,
         downloads=_downloads(info),

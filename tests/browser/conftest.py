@@ -101,6 +101,32 @@ def wait_until(frame, expression: str, timeout_s: float = 20.0, *, arg=None) -> 
         time.sleep(0.05)
 
 
+# The page's public state, read from its DOM (the page sets no global for tests): once its projects are shown, the
+# map's element says how many (data-projets: listed, data-marqueurs: on the map) and its view (data-vue:
+# zoom/lat/lon, data-emprise: west,south,east,north); the settings the server wrote are a JSON element; an open
+# card is a region labelled « Fiche du projet » or « Fiche de la commune », a commune's card carries its code.
+MAP = "document.querySelector('.leaflet-container')"
+PROJECTS_SHOWN = f"{MAP} !== null && {MAP}.dataset.projets !== undefined"
+SHOWN = f"Number({MAP}.dataset.projets)"
+MARKERS = f"Number({MAP}.dataset.marqueurs)"
+VIEW = f"{MAP}.dataset.vue.split('/').map(Number)"  # [zoom, lat, lon]
+CONFIG = "JSON.parse(document.getElementById('carte-config').textContent)"
+PROJECT_CARD = "document.querySelector('.feuille-contenu[aria-label=\"Fiche du projet\"]') !== null"
+# The Leaflet map Folium wrote, by the name the page's settings give it: only for a test that moves the map or
+# places a click on a given point, as a person's hand would (a global of Folium's, not one the page sets for tests).
+LEAFLET_MAP = f"window[{CONFIG}.map]"
+
+
+def commune_card(code: str) -> str:
+    """True once the card of the commune ``code`` is open on the map."""
+    return f"document.querySelector('.feuille .fiche-commune[data-code=\"{code}\"]') !== null"
+
+
+def searched(level: str, code: str) -> str:
+    """True once the search box said it found this place (its message links to the place's page)."""
+    return f"document.querySelector('#recherche-message a[href=\"/territoires/{level}/{code}\"]') !== null"
+
+
 class Visit:
     """A page load that records every request and failure."""
 
@@ -113,7 +139,7 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
         self.page.goto(url)
-        self.page.wait_for_function("window.projectsLoaded === true", timeout=20_000)
+        self.page.wait_for_function(PROJECTS_SHOWN, timeout=20_000)
         self.page.wait_for_load_state("networkidle")
         self.page.screenshot(path=str(shot))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import MAP, PROJECTS_SHOWN, wait_until
 
 FOREIGN = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Site d'un partenaire</title>
 <link rel="icon" href="data:,"><style>body{{margin:0}} iframe{{display:block;border:0}}</style></head>
@@ -33,13 +33,12 @@ SHARE = """(selectors) => {
   }
   return covered / (map.width * map.height);
 }"""
-OUTLINE_IN_VIEW = """(name) => {
-  const map = window[name];
-  const size = map.getSize();
-  const layer = window[window.CARTE.outline];
-  const bounds = layer.getBounds();
-  const nw = map.latLngToContainerPoint(bounds.getNorthWest()), se = map.latLngToContainerPoint(bounds.getSouthEast());
-  return nw.x >= 0 && nw.y >= 0 && se.x <= size.x && se.y <= size.y;
+# the territory's outline as drawn (Leaflet clips a path to a little beyond the view: a part outside shows as such)
+OUTLINE_IN_VIEW = """() => {
+  const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+  const outline = document.querySelector('path.contour-territoire').getBoundingClientRect();
+  return outline.width > 0 && outline.left >= map.left - 1 && outline.top >= map.top - 1 &&
+    outline.right <= map.right + 1 && outline.bottom <= map.bottom + 1;
 }"""
 
 
@@ -69,12 +68,12 @@ def test_an_embed_in_a_partner_page_keeps_its_territory_visible(
     try:
         page.goto(f"{site}/{name}.html")
         frame = next(f for f in page.frames if f.url.startswith(live_server))
-        wait_until(frame, "window.projectsLoaded === true")
+        wait_until(frame, PROJECTS_SHOWN)
         frame.wait_for_load_state("networkidle")
         page.screenshot(path=str(artifacts / f"integration-{name}.png"))
         assert errors == []
         assert frame.evaluate(SHARE, CONTROLS) <= 0.25  # controls cover at most a quarter of the map
-        assert frame.evaluate(OUTLINE_IN_VIEW, frame.evaluate("window.CARTE.map"))  # the whole territory shows
+        assert frame.evaluate(OUTLINE_IN_VIEW)  # the whole territory shows
         assert frame.evaluate("document.documentElement.lang") == "fr"
         assert frame.title().endswith("— Mieux manger pour tous") and ":" in frame.title()
     finally:
@@ -89,12 +88,11 @@ def test_the_embed_follows_its_frame_when_resized(browser, live_server: str, for
     try:
         page.goto(f"{site}/redimension.html")
         frame = next(f for f in page.frames if f.url.startswith(live_server))
-        wait_until(frame, "window.projectsLoaded === true")
-        map_name = frame.evaluate("window.CARTE.map")
+        wait_until(frame, PROJECTS_SHOWN)
         page.evaluate("() => { const f = document.getElementById('carte'); f.width = 360; f.height = 450; }")
         # the map takes the new size, then fits its territory again: polled until both hold (or 20 s pass)
-        wait_until(frame, f"window['{map_name}'].getSize().x === 360")
-        wait_until(frame, OUTLINE_IN_VIEW, arg=map_name)
+        wait_until(frame, f"{MAP}.clientWidth === 360")
+        wait_until(frame, OUTLINE_IN_VIEW)
         assert frame.evaluate(SHARE, CONTROLS) <= 0.25
     finally:
         page.close()
@@ -104,7 +102,7 @@ def test_the_builder_on_a_territory_page_gives_its_code(browser, live_server: st
     page = browser.new_page(viewport={"width": 1366, "height": 900}, bypass_csp=True)
     try:
         page.goto(f"{live_server}/territoires/epci/200035442")
-        page.wait_for_function("window.projectsLoaded === true", timeout=20_000)
+        page.wait_for_function(PROJECTS_SHOWN, timeout=20_000)
         code = page.locator("#code-iframe").input_value()
         assert "territoire=epci:200035442" in code
         assert re.search(r'title="[^"]*CC du Sud Artois"', code)

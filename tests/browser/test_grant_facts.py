@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from geo_service.settings import REPO_DATA_DIR
-from tests.browser.conftest import serving, wait_until
+from tests.browser.conftest import MARKERS, PROJECTS_SHOWN, SHOWN, commune_card, searched, serving, wait_until
 from tests.browser.test_pages_csp import REPORT_VIOLATIONS
 from tests.conftest import settings_for, sqlite_url
 
@@ -79,10 +79,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 # the list shows this project alone, and the count says so
-SHOWN_ALONE = """id => {
+SHOWN_ALONE = f"""id => {{
     const rows = Array.from(document.querySelectorAll("#liste-projets tbody tr:not([hidden])"));
-    return window.projectsShown === 1 && rows.length === 1 && rows[0].dataset.id === id;
-}"""
+    return {SHOWN} === 1 && rows.length === 1 && rows[0].dataset.id === id;
+}}"""
 
 
 def plain(text: str) -> str:
@@ -108,8 +108,8 @@ def test_cards_list_and_filters_show_the_grant(browser, server: str, artifacts: 
     page.add_init_script(REPORT_VIOLATIONS)
     try:
         page.goto(f"{server}/carte")
-        wait_until(page, "window.projectsLoaded === true")
-        assert page.evaluate("window.projectsShown") == 30  # the brochure's 28 and the two written here
+        wait_until(page, PROJECTS_SHOWN)
+        assert page.evaluate(SHOWN) == 30  # the brochure's 28 and the two written here
 
         # the card of the running project: every fact it was given, in French
         page.locator("#liste-projets").get_by_role("button", name=RUNNING["name"]).click()
@@ -150,9 +150,9 @@ def test_cards_list_and_filters_show_the_grant(browser, server: str, artifacts: 
             "Amiens"
         )
         page.get_by_role("button", name="Rechercher", exact=True).click()
-        wait_until(page, "window.lastSearch && window.lastSearch.code === '80021'")
+        wait_until(page, searched("commune", "80021"))
         page.get_by_role("button", name="Afficher la couverture de la commune").click()
-        wait_until(page, "window.communeShown === '80021'")
+        wait_until(page, commune_card("80021"))
         reaching = page.locator(".fiche-commune button.lien-projet").all_inner_texts()
         assert reaching == [RUNNING["name"]]
         page.keyboard.press("Escape")
@@ -163,7 +163,7 @@ def test_cards_list_and_filters_show_the_grant(browser, server: str, artifacts: 
         wait_until(page, SHOWN_ALONE, arg=PLANNED["id"])
         assert "statut : prévue" in page.locator("#note-selection").inner_text()
         page.get_by_role("button", name="Réinitialiser les filtres").click()
-        wait_until(page, "window.projectsShown === 30")
+        wait_until(page, f"{SHOWN} === 30")
         assert page.locator("#note-selection").is_hidden()
 
         # nothing wider than the screen, no policy violation, no script error
@@ -177,7 +177,7 @@ def test_a_brochure_card_says_its_unknown_facts_once(browser, server: str) -> No
     page = browser.new_page(viewport={"width": 360, "height": 640})
     try:
         page.goto(f"{server}/carte")
-        wait_until(page, "window.projectsLoaded === true")
+        wait_until(page, PROJECTS_SHOWN)
         page.locator("#actions-etendues").get_by_role("button", name=BROCHURE_RECORD["name"]).click()
         card = page.locator(f"#fiche-{BROCHURE_RECORD['id']} .fiche")
         card.wait_for(timeout=10_000)
@@ -199,8 +199,8 @@ def test_an_embed_keeps_the_selection_of_its_code(browser, server: str) -> None:
     page.on("request", lambda r: "/tiles/coverage/" in r.url and tiles.append(r.url))
     try:
         page.goto(f"{server}/embed?year=2024")
-        wait_until(page, "window.projectsLoaded === true")
-        assert page.evaluate("[window.projectsShown, window.markersShown]") == [1, 1]
+        wait_until(page, PROJECTS_SHOWN)
+        assert page.evaluate(f"[{SHOWN}, {MARKERS}]") == [1, 1]
         assert tiles and all("year=2024" in url for url in tiles)  # the first tiles already count the selection
         note = page.locator("#legende-selection")
         assert "Couverture calculée avec les seules actions sélectionnées (année 2024)" in note.text_content()

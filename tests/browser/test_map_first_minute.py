@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import CONFIG, LEAFLET_MAP, PROJECT_CARD, PROJECTS_SHOWN, commune_card, wait_until
 from tests.browser.test_embeds import FOREIGN
 from tests.browser.test_pages_csp import REPORT_VIOLATIONS
 
@@ -38,7 +38,7 @@ def _open(browser, url: str, size: tuple[int, int]):
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.add_init_script(REPORT_VIOLATIONS)
     page.goto(url)
-    wait_until(page, "window.projectsLoaded === true")
+    wait_until(page, PROJECTS_SHOWN)
     page.wait_for_load_state("networkidle")
     return page, errors
 
@@ -51,14 +51,15 @@ BOX = """(selector) => {
   const r = document.querySelector(selector).getBoundingClientRect();
   return [r.left, r.top, r.right, r.bottom];
 }"""
-# the territory's bounds (given to the page by the server) as drawn: [left, top, right, bottom] in the viewport
-TERRITORY_BOX = """() => {
-  const map = window[window.CARTE.map];
+# the territory's bounds (given to the page by the server, in its settings) as drawn: [left, top, right, bottom] in
+# the viewport
+TERRITORY_BOX = f"""() => {{
+  const map = {LEAFLET_MAP};
   const origin = map.getContainer().getBoundingClientRect();
-  const [[south, west], [north, east]] = window.CARTE.bounds;
+  const [[south, west], [north, east]] = {CONFIG}.bounds;
   const nw = map.latLngToContainerPoint([north, west]), se = map.latLngToContainerPoint([south, east]);
   return [origin.left + nw.x, origin.top + nw.y, origin.left + se.x, origin.top + se.y];
-}"""
+}}"""
 
 
 def _inside(inner, outer, slack: float = 0.5) -> bool:
@@ -137,9 +138,9 @@ def _click_commune(page, live_server: str, code: str) -> None:
     outline = _api(live_server, f"/api/v1/territories/commune/{code}/outline.geojson?zoom=12")
     geometry = shape(outline["geometry"] if outline.get("type") == "Feature" else outline["features"][0]["geometry"])
     point = shapely.maximum_inscribed_circle(geometry).coords[0]
-    page.evaluate(f"window[window.CARTE.map].setView([{point[1]}, {point[0]}], 11, {{animate: false}})")
+    page.evaluate(f"{LEAFLET_MAP}.setView([{point[1]}, {point[0]}], 11, {{animate: false}})")
     page.wait_for_timeout(200)
-    where = page.evaluate(f"window[window.CARTE.map].latLngToContainerPoint([{point[1]}, {point[0]}])")
+    where = page.evaluate(f"{LEAFLET_MAP}.latLngToContainerPoint([{point[1]}, {point[0]}])")
     box = page.locator("#carte-interactive .leaflet-container").bounding_box()
     page.mouse.click(box["x"] + where["x"], box["y"] + where["y"])
 
@@ -160,7 +161,7 @@ def test_a_commune_tap_names_the_nearest_reached_commune_and_its_actions(
     page, errors = _open(browser, f"{live_server}/carte", size)
     try:
         _click_commune(page, live_server, ACHERY)
-        wait_until(page, f"window.communeShown === '{ACHERY}'")
+        wait_until(page, commune_card(ACHERY))
         card = page.locator(".feuille .fiche-commune")
         text = card.inner_text()
         assert "Zone blanche" in text and expected["name"] in text
@@ -181,7 +182,7 @@ def test_a_commune_tap_names_the_nearest_reached_commune_and_its_actions(
         assert close["width"] >= 44 and close["height"] >= 44
         # an action of the nearest commune opens its card
         card.locator(".actions-proches .lien-projet").first.click()
-        wait_until(page, "window.cardShown === 'Fiche du projet'")
+        wait_until(page, PROJECT_CARD)
         assert nearest["projects"][0]["name"] in page.locator(".feuille .fiche h3").inner_text()
         page.locator(".feuille-fermer").click()
         assert page.locator(".feuille").count() == 0
@@ -195,7 +196,7 @@ def test_the_commune_page_answers_under_the_map(browser, live_server: str, artif
     expected = _api(live_server, f"/api/v1/coverage/communes/{ACHERY}")
     page, errors = _open(browser, f"{live_server}/territoires/commune/{ACHERY}", (390, 844))
     try:
-        wait_until(page, f"window.communeAnswered === '{ACHERY}'")
+        wait_until(page, f"document.querySelector('#reponse-commune .fiche-commune[data-code=\"{ACHERY}\"]') !== null")
         answer = page.locator("#reponse-commune")
         text = answer.inner_text()
         assert expected["nearest"]["name"] in text and expected["nearest"]["projects"][0]["name"] in text
@@ -216,14 +217,14 @@ def test_enter_on_a_focused_marker_opens_its_card(browser, live_server: str, siz
         assert title.startswith("Projet : ")
         marker.focus()
         page.keyboard.press("Enter")
-        wait_until(page, "window.cardShown === 'Fiche du projet'")
+        wait_until(page, PROJECT_CARD)
         assert page.locator(".feuille .fiche h3").inner_text() == title.removeprefix("Projet : ")
         assert page.evaluate("document.activeElement.classList.contains('feuille-contenu')")
         page.keyboard.press("Escape")
         assert page.locator(".feuille").count() == 0
         assert page.evaluate("document.activeElement.title") == title  # back on the marker
         page.keyboard.press(" ")
-        wait_until(page, "window.cardShown === 'Fiche du projet'")
+        wait_until(page, PROJECT_CARD)
         assert errors == [] and _violations(page) == []
     finally:
         page.close()
@@ -290,7 +291,7 @@ def _embed(browser, partner, live_server: str, query: str, size: tuple[int, int]
     page.add_init_script(REPORT_VIOLATIONS)
     page.goto(f"{site}/{name}.html")
     frame = next(f for f in page.frames if f.url.startswith(live_server))
-    wait_until(frame, "window.projectsLoaded === true")
+    wait_until(frame, PROJECTS_SHOWN)
     frame.wait_for_load_state("networkidle")
     return page, frame, errors
 
@@ -319,14 +320,14 @@ def test_an_embed_card_stays_inside_and_the_territory_comes_back(
         frame.locator("#legende > summary").click()  # folded again, for the card
         # a project's card: inside the map, its close button the element at its own centre
         frame.locator(".marqueur-projet").first.click()
-        wait_until(frame, "window.cardShown === 'Fiche du projet'")
+        wait_until(frame, PROJECT_CARD)
         assert _inside(frame.evaluate(BOX, ".feuille"), map_box)
         assert _inside(frame.evaluate(BOX, ".feuille-fermer"), map_box)
         assert frame.evaluate(CLOSE_AT_ITS_CENTRE)
         page.screenshot(path=str(artifacts / f"integration-fiche-{size[0]}x{size[1]}.png"))
         frame.locator(".feuille-fermer").click()
         # moved away, then « Recentrer »: the territory's bounds back inside the map
-        frame.evaluate("window[window.CARTE.map].setView([50.9, 1.9], 11, {animate: false})")
+        frame.evaluate(f"{LEAFLET_MAP}.setView([50.9, 1.9], 11, {{animate: false}})")
         frame.get_by_role("button", name=re.compile("^Recentrer")).click()
         page.wait_for_timeout(200)
         assert _inside(frame.evaluate(TERRITORY_BOX), map_box, slack=1)
@@ -349,7 +350,7 @@ def test_keyboard_users_reach_projects_in_an_embed(browser, live_server: str, pa
             pytest.fail("no project marker reached with Tab")
         title = frame.evaluate("document.activeElement.title").removeprefix("Projet : ")
         page.keyboard.press("Enter")
-        wait_until(frame, "window.cardShown === 'Fiche du projet'")
+        wait_until(frame, PROJECT_CARD)
         assert frame.locator(".feuille .fiche h3").inner_text() == title
         assert errors == [] and _violations(frame) == []
     finally:
@@ -389,7 +390,7 @@ def test_counting_departmental_actions_switches_tiles_figures_and_link(browser, 
     page.add_init_script(REPORT_VIOLATIONS)
     try:
         page.goto(f"{live_server}/carte")
-        wait_until(page, "window.projectsLoaded === true")
+        wait_until(page, PROJECTS_SHOWN)
         wanted = _api(live_server, "/api/v1/coverage/summary?level=departement&count_departmental=true")["totals"]
         tiles.clear()
         page.get_by_label("Compter les actions départementales").check()
@@ -413,7 +414,7 @@ def test_the_simulation_says_whose_inhabitants_it_counts(browser, live_server: s
     assert 0 < outside < answer["gained"]["population"]
     page, errors = _open(browser, f"{live_server}/carte?simuler=epci:{SUD_ARTOIS}", (1366, 768))
     try:
-        wait_until(page, "window.simulationShown && window.simulationShown.gained !== undefined")
+        wait_until(page, "document.getElementById('simulation-gain') !== null")
         text = page.locator("#simulation-gain").inner_text().replace("\u202f", " ").replace("\xa0", " ")
         assert re.search(r"habitants des [\d ]+ communes qui sortiraient des zones blanches", text), text
         assert f"dont {outside:,} hors de l'intercommunalité".replace(",", " ") in text

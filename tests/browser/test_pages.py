@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.browser.conftest import Visit
+from tests.browser.conftest import CONFIG, MAP, MARKERS, SHOWN, VIEW, Visit, searched
 
 
 def test_carte_loads_only_from_our_server(carte: Visit, live_server: str) -> None:
@@ -57,21 +57,20 @@ def test_search_finds_longueau_and_zooms_there(carte: Visit) -> None:
     page = carte.page
     page.get_by_label("Rechercher une commune, une intercommunalité, un territoire ou un code postal").fill("Longueau")
     page.get_by_role("button", name="Rechercher", exact=True).click()
-    page.wait_for_function("window.lastSearch && window.lastSearch.code === '80489'", timeout=10_000)
+    page.wait_for_function(searched("commune", "80489"), timeout=10_000)
     assert "Longueau" in page.locator("#recherche-message").inner_text()
-    zoom = page.evaluate(f"window['{page.evaluate('window.CARTE.map')}'].getZoom()")
-    centre = page.evaluate(f"window['{page.evaluate('window.CARTE.map')}'].getCenter()")
-    assert zoom >= 12 and abs(centre["lat"] - 49.86) < 0.05 and abs(centre["lng"] - 2.36) < 0.05
+    zoom, lat, lon = page.evaluate(VIEW)
+    assert zoom >= 12 and abs(lat - 49.86) < 0.05 and abs(lon - 2.36) < 0.05
 
 
 def test_filters_apply_to_map_and_list(carte: Visit) -> None:
     page = carte.page
     page.get_by_label("Type d'action").select_option("epicerie_mobile")
-    page.wait_for_function("window.projectsShown < 28", timeout=10_000)
-    shown = page.evaluate("window.projectsShown")
+    page.wait_for_function(f"{SHOWN} < 28", timeout=10_000)
+    shown = page.evaluate(SHOWN)
     assert 0 < shown < 28 and page.locator("#liste-projets tbody tr:not([hidden])").count() == shown
     page.get_by_role("button", name="Réinitialiser les filtres").click()
-    page.wait_for_function("window.projectsShown === 28", timeout=10_000)
+    page.wait_for_function(f"{SHOWN} === 28", timeout=10_000)
 
 
 def test_iframe_snippet_points_at_our_embed(carte: Visit, live_server: str) -> None:
@@ -91,12 +90,11 @@ def test_embed_shows_the_sud_artois_and_its_projects(browser, live_server: str, 
         assert visit.failed == [] and visit.hosts == {live_server.split("/")[2]}
         # the layer list (folded in an embed) names the territory's outline once
         assert visit.page.locator(".leaflet-control-layers").text_content().count("CC du Sud Artois") == 1
-        ids = visit.page.evaluate("window.CARTE.projectIds")
+        ids = visit.page.evaluate(f"{CONFIG}.projectIds")
         assert "espace-promotion-alimentation-locale" in ids and "nutri-cheques" not in ids
         # local projects are markers; département- and région-wide ones have none (no panel in an embed)
-        assert 0 < visit.markers() == visit.page.evaluate("window.markersShown") < len(ids)
-        map_name = visit.page.evaluate("window.CARTE.map")
-        bounds = visit.page.evaluate(f"window['{map_name}'].getBounds().toBBoxString()")
+        assert 0 < visit.markers() == visit.page.evaluate(MARKERS) < len(ids)
+        bounds = visit.page.evaluate(f"{MAP}.dataset.emprise")
         west, south, east, north = map(float, bounds.split(","))
         assert west < 2.6 and east > 3.1 and south < 50.03 and north > 50.24  # the CC fits in the view
         assert east - west < 1.5  # and the view is the CC's, not the région's

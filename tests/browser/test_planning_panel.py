@@ -12,12 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import Visit, wait_until
+from tests.browser.conftest import LEAFLET_MAP, MAP, PROJECTS_SHOWN, VIEW, Visit, wait_until
 from tests.browser.test_pages_csp import REPORT_VIOLATIONS
 
 SUD_ARTOIS = "epci:200035442"
 FIGURES = ("communes_zone_blanche", "population_zone_blanche", "communes_reached", "population_reached")
-MAP_VIEW = "(name) => { const m = window[name]; const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }"
+# the map's view as its element says it: [lat, lon, zoom]
+MAP_VIEW = f"() => {{ const [zoom, lat, lon] = {VIEW}; return [lat, lon, zoom]; }}"
+# the simulation ran: its figures shown, and its communes drawn on the map (the map's element says how many)
+SIMULATED = f"!document.getElementById('simulation-resultat').hidden && {MAP}.dataset.simulation !== undefined"
+DRAWN = f"Number({MAP}.dataset.simulation || 0)"
+OPPORTUNITIES = "document.querySelectorAll('#opportunites-liste > li[data-code]').length > 0"
 
 
 def api(live_server: str, path: str):
@@ -42,7 +47,7 @@ class Watched:
 
     def open(self, url: str) -> None:
         self.page.goto(url)
-        wait_until(self.page, "window.projectsLoaded === true")
+        wait_until(self.page, PROJECTS_SHOWN)
 
     def violations(self) -> list[str]:
         return self.page.evaluate("window.__violations || []")
@@ -64,7 +69,7 @@ class Watched:
         }
 
     def map_view(self) -> list[float]:
-        return self.page.evaluate(MAP_VIEW, self.page.evaluate("window.CARTE.map"))
+        return self.page.evaluate(MAP_VIEW)
 
 
 def expected_figures(answer: dict) -> dict[str, int]:
@@ -102,7 +107,7 @@ def simulated(browser, live_server: str, artifacts: Path):
     assert page.evaluate("document.activeElement.id") == "simulation-lieu"
     watched.tab_to("simulation-lancer")
     page.keyboard.press("Enter")
-    wait_until(page, "window.simulationRuns === 1")
+    wait_until(page, SIMULATED)
     yield watched
     page.close()
 
@@ -151,7 +156,7 @@ def test_the_communes_are_drawn_on_the_map(simulated, live_server: str) -> None:
     answer = api(live_server, f"/api/v1/coverage/simulate?territory={SUD_ARTOIS}")
     leaving = {f["id"] for f in collection["features"] if f["properties"]["leaving"]}
     assert leaving == {c["code"] for c in answer["communes"]}
-    assert page.evaluate("window.simulationOverlay") == len(collection["features"])
+    assert page.evaluate(DRAWN) == len(collection["features"])
     # one path per feature drawn (leaving communes filled; the action's communes outlined on top)
     drawn = page.locator(".leaflet-overlay-pane path").count()
     in_action = sum(1 for f in collection["features"] if f["properties"]["in_action"])
@@ -160,7 +165,7 @@ def test_the_communes_are_drawn_on_the_map(simulated, live_server: str) -> None:
     # listed in the layer list (folded behind its button at every size: its text, not what shows)
     assert "Simulation" in page.locator(".leaflet-control-layers").text_content()
     # the map shows the communes: the view contains their bounds' centre
-    bounds = page.evaluate(f"window['{page.evaluate('window.CARTE.map')}'].getBounds().toBBoxString()")
+    bounds = page.evaluate(f"{MAP}.dataset.emprise")
     west, south, east, north = map(float, bounds.split(","))
     assert west < 2.9 < east and south < 50.1 < north
 
@@ -170,10 +175,10 @@ def test_the_url_keeps_the_actions_and_reopens_the_simulation(simulated, live_se
     assert f"simuler={SUD_ARTOIS}" in page.evaluate("location.search")
     before = simulated.shown_figures()
     page.reload()
-    wait_until(page, "window.simulationRuns === 1")
+    wait_until(page, SIMULATED)
     assert simulated.shown_figures() == before
     assert page.locator("#simulation-actions li .nom-action").all_inner_texts() == ["CC du Sud Artois"]
-    assert page.evaluate("window.simulationOverlay") > 0
+    assert page.evaluate(DRAWN) > 0
 
 
 def test_the_opportunities_list_follows_the_api_and_zooms(simulated, live_server: str, artifacts: Path) -> None:
@@ -184,7 +189,7 @@ def test_the_opportunities_list_follows_the_api_and_zooms(simulated, live_server
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Afficher"
     page.keyboard.press("Enter")
-    wait_until(page, "Array.isArray(window.opportunitiesShown)")
+    wait_until(page, OPPORTUNITIES)
     items = page.locator("#opportunites-liste > li")
     assert items.count() == len(expected) == 5
     assert "après l'action simulée" in page.locator("#opportunites-statut").inner_text()
@@ -204,8 +209,7 @@ def test_the_opportunities_list_follows_the_api_and_zooms(simulated, live_server
     # the map moves (animated) until its centre is inside the territory's bbox
     west, south, east, north = expected[0]["bbox"]
     inside = (
-        f"([s, w, n, e]) => {{ const [lat, lon] = ({MAP_VIEW})(window.CARTE.map); "
-        "return s < lat && lat < n && w < lon && lon < e; }"
+        f"([s, w, n, e]) => {{ const [lat, lon] = ({MAP_VIEW})(); return s < lat && lat < n && w < lon && lon < e; }}"
     )
     wait_until(page, inside, arg=[south, west, north, east])
     assert simulated.map_view() != view
@@ -230,7 +234,7 @@ def test_effacer_clears_the_simulation(simulated) -> None:
     page = simulated.page
     page.get_by_role("button", name="Effacer la simulation").press("Enter")
     assert page.locator("#simulation-resultat").is_hidden()
-    assert page.evaluate("window.simulationOverlay") == 0
+    assert page.evaluate(DRAWN) == 0  # the communes' layer removed
     assert "simuler=" not in page.evaluate("location.search")
     assert page.evaluate("document.activeElement.id") == "simulation-lieu"
 
@@ -288,18 +292,19 @@ def test_the_panel_with_its_results_has_no_serious_accessibility_violation(
     )
     page = visit.page
     try:
-        wait_until(page, "window.simulationRuns === 1")
+        wait_until(page, SIMULATED)
         # the action d'appui is listed with its kind, and said not counted by the map's rule
         assert page.locator("#simulation-portee-1").input_value() == "support"
         assert "non comptée" in page.locator("#simulation-resultat").inner_text()
         page.get_by_role("button", name="Afficher", exact=True).click()
-        wait_until(page, "Array.isArray(window.opportunitiesShown)")
+        wait_until(page, OPPORTUNITIES)
         page.get_by_role("button", name="Choisir sur la carte").click()
         assert page.get_attribute("#simulation-carte", "aria-pressed") == "true"
         assert visit.serious_violations() == []
         # « Choisir sur la carte » by keyboard: the focused map's centre, picked with Enter
         assert page.evaluate("document.activeElement.classList.contains('leaflet-container')")
-        lat, lon, _ = page.evaluate(MAP_VIEW, page.evaluate("window.CARTE.map"))
+        # the map's exact centre (the view the element says is rounded to 4 decimals, some metres)
+        lat, lon = page.evaluate(f"(() => {{ const c = {LEAFLET_MAP}.getCenter(); return [c.lat, c.lng]; }})()")
         here = api(live_server, f"/api/v1/territories/at?level=commune&lon={lon:.6f}&lat={lat:.6f}")
         page.keyboard.press("Enter")
         wait_until(page, "document.getElementById('simulation-nombre').textContent === '3'")
@@ -338,7 +343,7 @@ def test_a_text_naming_several_places_adds_one_action_each(browser, live_server:
         assert [n.split(" (")[0] for n in names] == [u["name"] for u in expected]
         assert "2 actions ajoutées" in page.locator("#simulation-message").inner_text()
         watched.open(f"{live_server}/carte?simuler={SUD_ARTOIS},quartier:12")
-        wait_until(page, "window.simulationRuns === 1")
+        wait_until(page, SIMULATED)
         said = page.locator("#simulation-message").inner_text()
         assert "Partie du lien non comprise" in said and "quartier:12" in said
         assert page.locator("#simulation-resultat").is_visible()

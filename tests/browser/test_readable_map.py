@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from geo_service.territories import Boundaries
-from tests.browser.conftest import Visit
+from tests.browser.conftest import LEAFLET_MAP, PROJECTS_SHOWN, SHOWN, VIEW, Visit, searched
 
 SIZES = [(360, 640), (390, 844), (1366, 768)]
 LONGUEAU = "80489"
@@ -32,7 +32,7 @@ def _open(browser, url: str, size: tuple[int, int], shot: Path):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(url)
-    page.wait_for_function("window.projectsLoaded === true", timeout=20_000)
+    page.wait_for_function(PROJECTS_SHOWN, timeout=20_000)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(shot))
     return page, errors
@@ -112,8 +112,11 @@ def test_a_searched_commune_and_its_neighbours_are_named_on_the_map(
     try:
         page.get_by_label(re.compile("^Rechercher une commune")).fill("Longueau")
         page.get_by_role("button", name="Rechercher", exact=True).click()
-        page.wait_for_function(f"window.lastSearch && window.lastSearch.code === '{LONGUEAU}'", timeout=10_000)
-        page.wait_for_function("(window.labelsShown || []).includes('Longueau')", timeout=10_000)
+        page.wait_for_function(searched("commune", LONGUEAU), timeout=10_000)
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('.etiquette span')).some(s => s.textContent === 'Longueau')",
+            timeout=10_000,
+        )
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(artifacts / "carte-longueau.png"))
         box = page.locator("#carte-interactive").bounding_box()
@@ -147,12 +150,11 @@ def test_a_searched_commune_and_its_neighbours_are_named_on_the_map(
 def test_clicking_a_commune_shows_its_status_and_reason(browser, live_server: str, artifacts: Path) -> None:
     page, errors = _open(browser, f"{live_server}/carte#12/50.108/1.975", (1366, 768), artifacts / "clic.png")
     try:
-        map_name = page.evaluate("window.CARTE.map")
-        point = page.evaluate(f"window['{map_name}'].latLngToContainerPoint([50.1085, 1.9745])")
+        point = page.evaluate(f"{LEAFLET_MAP}.latLngToContainerPoint([50.1085, 1.9745])")
         box = page.locator("#carte-interactive").bounding_box()
         page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-        page.wait_for_function("window.communeShown", timeout=10_000)
-        code = page.evaluate("window.communeShown")
+        page.wait_for_function("document.querySelector('.feuille .fiche-commune[data-code]') !== null", timeout=10_000)
+        code = page.evaluate("document.querySelector('.feuille .fiche-commune').dataset.code")
         expected = _api(live_server, f"/api/v1/coverage/communes/{code}")
         card = page.locator(".fiche-commune").inner_text()
         assert expected["name"] in card and expected["reason"] in card
@@ -193,10 +195,9 @@ def test_filters_layers_and_view_are_in_the_url(browser, live_server: str, artif
     page, errors = _open(browser, url, (1366, 768), artifacts / "etat-url.png")
     try:
         expected = {f["id"] for f in _api(live_server, "/api/v1/projects?axe=4&departement=80")["features"]}
-        assert page.evaluate("window.projectsShown") == len(expected)
+        assert page.evaluate(SHOWN) == len(expected)
         assert page.locator("#filtre-axe").input_value() == "4"
-        map_name = page.evaluate("window.CARTE.map")
-        assert page.evaluate(f"window['{map_name}'].getZoom()") == 10
+        assert page.evaluate(VIEW)[0] == 10
         page.locator("#filtre-axe").select_option("")
         page.wait_for_function("!location.search.includes('axe=')", timeout=5_000)
         assert "departement=80" in page.evaluate("location.search")
