@@ -133,14 +133,24 @@ def unavailable(reason: str) -> NoReturn:
 
 
 # Markers given by where a test lives and what it uses, to run a part: `pytest -m unit` is the quick inner loop
-# (no database server, no browser, no QGIS, no rebuild; under two minutes, no root).
+# (no database server, no browser, no QGIS, nothing slow; under two minutes, no root).
 MARKERS = ("unit", "api", "postgis", "browser", "gis", "slow")
+
+# `slow`, by one rule: a test that runs the service in another process (a `geo-service serve`, a load run, the
+# image's layout, the app in an interpreter without the PostgreSQL driver) or kills one (a writer killed
+# mid-transaction), waits on a real clock (a connection or request timeout), rebuilds or repacks the region's
+# boundary files, or draws every tile of the region. Such tests say so themselves with
+# `pytest.mark.slow`, except these, in files other work owns for now (node id up to the parameters): move the mark
+# into the file when it is next edited. Slow tests leave the inner loop only: ./scripts/test.sh and CI run them all.
+SLOW_TESTS = ("tests/tiles/test_mvt_validity.py::test_every_polygon_of_the_region_tiles_is_valid_in_tile_coordinates",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.path.as_posix()
         kinds = {name for name in MARKERS if item.get_closest_marker(name)}
+        if item.nodeid.split("[", 1)[0] in SLOW_TESTS:
+            kinds.add("slow")
         if "/tests/browser/" in path:
             kinds.add("browser")
         if "qgis" in item.path.name:

@@ -13,8 +13,12 @@ import threading
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from geo_service.store import SqliteStore
 from tests.servers import free_port, serve, wait_for
+
+pytestmark = pytest.mark.slow  # kills processes it started (see MARKERS in tests/conftest.py): not the inner loop
 
 WRITER = r"""
 import sys

@@ -15,6 +15,8 @@ import pytest
 
 from tests.servers import free_port, serve, stop, wait_for
 
+pytestmark = pytest.mark.slow  # a real server, and timeouts waited out (see MARKERS in tests/conftest.py)
+
 LIMITS = {
     "GEO_SERVICE_EDGE_MAX_HEADER_KB": "8",
     "GEO_SERVICE_EDGE_MAX_HEADERS": "20",

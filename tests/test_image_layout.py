@@ -271,6 +271,7 @@ def wait_healthy(server: subprocess.Popen, port: int) -> bool:
     return False
 
 
+@pytest.mark.slow  # another process (see MARKERS in tests/conftest.py)
 def test_store_in_the_volume(image: Image, as_user: AsUser) -> None:
     log = image.root / "serve.log"
     server, port = start(image, as_user, image.env(), log)
@@ -292,6 +293,7 @@ def test_store_in_the_volume(image: Image, as_user: AsUser) -> None:
     assert not list(image.app.rglob("*.sqlite3*")), "the service wrote a store into the read-only app"
 
 
+@pytest.mark.slow  # another process (see MARKERS in tests/conftest.py)
 def test_store_in_the_read_only_app_fails_clearly(image: Image, as_user: AsUser) -> None:
     """The image before the volume: no GEO_SERVICE_DATABASE_URL, so the store defaults to DATA_DIR, read-only."""
     log = image.root / "serve-read-only.log"
@@ -328,6 +330,7 @@ def _run_without_driver(code: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # another process (see MARKERS in tests/conftest.py)
 def test_sqlite_service_runs_without_the_driver(tmp_path: Path) -> None:
     result = _run_without_driver(f"""
 from fastapi.testclient import TestClient
@@ -343,6 +346,7 @@ with TestClient(create_app(settings)) as client:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+@pytest.mark.slow  # another process (see MARKERS in tests/conftest.py)
 def test_postgis_url_without_the_driver_names_the_extra() -> None:
     result = _run_without_driver("""
 from geo_service.errors import DataError

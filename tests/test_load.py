@@ -3,7 +3,11 @@
 import subprocess
 import sys
 
+import pytest
+
 from geo_service.settings import REPO_DIR
+
+pytestmark = pytest.mark.slow  # a real server under load for seconds (see MARKERS in tests/conftest.py)
 
 
 def test_mixed_load_has_no_error() -> None:

@@ -54,6 +54,7 @@ def test_a_data_file_edited_behind_the_manifest_is_refused(data_copy: Path) -> N
         Boundaries.load(data_copy / "boundaries")
 
 
+@pytest.mark.slow  # repacks the région's communes (see MARKERS in tests/conftest.py)
 def test_data_version_follows_the_data(data_copy: Path, boundaries: Boundaries) -> None:
     folder = data_copy / "boundaries"
     assert Boundaries.load(folder).version == boundaries.version

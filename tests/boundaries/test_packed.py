@@ -92,6 +92,7 @@ def test_a_damaged_packed_file_is_refused_by_name(damage, message: str) -> None:
         read_packed(damage(good), "region.packed")
 
 
+@pytest.mark.slow  # repacks the région's communes (see MARKERS in tests/conftest.py)
 def test_a_geojson_edited_after_packing_must_be_packed_again(data_copy: Path, boundaries: Boundaries) -> None:
     folder = data_copy / "boundaries"
     communes = folder / "commune.geojson"
@@ -105,6 +106,7 @@ def test_a_geojson_edited_after_packing_must_be_packed_again(data_copy: Path, bo
     assert Boundaries.load(folder).get("commune", "80021").name == "Amiens-Ville"
 
 
+@pytest.mark.slow  # packs every level of the région (see MARKERS in tests/conftest.py)
 def test_a_build_without_packed_files_names_the_command_that_packs_it(tmp_path: Path) -> None:
     folder = tmp_path / "boundaries"
     shutil.copytree(FOLDER, folder, ignore=shutil.ignore_patterns("*.packed"))

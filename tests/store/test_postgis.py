@@ -100,6 +100,7 @@ def test_migrations_run_once_and_a_newer_schema_is_refused(postgres: PostgresDat
         PostgisStore(url)
 
 
+@pytest.mark.slow  # waits out the pool's 15 s opening timeout (see MARKERS in tests/conftest.py)
 def test_an_unreachable_database_is_named_without_its_password() -> None:
     with pytest.raises(DataError, match=r"cannot connect to PostgreSQL at postgresql://geo:\*\*\*@127.0.0.1:9/geo"):
         PostgisStore("postgresql://geo:secret@127.0.0.1:9/geo?connect_timeout=1")
