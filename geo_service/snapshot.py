@@ -51,7 +51,7 @@ class Publisher:
         return self.current.data.store
 
     def start(self) -> Snapshot:
-        self._current = self._snapshot(load_service_data(self.settings), None)
+        self._current = self._snapshot(load_service_data(self.settings))
         # What start-up made lives as long as the process (boundaries, their tables: millions of objects for all
         # of France). Left to the cyclic garbage collector, its first full pass over them stalls whichever request
         # triggers it (about 150 ms nationally): collect once now, then keep them out of later passes.
@@ -89,12 +89,13 @@ class Publisher:
     def _publish_locked(self) -> Snapshot:
         current = self.current
         writes = self._written  # read before the store: every write counted here has committed
-        fresh = self._snapshot(refreshed(current.data, self.settings), current, writes)
+        fresh = self._snapshot(refreshed(current.data, self.settings), writes)
         self._current = fresh  # the one reference every request reads
         return fresh
 
-    def _snapshot(self, data: ServiceData, previous: Snapshot | None, writes: int = 0) -> Snapshot:
-        tiles = TileService(data, self._cache_bytes, previous=None if previous is None else previous.tiles)
+    def _snapshot(self, data: ServiceData, writes: int = 0) -> Snapshot:
+        # the tiles are made from the data alone; what they share with the snapshot before is in ``data.memo``
+        tiles = TileService(data, self._cache_bytes)
         # the default coverage layers, built here rather than by the first tile request after the swap
         tiles.layer_version("coverage")
         return Snapshot(data, tiles, writes)

@@ -4,7 +4,13 @@ Polygon layers that tile the région (communes, EPCI, arrondissements, départem
 zones blanches, which are rows of the communes) come simplified for each zoom from the boundaries' packed files
 (``boundaries.packed``: computed once by build-boundaries, as a coverage, so neighbours keep the same border);
 above ``SIMPLIFY_MAX_ZOOM`` the full geometry is used. Geometries stay encoded until a tile asks for its rows.
-Project areas overlap each other, so each is simplified on its own, here, and kept across writes by its record.
+Project areas overlap each other, so each is simplified on its own, here, and kept by the territories it is the
+union of.
+
+The layers are a function of the boundaries, projects and coverage: no layer set reads another. What the layer
+sets of one snapshot line share (boundary layers, each project's rows, the areas, the coverage layers of each
+parameter set) lives in the snapshot's memo (``geo_service.memo``, kinds ``tiles.*``) under keys naming the content
+it is made from, so a write re-derives only what it changed, and a result is never served for other content.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -22,10 +28,10 @@ import shapely
 
 from boundaries.packed import SIMPLIFY_MAX_ZOOM, ZoomGeometries, simplify_each
 from geo_service.coverage import Coverage
-from geo_service.memo import PARAMS_KEPT
 from geo_service.errors import NotFoundError
+from geo_service.memo import PARAMS_KEPT, Memo
 from geo_service.parameters import CoverageParams
-from geo_service.projects.catalogue import ProjectCatalogue
+from geo_service.projects.catalogue import ProjectCatalogue, selected
 from geo_service.projects.models import Project
 from geo_service.territories import Boundaries
 from geo_service.tiles.grid import to_mercator
@@ -108,13 +114,15 @@ LOW_ZOOM_PROPERTIES = {"coverage": ("best_scope", "local_projects", "zone_blanch
 # the coverage fields that come from the boundaries: no write changes them
 COVERAGE_STATIC = ("code", "name", "population", "density")
 COVERAGE_CHANGING = tuple(c for c in COVERAGE_PROPERTIES if c not in COVERAGE_STATIC)
-# After a write, the coverage layers are made from the previous ones when at most this share of their rows changed
+# After a write, the coverage layers are made from the ones before it when at most this share of their rows changed
 # (and while the values those rows no longer use are fewer than that): past it, afresh is as quick
 REPLACE_MAX_SHARE = 0.25
 # The project layers' TagTable is started afresh when it holds more than this many values and more than this
 # share of them belong to no project any more (projects gone, or edited since)
 TAG_TABLE_SLACK = 256
 TAG_TABLE_STALE_SHARE = 0.5
+# Project areas kept in the memo that no current project uses (an edit undone, a project deleted then restored)
+AREAS_SPARE = 16
 LOW_ZOOM_FIELDS: tuple[str, ...] = ()  # boundary layers below DETAIL_ZOOM: outlines only
 
 
@@ -318,6 +326,12 @@ def _territory_key(project: Project) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((t.level, t.code) for t in project.territories))
 
 
+def _simplified_area(area: shapely.Geometry) -> ZoomGeometries:
+    """A project's area (WGS84) in Web Mercator, simplified for each zoom and encoded."""
+    mercator = to_mercator(np.array([area], dtype=object))
+    return ZoomGeometries.encode([*simplify_each(mercator), mercator])
+
+
 def _grant_properties(p: Project) -> dict[str, Any]:
     """The facts of a project's grant in both project layers. A vector tile has no null: a fact not given is a
     field left out (the feature lacks it), never a made-up value; ``to_check`` is always there."""
@@ -367,14 +381,40 @@ def _area_properties(p: Project) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _ProjectRow:
-    """What the project layers hold of one project, kept across writes while the project is the same object."""
+    """What the project layers hold of one project: made once per project content (and tag table), in the memo."""
 
-    project: Project
     territories: tuple[tuple[str, str], ...]
     point: dict[str, Any]
     area: dict[str, Any]
-    point_pairs: np.ndarray  # the tags of point and area, numbered in the layer set's TagTable
+    point_pairs: np.ndarray  # the tags of point and area, numbered in one TagTable (see _TagTables)
     area_pairs: np.ndarray
+
+    @classmethod
+    def of(cls, project: Project, table: TagTable) -> _ProjectRow:
+        point, area = _point_properties(project), _area_properties(project)
+        return cls(_territory_key(project), point, area, table.pairs(point), table.pairs(area))
+
+
+class _TagTables:
+    """The TagTable the project layers' rows are numbered in, one for the memo's life (``Memo.shared``), until
+    most of its values belong to no project any more: then a new one, of the next generation. A row's pairs are
+    valid in the table they were numbered in only, so the rows are kept in the memo under the generation too."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._table = TagTable()
+
+    def current(self) -> tuple[int, TagTable]:
+        with self._lock:
+            return self._generation, self._table
+
+    def restart(self, generation: int) -> tuple[int, TagTable]:
+        """A new table, unless another build has started one since ``generation`` (then that one)."""
+        with self._lock:
+            if self._generation == generation:
+                self._generation, self._table = generation + 1, TagTable()
+            return self._generation, self._table
 
 
 def _tags(frame: pd.DataFrame, columns: tuple[str, ...], prepared: PreparedColumns | None = None) -> RowTags:
@@ -385,39 +425,85 @@ def _short_hash(*parts: object) -> str:
     return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:12]
 
 
+def _boundary_layers(boundaries: Boundaries) -> tuple[dict[str, LayerData], pd.Index]:
+    """The boundary layers of these boundaries, and the communes' codes (what coverage rows are matched by)."""
+    layers = {}
+    for name, level in BOUNDARY_LEVELS.items():
+        frame = boundaries.level(level)
+        layers[name] = LayerData(
+            LAYERS[name],
+            boundaries.zooms[level],
+            Records(frame, BOUNDARY_PROPERTIES[name]),
+            boundaries.version,
+            tags={True: _tags(frame, BOUNDARY_PROPERTIES[name]), False: _tags(frame, LOW_ZOOM_FIELDS)},
+        )
+    return layers, pd.Index(boundaries.level("commune")["code"])
+
+
+def _project_content(boundaries: Boundaries, projects: ProjectCatalogue, project: Project) -> tuple[object, ...]:
+    """What a project's rows and area in the layers are made from: the boundaries, its record's content and the
+    day's « à vérifier » reasons (the catalogue's own content key; a project without a store digest is keyed by
+    its JSON)."""
+    digest = projects.digests.get(project.id) or hashlib.sha256(project.model_dump_json().encode()).hexdigest()
+    reasons = None if project.to_check is None else tuple(project.to_check)
+    return boundaries.version, digest, reasons
+
+
+class _HashedOnce:
+    """A large key (the coverage's ``key``: every commune of every project) with its hash worked out once: a tuple
+    hashes all its items again each time (tens of microseconds regionally, more nationally), and the memo hashes
+    its keys on every lookup. Equal when the values are (the same object, most often)."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _HashedOnce)
+            and self._hash == other._hash
+            and (self.value is other.value or self.value == other.value)
+        )
+
+
+# Coverage layers entry: the layers, their version, the figures they were made from
+CoverageSet = tuple[dict[str, LayerData], str, pd.DataFrame]
+# Its key in the memo: boundaries version, the coverage's key, the projects a selection keeps, the parameters
+CoverageKey = tuple[str, _HashedOnce, tuple[str, ...] | None, CoverageParams]
+
+
 class LayerSet:
     """Every layer, with its version: boundary layers change with the boundaries only, the project layers with the
     projects, the coverage layers with their content (a write that reaches no new commune leaves them as they
-    were). The coverage layers are built once per parameter set."""
+    were). The coverage layers are built once per parameter set.
+
+    A function of the boundaries, projects and coverage alone: what two layer sets of the same content share is
+    found in ``memo`` under content keys (kinds ``tiles.*``), never taken from another layer set. Boundary layers
+    by the boundaries' version; each project's rows by its content and its area by the territories it is the
+    union of; the coverage layers by the boundaries, the figures' content and the parameters, and those of other
+    figures under the same parameters are where new figures' layers are made from (``_changed_coverage_layers``)."""
 
     def __init__(
-        self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage, reuse: LayerSet | None = None
+        self, boundaries: Boundaries, projects: ProjectCatalogue, coverage: Coverage, memo: Memo | None = None
     ) -> None:
-        """``reuse``: the layer set of the same boundaries before a project write, whose boundary layers and
-        unchanged projects' simplified areas are taken as they are (simplifying is the slow part), with the
-        unchanged projects' tags (``_project_rows``) and, per parameter set, the coverage layers the new figures'
-        are made from (``_changed_coverage_layers``)."""
-        self._coverage = coverage
+        """``memo``: the snapshot's (``ServiceData.memo``); a new one when not given (nothing shared)."""
+        self._memo = memo = memo if memo is not None else Memo()
+        self._coverage, self._projects = coverage, projects
         self._lock = threading.Lock()
-        self.layers: dict[str, LayerData] = {}
-        self.versions: dict[str, str] = {}
-        for name, level in BOUNDARY_LEVELS.items():
-            self.versions[name] = _short_hash(boundaries.version)
-            if reuse is not None:
-                self.layers[name] = reuse.layers[name]
-                continue
-            frame = boundaries.level(level)
-            self.layers[name] = LayerData(
-                LAYERS[name],
-                boundaries.zooms[level],
-                Records(frame, BOUNDARY_PROPERTIES[name]),
-                boundaries.version,
-                tags={True: _tags(frame, BOUNDARY_PROPERTIES[name]), False: _tags(frame, LOW_ZOOM_FIELDS)},
-            )
-        self._boundaries_version = boundaries.version
-        self._commune_codes = pd.Index(boundaries.level("commune")["code"])
+        self._boundaries_version = version = boundaries.version
+        boundary_layers, self._commune_codes = memo.get(
+            "tiles.boundary_layers", version, lambda: _boundary_layers(boundaries)
+        )
+        self.layers: dict[str, LayerData] = dict(boundary_layers)
+        self.versions: dict[str, str] = {name: _short_hash(version) for name in BOUNDARY_LEVELS}
         listed = list(projects.projects.values())
-        rows = self._project_rows(listed, reuse)
+        contents = {p.id: _project_content(boundaries, projects, p) for p in listed}
+        rows = self._project_rows(listed, contents)
         # a département- or région-wide project is not drawn as a point: any point would say the aid is there
         local = [p for p in listed if p.scope == "local"]
         # (no local project at all, every one département- or région-wide or set aside: an empty layer)
@@ -431,60 +517,61 @@ class LayerSet:
             LAYERS["projects"],
             ZoomGeometries.encode([np.asarray(points, dtype=object)]),
             [rows[p.id].point for p in local],
-            geometry_tags=[f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in local],
+            geometry_tags=[f"{version}:{projects.digests.get(p.id, p.id)}" for p in local],
             tags={True: point_tags, False: point_tags},  # a few dozen points: tiles of every zoom show everything
         )
-        # each project's area simplified per zoom and encoded, kept across writes by the territories it is the
-        # union of: projects on the same territories (several in one city, every région-wide one) share it
-        self._areas: dict[tuple[tuple[str, str], ...], ZoomGeometries] = {}
+        # each project's area simplified per zoom and encoded, by the territories it is the union of: projects on
+        # the same territories (several in one city, every région-wide one) share it, and so do layer sets
+        areas = {}
         for p in listed:
             territories = rows[p.id].territories
-            known = self._areas.get(territories) or (reuse._areas.get(territories) if reuse is not None else None)
-            if known is None:
-                area = to_mercator(np.array([projects.areas[p.id]], dtype=object))
-                known = ZoomGeometries.encode([*simplify_each(area), area])
-            self._areas[territories] = known
+            if territories not in areas:
+                areas[territories] = memo.get(
+                    "tiles.area", (version, territories), lambda p=p: _simplified_area(projects.areas[p.id])
+                )
+        # what no project uses any more goes (an area weighs megabytes for a région-wide project), but a few
+        # (an edit undone, a project deleted then restored)
+        memo.retain("tiles.area", {(version, territories) for territories in areas}, spare=AREAS_SPARE)
         area_tags = self._tag_table.tags([rows[p.id].area_pairs for p in listed])
         self.layers["project-areas"] = LayerData(
             LAYERS["project-areas"],
-            ZoomGeometries.concat([self._areas[rows[p.id].territories] for p in listed], SIMPLIFY_MAX_ZOOM + 2),
+            ZoomGeometries.concat([areas[rows[p.id].territories] for p in listed], SIMPLIFY_MAX_ZOOM + 2),
             [rows[p.id].area for p in listed],
-            [f"{boundaries.version}:{projects.digests.get(p.id, p.id)}" for p in listed],
+            [f"{version}:{projects.digests.get(p.id, p.id)}" for p in listed],
             tags={True: area_tags, False: area_tags},
         )
         for name in ("projects", "project-areas"):
-            self.versions[name] = _short_hash(boundaries.version, projects.version)
-        # per parameter set: the layers, their version, and the figures they were made from
-        self._by_params: dict[CoverageParams, tuple[dict[str, LayerData], str, pd.DataFrame]] = {}
-        # the coverage layers before the write: rows whose content did not change keep their property dicts
-        self._previous_coverage = reuse._by_params if reuse is not None else {}
-        # the coverage columns that come from the boundaries (code, name...), hashed and made into tags once: the
-        # same for every write
-        self._static: tuple[np.ndarray, PreparedColumns] | None = reuse._static if reuse is not None else None
+            self.versions[name] = _short_hash(version, projects.version)
+        self._figures_key = _HashedOnce(coverage.key)
+        # per selection of projects (year, status), which ones it keeps: worked out when first asked
+        self._selections: dict[tuple[int | None, str | None], tuple[str, ...]] = {}
+        # the coverage layers this layer set was asked for, by parameters (a dictionary lookup for every tile
+        # request, which asks for the layer's version, rather than the memo's lock)
+        self._sets: dict[CoverageParams, CoverageSet] = {}
+        self._static: tuple[np.ndarray, PreparedColumns] | None = None
 
-    def _project_rows(self, listed: list[Project], reuse: LayerSet | None) -> dict[str, _ProjectRow]:
-        """Each project's properties in the two project layers and their tags, taken from the layer set before
-        the write for the projects it had (the catalogue hands an unchanged record's Project on as the same
-        object), made for the others. Sets ``_tag_table``, which the rows' tags are numbered in."""
-        table = reuse._tag_table if reuse is not None else TagTable()
-        known = reuse._rows_of_projects if reuse is not None else {}
-        rows = {}
-        for p in listed:
-            row = known.get(p.id)
-            if row is None or row.project is not p:
-                point, area = _point_properties(p), _area_properties(p)
-                row = _ProjectRow(p, _territory_key(p), point, area, table.pairs(point), table.pairs(area))
-            rows[p.id] = row
-        every = [pairs[:, 1] for row in rows.values() for pairs in (row.point_pairs, row.area_pairs)]
-        used = len(np.unique(np.concatenate(every))) if every else 0
-        if len(table) > TAG_TABLE_SLACK and len(table) - used > TAG_TABLE_STALE_SHARE * len(table):
-            # most of the table's values belong to projects gone or edited: number the rows afresh
-            table = TagTable()
+    def _project_rows(self, listed: list[Project], contents: dict[str, tuple[object, ...]]) -> dict[str, _ProjectRow]:
+        """Each project's properties in the two project layers and their tags, from the memo by the project's
+        content (made for a new or edited project only). Sets ``_tag_table``, which the rows' tags are numbered in:
+        the memo's, until most of its values belong to projects gone or edited since, then a new one."""
+        tables = self._memo.shared("tiles.tag_tables", _TagTables)
+        generation, table = tables.current()
+        for attempt in range(2):
             rows = {
-                pid: replace(row, point_pairs=table.pairs(row.point), area_pairs=table.pairs(row.area))
-                for pid, row in rows.items()
+                p.id: self._memo.get(
+                    "tiles.project_row", (generation, *contents[p.id]), lambda p=p, t=table: _ProjectRow.of(p, t)
+                )
+                for p in listed
             }
-        self._tag_table, self._rows_of_projects = table, rows
+            every = [pairs[:, 1] for row in rows.values() for pairs in (row.point_pairs, row.area_pairs)]
+            used = len(np.unique(np.concatenate(every))) if every else 0
+            stale = len(table) > TAG_TABLE_SLACK and len(table) - used > TAG_TABLE_STALE_SHARE * len(table)
+            if not stale or attempt:
+                break
+            # most of the table's values belong to projects gone or edited: number the rows afresh
+            generation, table = tables.restart(generation)
+        self._memo.retain("tiles.project_row", {(generation, *content) for content in contents.values()})
+        self._tag_table = table
         return rows
 
     def get(self, name: str, params: CoverageParams | None = None) -> LayerData:
@@ -495,7 +582,10 @@ class LayerSet:
 
     def ready(self, name: str, params: CoverageParams | None = None) -> bool:
         """Whether the layer exists already (the coverage layers of a parameter set are built on first use)."""
-        return not check_layer(name).depends_on_coverage or (params or CoverageParams()) in self._by_params
+        if not check_layer(name).depends_on_coverage:
+            return True
+        params = params or CoverageParams()
+        return params in self._sets or self._memo.peek("tiles.coverage", self._coverage_key(params)) is not None
 
     def version(self, name: str, params: CoverageParams | None = None) -> str:
         """The layer's version: what its tiles' ETags and versioned URLs carry."""
@@ -504,32 +594,60 @@ class LayerSet:
             return self.versions[name]
         return self._coverage_set(params)[1]
 
-    def _coverage_set(self, params: CoverageParams | None) -> tuple[dict[str, LayerData], str, pd.DataFrame]:
+    def _coverage_key(self, params: CoverageParams) -> CoverageKey:
+        """What the coverage layers of ``params`` are made from: the boundaries, the figures' content (the
+        coverage's ``key``: each project's id, scope, reach and communes; and the projects a selection by year or
+        status keeps) and the parameters. The key itself, not a digest of it: equal keys are equal content."""
+        kept = None
+        if params.selects:
+            selection = (params.year, params.status)
+            kept = self._selections.get(selection)
+            if kept is None:
+                projects = self._projects.projects.values()
+                kept = tuple(p.id for p in projects if selected(p, params.year, params.status))
+                with self._lock:
+                    self._selections[selection] = kept
+        return self._boundaries_version, self._figures_key, kept, params
+
+    def _coverage_set(self, params: CoverageParams | None) -> CoverageSet:
         params = params or CoverageParams()
-        found = self._by_params.get(params)
+        found = self._sets.get(params)
         if found is None:
+            key = self._coverage_key(params)
+            found = self._memo.get("tiles.coverage", key, lambda: self._coverage_layers(params, key))
             with self._lock:
-                found = self._by_params.get(params)
-                if found is None:
-                    if len(self._by_params) > PARAMS_KEPT:
-                        self._by_params.pop(next(iter(self._by_params)))
-                    found = self._by_params[params] = self._coverage_layers(params)
+                self._sets[params] = found
+                while len(self._sets) > PARAMS_KEPT:
+                    self._sets.pop(next(iter(self._sets)))
         return found
 
-    def _coverage_layers(self, params: CoverageParams) -> tuple[dict[str, LayerData], str, pd.DataFrame]:
+    def _coverage_layers(self, params: CoverageParams, key: CoverageKey) -> CoverageSet:
         frame = self._coverage.figures(params)
-        previous = self._previous_coverage.get(params)
-        if previous is not None and previous[2] is frame:
-            return previous  # the same figures (an edit that moved no project): the same layers
+        # the coverage layers of other figures under the same parameters, the most recently used: rows whose
+        # content did not change keep their hashes, tags and geometries (compared, see _changed_coverage_layers)
+        base_key, base = next(
+            (
+                (other, entry)
+                for other, entry in reversed(self._memo.entries("tiles.coverage"))
+                if other[0] == key[0] and other[3] == params and other != key
+            ),
+            (None, None),
+        )
+        self._forget_older_coverage(key, base_key)
+        if base is not None and base[2] is frame:
+            return base  # the same figures (a selection that keeps the same projects): the same layers
         # row hashes straight from the columns (vectorised, stable across processes): what tiles are cached by;
-        # the columns that come from the boundaries are hashed once, those a write can change every time
-        if self._static is None:
-            self._static = (
+        # the columns that come from the boundaries are hashed once per boundaries, those a write can change every time
+        self._static = self._memo.get(
+            "tiles.coverage_static",
+            self._boundaries_version,
+            lambda: (
                 pd.util.hash_pandas_object(frame[list(COVERAGE_STATIC)], index=False).to_numpy(),
                 PreparedColumns.of({c: frame[c].to_numpy() for c in COVERAGE_STATIC}, len(frame)),
-            )
-        if previous is not None:
-            changed = self._changed_coverage_layers(params, frame, previous)
+            ),
+        )
+        if base is not None:
+            changed = self._changed_coverage_layers(params, frame, base)
             if changed is not None:
                 return changed
         static_hashes, static_tags = self._static
@@ -541,17 +659,29 @@ class LayerSet:
         }
         return self._coverage_pair(params, frame, full, low, tags)
 
+    def _forget_older_coverage(self, key: CoverageKey, base_key: Hashable | None) -> None:
+        """Drop from the memo the coverage layers of the same boundaries and parameters but for ``key`` (being
+        made) and ``base_key`` (those of the snapshot before, which may still serve a request begun before the
+        swap): a layer set per parameters and write would otherwise pile up to the kind's bound, megabytes each."""
+        keep = {
+            other
+            for other, _ in self._memo.entries("tiles.coverage")
+            if other[0] != key[0] or other[3] != key[3] or other is base_key
+        }
+        self._memo.retain("tiles.coverage", keep | {key})
+
     def _changed_coverage_layers(
-        self, params: CoverageParams, frame: pd.DataFrame, previous: tuple[dict[str, LayerData], str, pd.DataFrame]
-    ) -> tuple[dict[str, LayerData], str, pd.DataFrame] | None:
-        """The coverage layers of ``frame`` made from those of the figures before the write (``previous``), or None
-        when they are better made afresh.
+        self, params: CoverageParams, frame: pd.DataFrame, base: CoverageSet
+    ) -> CoverageSet | None:
+        """The coverage layers of ``frame`` made from those of other figures of the same communes and parameters
+        (``base``: the memo's latest, most often those before a write), or None when they are better made
+        afresh. Their figures are compared column by column: only the rows that differ are made again.
 
         A new project changes the figures of the communes it reaches (and of those it brings nearer to a reached
         one): a few dozen rows of thousands. Their row hashes and tags are made again; every other row keeps its
         own (a row's hash and tags depend on that row's values only), so the layers, their version and their tiles
         are those a fresh build gives, for a fraction of its cost. The tests compare both."""
-        layers, version, before = previous
+        layers, version, before = base
         everything = layers["coverage"]
         if len(before) != len(frame) or not before.index.equals(frame.index):
             return None  # other communes: nothing to reuse

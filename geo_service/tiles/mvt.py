@@ -12,7 +12,6 @@ from __future__ import annotations
 import struct
 import threading
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -491,20 +490,19 @@ def _encode_values(kind: str, values: np.ndarray) -> tuple[bytes, np.ndarray]:
     if kind == "f":
         return _prefixed(0x19, values.astype("<f8").tobytes(), 8 * np.arange(count + 1, dtype=np.int64))
     if kind == "s":
-        return _encode_strings(tuple(values.tolist()))
+        return _encode_strings(values.tolist())
     encoded = [_value(v) for v in values.tolist()]
     return b"".join(encoded), np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
 
 
-@lru_cache(maxsize=8)
-def _encode_strings(values: tuple[str, ...]) -> tuple[bytes, np.ndarray]:
-    """String Value messages, remembered: a layer rebuilt after a write has the same names and codes again."""
+def _encode_strings(values: list[str]) -> tuple[bytes, np.ndarray]:
+    """String Value messages. Not remembered here: the large string columns (names, codes) are encoded once per
+    boundaries, in the layers the memo keeps (boundary layers, PreparedColumns of the coverage's static columns),
+    and what a write encodes again is a handful of values."""
     raw = [v.encode("utf-8") for v in values]
     raw_offsets = np.concatenate([[0], np.cumsum([len(r) for r in raw], dtype=np.int64)])
     text = _interleave(*_varints(np.diff(raw_offsets)), b"".join(raw), raw_offsets)
-    blob, offsets = _prefixed(0x0A, *text)
-    offsets.setflags(write=False)  # shared between calls
-    return blob, offsets
+    return _prefixed(0x0A, *text)
 
 
 def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

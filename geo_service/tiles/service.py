@@ -2,10 +2,11 @@
 
 Each layer has its own version (``LayerSet.version``): the boundaries' for boundary layers, the projects' for the
 project layers, the coverage's content for the coverage layers. A tile's ETag and cache key carry its layer's
-version, and the cache is handed from one service to the next after a write: a project edit leaves every
-boundary tile (and every coverage tile, when it reaches no new commune) cached and with the same ETag. TileJSON
-lists URLs with the version in the query (``?v=``); such a URL never changes content, so it is served as
-immutable for a year, while the plain URL keeps working with its ETag.
+version (or its content), and the caches belong to the snapshot's memo (``geo_service.memo``), which every
+snapshot after a write shares, not to a service: a project edit leaves every boundary tile (and every coverage
+tile, when it reaches no new commune) cached and with the same ETag, and no service reads the one before it.
+TileJSON lists URLs with the version in the query (``?v=``); such a URL never changes content, so it is served
+as immutable for a year, while the plain URL keeps working with its ETag.
 """
 
 from __future__ import annotations
@@ -165,24 +166,24 @@ def _field_type(value: object) -> str:
 
 
 class TileService:
-    def __init__(self, data: ServiceData, cache_bytes: int, previous: TileService | None = None) -> None:
-        """``previous``: the service of the data this one replaces after a write; its encoded tiles stay valid
-        wherever their layer's version did not change (the cache keys carry it), so the cache is shared."""
+    def __init__(self, data: ServiceData, cache_bytes: int) -> None:
+        """The tiles of ``data``, made from it alone. Its caches (encoded tiles, their geometry, the layers'
+        GeoJSON documents) are the memo's (``data.memo``), one of each for the snapshot line, made with these
+        bounds by the first service that asks: every key names the content it was made from (a layer's version,
+        a tile's rows and their hashes), so a later snapshot finds what is still valid and never a stale tile."""
+        memo = data.memo
         self.version = data.version
-        same_boundaries = previous is not None and previous.boundaries_version == data.boundaries.version
         self.boundaries_version = data.boundaries.version
-        self.layers = LayerSet(
-            data.boundaries, data.projects, data.coverage, previous.layers if same_boundaries else None
-        )
-        self.cache: TileCache[EncodedTile] = previous.cache if previous is not None else TileCache(cache_bytes)
+        self.layers = LayerSet(data.boundaries, data.projects, data.coverage, memo)
+        self.cache: TileCache[EncodedTile] = memo.shared("tiles.encoded", lambda: TileCache(cache_bytes))
         # the geometry part of coverage tiles, which a write changes the properties of, never the outlines
-        self.geometries: TileCache[tuple[Any, mvt.TileGeometry]] = (
-            previous.geometries if previous is not None else TileCache(cache_bytes // 4, lambda item: item[1].nbytes)
+        self.geometries: TileCache[tuple[Any, mvt.TileGeometry]] = memo.shared(
+            "tiles.geometries", lambda: TileCache(cache_bytes // 4, lambda item: item[1].nbytes)
         )
         # the layers' GeoJSON documents (per layer version and parameters), an eighth of the tiles' memory: a
-        # write leaves those whose layer did not change valid (the key holds the version), so it is handed on too
-        self.documents: TileCache[LayerDocument] = (
-            previous.documents if previous is not None else TileCache(max(cache_bytes // 8, 1), LayerDocument.size)
+        # write leaves those whose layer did not change valid (the key holds the version)
+        self.documents: TileCache[LayerDocument] = memo.shared(
+            "tiles.documents", lambda: TileCache(max(cache_bytes // 8, 1), LayerDocument.size)
         )
         region = data.boundaries.level("region").total_bounds
         self.bounds = tuple(round(float(v), 6) for v in region)

@@ -1,12 +1,17 @@
 """The tile caches: a tile kept under two keys (request and content) counts once; coverage tiles encoded again
-after a write from their cached geometry."""
+after a write from their cached geometry; the caches and layers a snapshot shares with the one before are the
+memo's, not taken from the service before."""
 
+import inspect
+from dataclasses import replace
 from pathlib import Path
 
+from geo_service.memo import Memo
 from geo_service.projects.models import ProjectRecord
 from geo_service.settings import REPO_DATA_DIR
 from geo_service.snapshot import Publisher
 from geo_service.tiles.grid import Tile
+from geo_service.tiles.layers import LayerSet
 from geo_service.tiles.service import EncodedTile, TileCache, TileRequest, TileService
 from tests.conftest import settings_for, sqlite_url
 
@@ -60,7 +65,7 @@ def test_a_coverage_tile_encoded_again_from_its_cached_geometry_is_the_tile_draw
         }
     )
     after = publisher.write(lambda: publisher.store.create(record, "test"))
-    afresh = TileService(after.data, 2**26)
+    afresh = TileService(replace(after.data, memo=Memo()), 2**26)  # nothing shared with the snapshots before
     changed = 0
     for request in requests:
         encoded = after.tiles.cached(request)
@@ -68,4 +73,32 @@ def test_a_coverage_tile_encoded_again_from_its_cached_geometry_is_the_tile_draw
         assert encoded.body == afresh.render(request).body, request
         changed += encoded.body != old[request]
     assert changed  # Amiens's tiles now count one more local project
+    publisher.close()
+
+
+def test_a_snapshot_shares_what_did_not_change_through_the_memo_alone(tmp_path: Path) -> None:
+    """Neither a tile service nor a layer set is given the one before it: after a write, the encoded tiles,
+    the boundary layers and a boundary tile's bytes are found in the memo the snapshots share."""
+    assert list(inspect.signature(TileService).parameters) == ["data", "cache_bytes"]
+    assert list(inspect.signature(LayerSet).parameters) == ["boundaries", "projects", "coverage", "memo"]
+    publisher = Publisher(settings_for(REPO_DATA_DIR, sqlite_url(tmp_path)))
+    before = publisher.start()
+    request = TileRequest("communes", Tile(8, 129, 86), "mvt")
+    drawn = before.tiles.render(request)
+    record = ProjectRecord.model_validate(
+        {
+            "id": "epicerie-amiens",
+            "organisation": "Association Test",
+            "name": "Épicerie solidaire",
+            "duration_years": 1,
+            "place_text": "Ville d'Amiens",
+            "actions": ["Ouverture d'une épicerie solidaire"],
+        }
+    )
+    after = publisher.write(lambda: publisher.store.create(record, "test"))
+    assert after.data.memo is before.data.memo
+    assert after.tiles.cache is before.tiles.cache
+    assert after.tiles.layers.get("communes") is before.tiles.layers.get("communes")
+    assert after.tiles.cached(request) is drawn  # the boundaries did not change: the same tile, at once
+    assert after.tiles.layer_version("projects") != before.tiles.layer_version("projects")
     publisher.close()

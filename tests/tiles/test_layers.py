@@ -1,5 +1,6 @@
-"""The layers after writes: what is made from the layers before a write (coverage rows replaced, geometries and
-tags kept) must be what a layer set built from scratch on the same data holds."""
+"""The layers after writes: what a layer set finds in the memo it shares with the layer sets before a write
+(coverage rows replaced, geometries and tags kept) must be what a layer set built from scratch on the same data, with
+a memo of its own, holds."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo_service.memo import Memo
 from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import read_records
 from geo_service.projects.models import ProjectRecord
@@ -111,21 +113,22 @@ def test_coverage_layers_made_from_the_previous_ones_are_those_built_afresh(
     replaced = []
     changed = LayerSet._changed_coverage_layers
 
-    def spy(self, params, frame, previous):
-        made = changed(self, params, frame, previous)
-        replaced.append(made is not None and made[0] is not previous[0])
+    def spy(self, params, frame, base):
+        made = changed(self, params, frame, base)
+        replaced.append(made is not None and made[0] is not base[0])
         return made
 
     monkeypatch.setattr(LayerSet, "_changed_coverage_layers", spy)
     records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
     data = service_data
-    layers = LayerSet(data.boundaries, data.projects, data.coverage)
+    memo = Memo()  # the snapshot line's, shared by every layer set below but the fresh ones
+    layers = LayerSet(data.boundaries, data.projects, data.coverage, memo)
     for params in PARAMS:
         layers.version("coverage", params)
     for step, written in enumerate(_writes(records)):
         data = data.with_records(written, data.revision + 1)
-        layers = LayerSet(data.boundaries, data.projects, data.coverage, reuse=layers)
-        afresh = LayerSet(data.boundaries, data.projects, data.coverage)
+        layers = LayerSet(data.boundaries, data.projects, data.coverage, memo)
+        afresh = LayerSet(data.boundaries, data.projects, data.coverage, Memo())
         for params in PARAMS:
             assert layers.version("coverage", params) == afresh.version("coverage", params), (step, params)
             for name in ("coverage", "zones-blanches"):
@@ -133,34 +136,51 @@ def test_coverage_layers_made_from_the_previous_ones_are_those_built_afresh(
         for name in ("projects", "project-areas"):
             _same_layer(layers.get(name), afresh.get(name))
     assert sum(replaced) >= len(PARAMS) * 4  # most writes replaced rows rather than building afresh
+    # what the memo keeps does not grow with the writes: per parameter set, the layers of the latest figures and
+    # of those before; the rows of the projects there are, and the areas of their territories (and a few more)
+    sizes = memo.sizes()
+    assert sizes["tiles.coverage"] <= 2 * len(PARAMS)
+    assert sizes["tiles.project_row"] == len(data.projects.projects)
+    assert sizes["tiles.area"] <= len(data.projects.projects) + layers_module.AREAS_SPARE
 
 
 def test_project_layers_keep_their_rows_tags_across_writes_and_renumber_once_most_are_stale(
     service_data: ServiceData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The project layers' tags of an unchanged project are taken from the layer set before; an edited
-    project's are made again, and once the values of edits pile up the table starts afresh: at every step, the
-    tags are those of a layer set built from scratch."""
+    """The project layers' rows and tags of an unchanged project are found in the memo; an edited project's are
+    made again, and once the values of edits pile up the table starts afresh (every row made again): at every
+    step, the tags are those of a layer set built from scratch."""
     monkeypatch.setattr(layers_module, "TAG_TABLE_SLACK", 0)
     monkeypatch.setattr(layers_module, "TAG_TABLE_STALE_SHARE", 0.01)
+    made: list[str] = []
+    row_of = layers_module._ProjectRow.of.__func__
+
+    def counted(cls, project, table):
+        made.append(project.id)
+        return row_of(cls, project, table)
+
+    monkeypatch.setattr(layers_module._ProjectRow, "of", classmethod(counted))
     records = [record for _, record in read_records(REPO_DATA_DIR / "projects")]
     data = service_data
-    layers = LayerSet(data.boundaries, data.projects, data.coverage)
-    tables = {id(layers._tag_table)}
+    memo = Memo()
+    LayerSet(data.boundaries, data.projects, data.coverage, memo)
     written = [*records, _epicerie(1, "Ville d'Amiens")]
+    restarts = 0
     for step in range(12):
         written = [r.model_copy(update={"name": f"Épicerie {step}"}) if r.id == "epicerie-1" else r for r in written]
         data = data.with_records(written, data.revision + 1)
-        before = layers
-        layers = LayerSet(data.boundaries, data.projects, data.coverage, reuse=layers)
-        afresh = LayerSet(data.boundaries, data.projects, data.coverage)
+        made.clear()
+        layers = LayerSet(data.boundaries, data.projects, data.coverage, memo)
+        mine = list(made)
+        afresh = LayerSet(data.boundaries, data.projects, data.coverage, Memo())
         for name in ("projects", "project-areas"):
             _same_layer(layers.get(name), afresh.get(name))
-        kept = [p for p in data.projects.projects if p != "epicerie-1"]
-        if layers._tag_table is before._tag_table:
-            assert all(layers._rows_of_projects[p] is before._rows_of_projects[p] for p in kept)
-        tables.add(id(layers._tag_table))
-    assert len(tables) > 1  # the table was started afresh at least once
+        if mine == ["epicerie-1"]:
+            continue  # only the edited project's rows were made: the others' were in the memo
+        # the table started afresh: the edited project's rows made in the old table, then every row in the new
+        assert sorted(mine) == sorted(["epicerie-1", *data.projects.projects]), (step, mine)
+        restarts += 1
+    assert 0 < restarts < 12  # the table was started afresh at least once, and not at every write
 
 
 def test_rows_are_hashed_as_pandas_hashes_a_frame(service_data: ServiceData) -> None:
@@ -195,8 +215,9 @@ def test_layers_build_when_no_project_is_local(service_data: ServiceData) -> Non
     assert wide, "the brochure has département- and région-wide projects"
     for kept in (wide, []):
         data = service_data.with_records(kept, service_data.revision + 1)
-        layers = LayerSet(data.boundaries, data.projects, data.coverage)
+        memo = Memo()
+        layers = LayerSet(data.boundaries, data.projects, data.coverage, memo)
         assert len(layers.get("projects").properties) == 0
         assert len(layers.get("project-areas").properties) == len(kept)
-        reused = LayerSet(data.boundaries, data.projects, data.coverage, reuse=layers)
-        assert reused.version("coverage") == layers.version("coverage")
+        again = LayerSet(data.boundaries, data.projects, data.coverage, memo)
+        assert again.version("coverage") == layers.version("coverage")
