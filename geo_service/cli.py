@@ -321,6 +321,7 @@ def _render(args: argparse.Namespace) -> int:
         return 2
     write_atomically(args.out, lambda path: path.write_text(document, "utf-8"))
     print(f"wrote {args.out}: {len(document.encode()):,} bytes, self-contained (opens without network)")
+    from geo_service.store import open_store
     return 0
 
 
@@ -346,7 +347,11 @@ def _import(args: argparse.Namespace) -> int:
             print(f"rejected {line}", file=sys.stderr)
         print(f"nothing imported: {len(rejected)} rejected rows in {args.file}", file=sys.stderr)
         return 1
-    created, updated = data.store.upsert_many(records, by=args.by)
+    store = open_store(get_settings())
+    try:
+        created, updated = store.upsert_many(records, by=args.by)
+    finally:
+        store.close()
     print(
         f"imported {args.file}: {created} created, {updated} updated, {len(records) - created - updated} unchanged "
         f"(as {args.by!r}); "

@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await to_thread.run_sync(lambda: None, limiter=tiles.RENDER_LIMITER)
         app.state.publisher = publisher
         # only now: a commit heard from another worker rebuilds what is served, which must exist first
-        data.store.watch(on_change=lambda: publisher.publish(only_if_changed_elsewhere=True))
+        publisher.store.watch(on_change=lambda: publisher.publish(only_if_changed_elsewhere=True))
         counts = ", ".join(f"{n} {level}" for level, n in data.boundaries.counts().items())
         logger.info(
             "geo-service %s ready (pid %d): data %s (région %s: %s; %d projects), store: %s",

@@ -27,12 +27,13 @@ class ServiceData:
     geocoder: Geocoder
     projects: ProjectCatalogue
     coverage: Coverage
-    store: ProjectStore | None = None
     revision: int = 0  # the store's revision the projects were read at (see ProjectStore.changed_since)
     # what the rules computed, by content: handed on to the next data after a write (see geo_service.memo)
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
     # the brochure's figures (budget per year), read once with the rest: a broken file stops the start-up
     programme: Programme | None = None
+    # when the projects last changed in the store (ISO 8601, UTC; None: files served without one): pictures say it
+    written_at: str | None = None
 
     def with_records(
         self, records: list[ProjectRecord], revision: int, versions: dict[str, int] | None = None
@@ -51,16 +52,13 @@ class ServiceData:
         return hashlib.sha256(f"{self.boundaries.version}:{self.projects.version}".encode()).hexdigest()[:16]
 
 
-def refreshed(data: ServiceData, settings: Settings) -> ServiceData:
+def refreshed(data: ServiceData, store: ProjectStore, settings: Settings) -> ServiceData:
     """What the store holds now: its projects, and its boundaries too when someone loaded another set."""
-    store = data.store
-    if store is None:
-        return data
     if store.boundaries_version() not in (None, data.boundaries.version):
         boundaries = store.boundaries(settings.boundaries_dir)
         data = replace(data, boundaries=boundaries, geocoder=load_geocoder(settings, boundaries))
     state = store.state()
-    return data.with_records(state.records, state.revision, state.versions)
+    return replace(data.with_records(state.records, state.revision, state.versions), written_at=store.last_write())
 
 
 def load_geocoder(settings: Settings, boundaries: Boundaries) -> Geocoder:
@@ -68,19 +66,27 @@ def load_geocoder(settings: Settings, boundaries: Boundaries) -> Geocoder:
 
 
 def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceData:
-    """Boundaries, geocoder and projects from the store (projects seeded from ``projects/`` when it is empty), or
-    everything straight from the data folder with ``use_store=False`` (benchmarks, exports of the files)."""
-    if not use_store:
-        boundaries = Boundaries.load(settings.boundaries_dir)
-        geocoder = load_geocoder(settings, boundaries)
-        memo = Memo()
-        projects = ProjectCatalogue.from_records(
-            [record for _, record in read_records(settings.projects_dir)], boundaries, geocoder, memo=memo
-        )
-        coverage = Coverage(boundaries, projects, memo)
-        return ServiceData(
-            boundaries, geocoder, projects, coverage, memo=memo, programme=load_programme(settings.programme_path)
-        )
+    """Boundaries, geocoder and projects as the store holds them now (the store opened, read and closed: what a
+    command reads), or everything straight from the data folder with ``use_store=False`` (benchmarks, exports of
+    the files). A server keeps its store open instead: ``open_service``."""
+    if use_store:
+        data, store = open_service(settings)
+        store.close()
+        return data
+    boundaries = Boundaries.load(settings.boundaries_dir)
+    geocoder = load_geocoder(settings, boundaries)
+    memo = Memo()
+    projects = ProjectCatalogue.from_records(
+        [record for _, record in read_records(settings.projects_dir)], boundaries, geocoder, memo=memo
+    )
+    coverage = Coverage(boundaries, projects, memo)
+    programme = load_programme(settings.programme_path)
+    return ServiceData(boundaries, geocoder, projects, coverage, memo=memo, programme=programme)
+
+
+def open_service(settings: Settings) -> tuple[ServiceData, ProjectStore]:
+    """The store, opened (and seeded from ``projects/`` when empty), and the data it holds: what the publisher
+    starts from. The store stays with the caller, who writes through it and closes it; the data never holds it."""
     store = open_store(settings)
     try:
         boundaries = store.boundaries(settings.boundaries_dir)
@@ -95,9 +101,18 @@ def load_service_data(settings: Settings, *, use_store: bool = True) -> ServiceD
         projects = ProjectCatalogue.from_records(
             state.records, boundaries, geocoder, memo=memo, versions=state.versions, lenient=True
         )
+        coverage = Coverage(boundaries, projects, memo)
+        data = ServiceData(
+            boundaries,
+            geocoder,
+            projects,
+            coverage,
+            revision=state.revision,
+            memo=memo,
+            programme=load_programme(settings.programme_path),
+            written_at=store.last_write(),
+        )
     except BaseException:
         store.close()
         raise
-    coverage = Coverage(boundaries, projects, memo)
-    programme = load_programme(settings.programme_path)
-    return ServiceData(boundaries, geocoder, projects, coverage, store, state.revision, memo, programme)
+    return data, store

@@ -1,11 +1,12 @@
 """What is served, as one immutable value, and the one place that builds it and swaps it in.
 
-A ``Snapshot`` holds everything a request may read: boundaries, geocoder, projects, coverage (with its caches),
-the tile layers and their versions. The ``Publisher`` builds a new snapshot after a write (or another process's
-commit) from the store's committed state, re-deriving only what changed (see ``ProjectCatalogue.from_records``
-and ``TileService``), and replaces the current one with a single assignment: a request that took the snapshot
-once sees one version from its first byte to its last, whatever is published meanwhile. Nothing here knows
-about the web: the API only asks the publisher for ``current`` and to ``publish``.
+A ``Snapshot`` holds everything a request may read: boundaries, geocoder, projects, coverage, the programme's
+figures, the tile layers and their versions, and the memo (``geo_service.memo``) where what they computed is kept
+by content. The ``Publisher`` holds the store: it builds a new snapshot after a write (or another process's
+commit) from the store's committed state, handing it the same memo so that only what changed is computed, and
+replaces the current one with a single assignment: a request that took the snapshot once sees one version from
+its first byte to its last, whatever is published meanwhile. Nothing here knows about the web: the API only asks
+the publisher for ``current``, its ``store`` and to ``publish``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from geo_service.service import ServiceData, load_service_data, refreshed
+from geo_service.service import ServiceData, open_service, refreshed
 from geo_service.settings import Settings
 from geo_service.store import ProjectStore
 from geo_service.tiles.service import TileService
@@ -39,6 +40,7 @@ class Publisher:
         self._lock = threading.Lock()
         self._written = 0  # writes committed through this process, counted once each has committed
         self._count_lock = threading.Lock()
+        self._store: ProjectStore | None = None  # opened by start(): the one connection writes go through
 
     @property
     def current(self) -> Snapshot:
@@ -47,11 +49,15 @@ class Publisher:
         return self._current
 
     @property
-    def store(self) -> ProjectStore | None:
-        return self.current.data.store
+    def store(self) -> ProjectStore:
+        """The store the snapshots are read from and writes go to (held here, never by a snapshot's data)."""
+        if self._store is None:
+            raise RuntimeError("the publisher has not started: call start() first")
+        return self._store
 
     def start(self) -> Snapshot:
-        self._current = self._snapshot(load_service_data(self.settings))
+        data, self._store = open_service(self.settings)
+        self._current = self._snapshot(data)
         # What start-up made lives as long as the process (boundaries, their tables: millions of objects for all
         # of France). Left to the cyclic garbage collector, its first full pass over them stalls whichever request
         # triggers it (about 150 ms nationally): collect once now, then keep them out of later passes.
@@ -72,8 +78,7 @@ class Publisher:
             mine = self._written
         with self._lock:
             fresh = self.current if self.current.writes >= mine else self._publish_locked()
-        if fresh.data.store is not None:
-            fresh.data.store.settle()  # other workers hear of it before the client is told
+        self.store.settle()  # other workers hear of it before the client is told
         return fresh
 
     def publish(self, *, only_if_changed_elsewhere: bool = False) -> Snapshot:
@@ -81,15 +86,14 @@ class Publisher:
         queued behind a build find it done and do not repeat it."""
         with self._lock:
             current = self.current
-            store = current.data.store
-            if store is None or (only_if_changed_elsewhere and not store.changed_since(current.data.revision)):
+            if only_if_changed_elsewhere and not self.store.changed_since(current.data.revision):
                 return current
             return self._publish_locked()
 
     def _publish_locked(self) -> Snapshot:
         current = self.current
         writes = self._written  # read before the store: every write counted here has committed
-        fresh = self._snapshot(refreshed(current.data, self.settings), writes)
+        fresh = self._snapshot(refreshed(current.data, self.store, self.settings), writes)
         self._current = fresh  # the one reference every request reads
         return fresh
 
@@ -101,8 +105,8 @@ class Publisher:
         return Snapshot(data, tiles, writes)
 
     def close(self) -> None:
-        if self._current is not None and self._current.data.store is not None:
-            self._current.data.store.close()
+        if self._store is not None:
+            self._store.close()
 
     @property
     def _cache_bytes(self) -> int:

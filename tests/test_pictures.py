@@ -224,23 +224,15 @@ def test_the_hatching_follows_count_departmental(api: TestClient) -> None:
     assert departmental < default / 3, (departmental, default)
 
 
-class _Store:
-    """A store whose projects were written at known times (each project's versions): its last write."""
-
-    def __init__(self, times: dict[str, list[str]]) -> None:
-        self.times = times
-
-    def last_write(self) -> str | None:
-        every = [at for versions in self.times.values() for at in versions]
-        return max(every, key=datetime.fromisoformat) if every else None
-
-
 def test_the_date_is_the_stores_latest_write_in_france(api: TestClient) -> None:
     data = _snapshot(api).data
-    # 23:30 UTC on 1 March 2025 is already 2 March in Paris; a deletion (the last version of its id) counts too
-    store = _Store(
-        {"a": ["2024-11-05T10:00:00+00:00"], "b": ["2024-01-01T08:00:00+00:00", "2025-03-01T23:30:00+00:00"]}
-    )
-    assert "Projets enregistrés au 2 mars 2025." in footer_text(replace(data, store=store), CoverageParams())
-    first = _Store({"a": ["2025-06-01T09:00:00+02:00"]})
-    assert "Projets enregistrés au 1er juin 2025." in footer_text(replace(data, store=first), CoverageParams())
+    # 23:30 UTC on 1 March 2025 is already 2 March in Paris
+    late = replace(data, written_at="2025-03-01T23:30:00+00:00")
+    assert "Projets enregistrés au 2 mars 2025." in footer_text(late, CoverageParams())
+    summer = replace(data, written_at="2025-06-01T09:00:00+02:00")
+    assert "Projets enregistrés au 1er juin 2025." in footer_text(summer, CoverageParams())
+
+
+def test_the_served_data_carries_the_stores_last_write(api: TestClient) -> None:
+    publisher = api.app.state.publisher
+    assert publisher.current.data.written_at == publisher.store.last_write()

@@ -23,12 +23,18 @@ def current_snapshot(request: Request) -> Snapshot:
     a write published meanwhile never mixes two versions in one answer (an ETag of one, bytes of another)."""
     snapshot = getattr(request.state, "snapshot", None)
     if snapshot is None:
+from geo_service.store import ProjectStore
         snapshot = request.state.snapshot = publisher_of(request).current
     return snapshot
 
 
 async def get_data(request: Request) -> ServiceData:
     return current_snapshot(request).data
+
+def store_of(request: Request) -> ProjectStore:
+    """The store writes go through (the publisher's: a snapshot's data never holds it)."""
+    return publisher_of(request).store
+
 
 
 async def get_boundaries(request: Request) -> Boundaries:
@@ -48,3 +54,4 @@ BoundariesDep = Annotated[Boundaries, Depends(get_boundaries)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]
 ProjectsDep = Annotated[ProjectCatalogue, Depends(get_projects)]
 PublisherDep = Annotated[Publisher, Depends(publisher_of)]
+StoreDep = Annotated[ProjectStore, Depends(store_of)]

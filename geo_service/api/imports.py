@@ -19,10 +19,10 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from geo_service.api.deps import DataDep, PublisherDep
+from geo_service.api.deps import DataDep, PublisherDep, StoreDep
 from geo_service.api.errors import errors
 from geo_service.api.writes import WRITE_THREADS, WriterDep
-from geo_service.errors import ConflictError, DataError, InvalidInputError
+from geo_service.errors import ConflictError, InvalidInputError
 from geo_service.projects import imports
 from geo_service.projects.spreadsheet_import import (
     MAX_FILE_BYTES,
@@ -144,12 +144,6 @@ class ImportResult(BaseModel):
     projects: list[str]
 
 
-def _store(data: ServiceData) -> ProjectStore:
-    if data.store is None:
-        raise DataError("this service runs without a project store")
-    return data.store
-
-
 _FILENAME = re.compile(r"""filename\*=(?:UTF-8|utf-8)''([^;]+)|filename="([^"]*)"|filename=([^;\s]+)""")
 
 
@@ -215,13 +209,13 @@ def _answer(document: dict, status_code: int = 200, headers: dict[str, str] | No
     openapi_extra=UPLOAD_BODY,
 )
 async def upload(
+    store: StoreDep,
     request: Request,
     data: DataDep,
     who: WriterDep,
     filename: Annotated[str | None, Query(max_length=255, description="the file's name, for a raw body")] = None,
 ) -> Response:
     """Nothing is written to the projects: the preview is kept in the store (any worker can carry it on)."""
-    store = _store(data)
     content, name = await _file_of(request, filename)
     ttl = request.app.state.settings.import_ttl_s
 
@@ -245,8 +239,7 @@ async def upload(
     summary="An import's preview as it is now (recomputed if the projects changed since)",
     responses=errors(404, 409),
 )
-async def get_import(data: DataDep, who: WriterDep, import_id: str) -> Response:
-    store = _store(data)
+async def get_import(store: StoreDep, data: DataDep, who: WriterDep, import_id: str) -> Response:
 
     def run() -> dict:
         document = store.load_import(import_id)
@@ -267,9 +260,8 @@ async def get_import(data: DataDep, who: WriterDep, import_id: str) -> Response:
     responses=errors(400, 404, 409, 413),
 )
 async def patch_import(
-    data: DataDep, who: WriterDep, import_id: str, changes: Annotated[dict[str, Any], Body()]
+    store: StoreDep, data: DataDep, who: WriterDep, import_id: str, changes: Annotated[dict[str, Any], Body()]
 ) -> Response:
-    store = _store(data)
 
     def run() -> dict:
         document = store.load_import(import_id)
@@ -289,12 +281,13 @@ async def patch_import(
     summary="Write every accepted row in one transaction (all or nothing), then publish",
     responses=errors(404, 409),
 )
-async def commit_import(publisher: PublisherDep, data: DataDep, who: WriterDep, import_id: str) -> dict[str, Any]:
+async def commit_import(
+    publisher: PublisherDep, store: StoreDep, data: DataDep, who: WriterDep, import_id: str
+) -> dict[str, Any]:
     """422 while rows not excluded are in error (named); 409 when the import is already committed (twice, or two
     officers at once: one wins), when a project it writes changed since the preview, or when the boundaries did
     (every place was read on the preview's boundaries: each row there resolves, or is in error, so the records
     build as the preview showed them without building them twice)."""
-    store = _store(data)
 
     def run() -> dict[str, Any]:
         document = store.load_import(import_id)
@@ -329,8 +322,8 @@ async def commit_import(publisher: PublisherDep, data: DataDep, who: WriterDep, 
     summary="Abandon an import (nothing was written)",
     responses=errors(404, 409),
 )
-async def delete_import(data: DataDep, who: WriterDep, import_id: str) -> Response:
-    await to_thread.run_sync(_store(data).delete_import, import_id, limiter=WRITE_THREADS)
+async def delete_import(store: StoreDep, who: WriterDep, import_id: str) -> Response:
+    await to_thread.run_sync(store.delete_import, import_id, limiter=WRITE_THREADS)
     return Response(status_code=204)
 
 
@@ -341,8 +334,9 @@ async def delete_import(data: DataDep, who: WriterDep, import_id: str) -> Respon
     "through the preview to the same records",
     responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}}},
 )
-async def export(data: DataDep, who: WriterDep, format: Annotated[Literal["csv", "xlsx"], Query()] = "csv") -> Response:
-    store = _store(data)
+async def export(
+    store: StoreDep, data: DataDep, who: WriterDep, format: Annotated[Literal["csv", "xlsx"], Query()] = "csv"
+) -> Response:
 
     def run() -> bytes:
         records = store.state().records

@@ -201,10 +201,10 @@ class StoreWatcher:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             publisher = getattr(scope["app"].state, "publisher", None)
-            data = publisher.current.data if publisher is not None else None
-            if data is not None and data.store is not None and time.monotonic() >= self._next_check:
-                self._next_check = time.monotonic() + data.store.watch_interval_s
-                if data.store.changed_since(data.revision):
+            if publisher is not None and time.monotonic() >= self._next_check:
+                store, data = publisher.store, publisher.current.data
+                self._next_check = time.monotonic() + store.watch_interval_s
+                if store.changed_since(data.revision):
                     try:
                         await run_in_threadpool(publisher.publish, only_if_changed_elsewhere=True)
                     except DataError as exc:  # the database is out of reach: answer with what is loaded

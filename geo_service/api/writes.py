@@ -18,7 +18,7 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from pydantic import ValidationError
 
-from geo_service.api.deps import DataDep, PublisherDep
+from geo_service.api.deps import DataDep, PublisherDep, StoreDep
 from geo_service.api.errors import ERROR_RESPONSES, errors
 from geo_service.api.projects import project_etag, project_feature
 from geo_service.api.schemas import DeletedProject, ProjectFeature, ProjectHistory
@@ -33,7 +33,6 @@ from geo_service.projects.models import ProjectRecord, describe_validation_error
 from geo_service.service import ServiceData
 from geo_service.settings import Settings
 from geo_service.snapshot import Publisher
-from geo_service.store import ProjectStore
 from geo_service.store.base import Expected, no_such_project
 
 # Every route here reads a token (401, 403) and the store (503: out of reach, or none configured); each adds what
@@ -79,12 +78,6 @@ def reader_or_writer(request: Request, authorization: Annotated[str | None, Head
 
 
 WriterDep = Annotated[str, Depends(writer)]
-
-
-def _store(data: ServiceData) -> ProjectStore:
-    if data.store is None:
-        raise DataError("this service runs without a project store")
-    return data.store
 
 
 def _stored_id(project_id: str) -> str:
@@ -161,6 +154,7 @@ async def _commit(
     responses=errors(400, 409, 413),
 )
 async def create(
+    store: StoreDep,
     publisher: PublisherDep,
     response: Response,
     data: DataDep,
@@ -168,7 +162,6 @@ async def create(
     record: Annotated[ProjectRecord, Body()],
 ) -> dict[str, Any]:
     answer: dict[str, Any] = {}
-    store = _store(data)
     await _commit(
         publisher,
         response,
@@ -187,6 +180,7 @@ async def create(
     responses=errors(400, 404, 409, 412, 413),
 )
 async def replace(
+    store: StoreDep,
     publisher: PublisherDep,
     response: Response,
     data: DataDep,
@@ -198,7 +192,6 @@ async def replace(
     if record.id != project_id:
         raise InvalidInputError(f"id {record.id!r} in the body differs from {project_id!r} in the path")
     answer: dict[str, Any] = {}
-    store = _store(data)
     await _commit(
         publisher,
         response,
@@ -216,6 +209,7 @@ async def replace(
     responses=errors(400, 404, 409, 412, 413),
 )
 async def patch(
+    store: StoreDep,
     publisher: PublisherDep,
     response: Response,
     data: DataDep,
@@ -235,7 +229,7 @@ async def patch(
         answer.update(_checked(data, record))  # refuses (and writes nothing) if it no longer builds
         return record
 
-    store, project_id = _store(data), _stored_id(project_id)
+    project_id = _stored_id(project_id)
     await _commit(publisher, response, project_id, lambda: store.update(project_id, merged, who, expected))
     return answer
 
@@ -247,9 +241,15 @@ async def patch(
     responses=errors(404, 409, 412),
 )
 async def delete(
-    publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, expected: IfMatchDep, project_id: str
+    store: StoreDep,
+    publisher: PublisherDep,
+    response: Response,
+    data: DataDep,
+    who: WriterDep,
+    expected: IfMatchDep,
+    project_id: str,
 ) -> dict[str, str]:
-    store, project_id = _store(data), _stored_id(project_id)
+    project_id = _stored_id(project_id)
     await _commit(publisher, response, project_id, lambda: store.delete(project_id, who, expected))
     return {"id": project_id, "status": "deleted", "restore": f"/api/v1/projects/{project_id}/restore"}
 
@@ -261,9 +261,9 @@ async def delete(
     responses=errors(404, 409),  # 409: the project is not deleted
 )
 async def restore(
-    publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, project_id: str
+    store: StoreDep, publisher: PublisherDep, response: Response, data: DataDep, who: WriterDep, project_id: str
 ) -> dict[str, Any]:
-    store, project_id = _store(data), _stored_id(project_id)
+    project_id = _stored_id(project_id)
     fresh = await _commit(publisher, response, project_id, lambda: store.restore(project_id, who))
     return project_feature(fresh.projects.get(project_id))
 
@@ -276,11 +276,11 @@ async def restore(
     responses={404: ERROR_RESPONSES[404] | {"description": "unknown project, or deleted and asked without a token"}},
 )
 def history(
-    data: DataDep, project_id: str, who: Annotated[str | None, Depends(reader_or_writer)] = None
+    store: StoreDep, data: DataDep, project_id: str, who: Annotated[str | None, Depends(reader_or_writer)] = None
 ) -> dict[str, Any]:
     """Anyone may read the versions of a live project (each was public while served), without the names of the
     tokens that wrote them; a token holder also sees who wrote each version, and deleted projects."""
-    store, project_id = _store(data), _stored_id(project_id)
+    project_id = _stored_id(project_id)
     if who is None:
         store.current(project_id)  # 404 for a project that is unknown or deleted
     changes = store.history(project_id)

@@ -618,17 +618,10 @@ def fr_long_date(day: date) -> str:
 
 
 def projects_date(data: ServiceData) -> date:
-    """When the projects last changed: the store's latest write (a create, an edit, an import, a deletion), as a
-    day in France; today when no store is at hand (the files served without one) or it cannot be read. One query,
-    made when a picture is drawn (pictures are kept per data version)."""
-    if data.store is not None:
-        try:
-            latest = data.store.last_write()
-        except Exception:  # a picture is still worth drawing when the store is out of reach: today's date then
-            logger.warning("the projects' last write time could not be read: the picture shows today's date")
-            latest = None
-        if latest is not None:
-            return datetime.fromisoformat(latest).astimezone(_paris()).date()
+    """When the projects last changed: the store's latest write (a create, an edit, an import, a deletion) as the
+    publisher read it with them, as a day in France; today when the data was served without a store."""
+    if data.written_at is not None:
+        return datetime.fromisoformat(data.written_at).astimezone(_paris()).date()
     return datetime.now(_paris()).date()
 
 
