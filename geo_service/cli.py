@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from geo_service.errors import InvalidInputError
 from geo_service.geocoding.geocoder import MAX_QUERY_LENGTH
+from geo_service.parameters import CoverageParams
 from geo_service.settings import get_settings
 
 
@@ -144,19 +146,9 @@ def _geocode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rule_params(args: argparse.Namespace):
+def _rule_params(args: argparse.Namespace) -> CoverageParams:
     """The coverage rule's parameters from the options every coverage command takes (``_add_rule_options``)."""
-    from geo_service.parameters import CoverageParams
-
-    return CoverageParams(
-        args.rural_max_density,
-        args.max_km,
-        args.count_departmental,
-        args.reach,
-        args.distance_to,
-        args.year,
-        args.status,
-    )
+    return CoverageParams(**{name: getattr(args, name) for name in CoverageParams.model_fields})
 
 
 def _coverage(args: argparse.Namespace) -> int:
@@ -200,7 +192,7 @@ def _count(number: int, word: str) -> str:
 
 def _simulate(args: argparse.Namespace) -> int:
     from geo_service import planning
-    from geo_service.errors import GeoServiceError, InvalidInputError
+    from geo_service.errors import GeoServiceError
     from geo_service.export import write_atomically
     from geo_service.service import load_service_data
 
@@ -321,7 +313,6 @@ def _render(args: argparse.Namespace) -> int:
         return 2
     write_atomically(args.out, lambda path: path.write_text(document, "utf-8"))
     print(f"wrote {args.out}: {len(document.encode()):,} bytes, self-contained (opens without network)")
-    from geo_service.store import open_store
     return 0
 
 
@@ -330,6 +321,7 @@ def _import(args: argparse.Namespace) -> int:
     from geo_service.projects.catalogue import build_project
     from geo_service.projects.transfer import read_rows, validate_rows
     from geo_service.service import load_service_data
+    from geo_service.store import open_store
 
     try:
         data = load_service_data(get_settings())
@@ -402,29 +394,33 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _rule_value(name: str) -> Callable[[str], Any]:
+    """An option's reader: the text read as the API reads the parameter's query value, a refusal being argparse's
+    error naming the option and the value (``argument --max-km: max_km must be between 0 and 200, got -1``)."""
+
+    def read(text: str) -> Any:
+        try:
+            return getattr(CoverageParams.from_query({name: text}), name)
+        except InvalidInputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = name  # what argparse names when it cannot call the reader
+    return read
+
+
 def _add_rule_options(command: argparse.ArgumentParser) -> None:
-    """The coverage rule's parameters, the same for every command that computes coverage."""
-    command.add_argument("--rural-max-density", type=float, default=150.0, help="rural below this (hab/km², 150)")
-    command.add_argument("--max-km", type=float, default=10.0, help="zone blanche beyond this distance (km, 10)")
-    command.add_argument("--count-departmental", action="store_true", help="département-wide actions reach")
-    command.add_argument(
-        "--reach",
-        choices=("direct", "all"),
-        default="direct",
-        help="which actions reach their communes: direct food access only (default), or all (support too)",
-    )
-    command.add_argument(
-        "--distance-to",
-        choices=("townhall", "territory"),
-        default="townhall",
-        help="measure to the nearest reached commune's town hall (default) or to its outline",
-    )
-    command.add_argument("--year", type=int, help="count only the projects funded by the call of this year")
-    command.add_argument(
-        "--status",
-        choices=("planned", "active", "ended", "unknown"),
-        help="count only the projects of this status (unknown: none given)",
-    )
+    """The coverage rule's parameters, the same for every command that computes coverage: one option per field of
+    ``CoverageParams``, with its default, description and bounds (``--max-km`` for ``max_km``; a boolean is a flag
+    that sets it, a choice among words lists them)."""
+    for name, field in CoverageParams.model_fields.items():
+        option, default = "--" + name.replace("_", "-"), field.default
+        shown = "" if default is None else f" (default: {CoverageParams().query_pairs([name])[0][1]})"
+        if field.annotation is bool:
+            command.add_argument(option, action="store_true", default=default, help=field.description)
+        elif (choices := CoverageParams.choices(name)) is not None:
+            command.add_argument(option, choices=choices, default=default, help=f"{field.description}{shown}")
+        else:
+            command.add_argument(option, type=_rule_value(name), default=default, help=f"{field.description}{shown}")
 
 
 def _command(commands: Any, name: str, help_text: str, handler: Handler, *examples: str) -> argparse.ArgumentParser:

@@ -160,7 +160,8 @@ def _colour_json(colour: RGBA | None) -> dict[str, Any] | None:
 
 
 def rule_text(params: CoverageParams) -> str:
-    """The zones blanches rule under these parameters, in French, as the legend states it."""
+    """The zones blanches rule under these parameters, in French, as the legend states it: its figures are the
+    parameters' (the model's defaults when none is given), never written out here."""
     reach = "directe (aide alimentaire sur place)" if params.reach == "direct" else "directe ou de soutien"
     counted = "locale ou départementale" if params.count_departmental else "locale"
     target = "mairie" if params.distance_to == "townhall" else "limite"
@@ -199,15 +200,7 @@ def legend_document(layer: str, params: CoverageParams | None = None) -> dict[st
     }
     if LAYERS[layer].depends_on_coverage:
         params = params or CoverageParams()
-        document["parameters"] = {
-            "rural_max_density": params.rural_max_density,
-            "max_km": params.max_km,
-            "count_departmental": params.count_departmental,
-            "reach": params.reach,
-            "distance_to": params.distance_to,
-            "year": params.year,
-            "status": params.status,
-        }
+        document["parameters"] = params.model_dump()  # every field of the rule, in the model's order
         document["rule"] = rule_text(params)
     return document
 

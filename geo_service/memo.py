@@ -13,7 +13,8 @@ figures weigh megabytes, a project's rows a few bytes. Two requests asking for t
 once: the second waits for the first. Nothing else in the service keeps state between requests (no module-level
 dictionaries, no ``lru_cache`` on data): it lives here, and goes with the memo. What depends on no data at all is
 made once per process where it is used, and says so: the fonts pictures are drawn with, the sprite sheet, the
-folding of a word for the geocoder, the settings read from the environment.
+folding of a word for the geocoder, an empty tile, the readers of the parameters' fields, the settings read from
+the environment.
 """
 
 from __future__ import annotations

@@ -96,8 +96,10 @@ def test_coverage_export_gpkg_and_refusals(tmp_path: Path, capsys: pytest.Captur
     # the Somme's 771 communes in the COG 2026
     assert len(layer) == 771 and set(layer["departement"]) == {"80"} and layer.crs.to_epsg() == 4326
     assert "wrote" in capsys.readouterr().out
-    assert main(["coverage", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--max-km", "-1"]) == 2
-    assert "max_km" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # argparse's own error, naming the option and the value
+        main(["coverage", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--max-km", "-1"])
+    assert refused.value.code == 2
+    assert "argument --max-km: max_km must be between 0 and 200, got -1" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -136,3 +138,57 @@ def test_simulate_and_opportunities_say_what_the_api_says(
 def test_planning_commands_name_what_is_wrong(argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert named in capsys.readouterr().err
+
+
+RULE_COMMANDS = ["coverage", "simulate", "opportunities"]
+REQUIRED = {"coverage": ["--format", "csv", "--out", "x.csv"], "simulate": [], "opportunities": []}
+
+
+@pytest.mark.parametrize("command", RULE_COMMANDS)
+def test_the_rule_options_are_the_coverage_parameters(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every coverage command takes the rule's seven options, with the rule's defaults (10 km, 150 inhabitants per
+    km², direct reach, town hall, every project) and the API's words for each value."""
+    from geo_service.cli import _rule_params
+    from geo_service.parameters import CoverageParams
+
+    parser = build_parser()
+    plain = _rule_params(parser.parse_args([command, *REQUIRED[command]]))
+    assert (plain.max_km, plain.rural_max_density, plain.count_departmental) == (10, 150, False)
+    assert (plain.reach, plain.distance_to, plain.year, plain.status) == ("direct", "townhall", None, None)
+    assert plain == CoverageParams()
+    argv = [command, *REQUIRED[command], "--max-km", "12.5", "--rural-max-density", "300", "--count-departmental"]
+    argv += ["--reach", "all", "--distance-to", "territory", "--year", "2024", "--status", "active"]
+    assert _rule_params(parser.parse_args(argv)) == CoverageParams(
+        max_km=12.5,
+        rural_max_density=300,
+        count_departmental=True,
+        reach="all",
+        distance_to="territory",
+        year=2024,
+        status="active",
+    )
+    with pytest.raises(SystemExit):
+        parser.parse_args([command, "--help"])
+    usage = capsys.readouterr().out
+    assert "(default: 10)" in usage and "(default: 150)" in usage and "{direct,all}" in usage
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--max-km", "500", "argument --max-km: max_km must be between 0 and 200, got 500"),
+        ("--max-km", "dix", "argument --max-km: max_km must be between 0 and 200, got 'dix'"),
+        ("--rural-max-density", "0", "argument --rural-max-density: rural_max_density must be above 0"),
+        ("--year", "1999", "argument --year: year=1999: expected a year of a call for projects (2020-2100)"),
+        ("--year", "2024.5", "argument --year: year=2024.5"),
+        ("--reach", "support", "argument --reach: invalid choice: 'support'"),
+        ("--status", "fini", "argument --status: invalid choice: 'fini'"),
+    ],
+)
+def test_a_bad_rule_option_is_an_argparse_error_naming_it(
+    option: str, value: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["opportunities", option, value])
+    assert refused.value.code == 2
+    assert said in capsys.readouterr().err

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import shapely
@@ -52,36 +50,36 @@ def test_a_commune_reached_by_a_local_action_is_never_a_zone_blanche(service_dat
 @SLOW
 @given(params=params_strategy, extra=st.floats(min_value=0, max_value=50))
 def test_raising_max_km_never_adds_zones_blanches(service_data: ServiceData, params, extra: float) -> None:
-    wider = replace(params, max_km=params.max_km + extra)
+    wider = params.replace(max_km=params.max_km + extra)
     assert _zones(service_data.coverage, wider) <= _zones(service_data.coverage, params)
 
 
 @SLOW
 @given(params=params_strategy, factor=st.floats(min_value=0.01, max_value=1))
 def test_lowering_rural_density_never_adds_zones_blanches(service_data: ServiceData, params, factor: float) -> None:
-    stricter = replace(params, rural_max_density=params.rural_max_density * factor)
+    stricter = params.replace(rural_max_density=params.rural_max_density * factor)
     assert _zones(service_data.coverage, stricter) <= _zones(service_data.coverage, params)
 
 
 @SLOW
 @given(params=params_strategy)
 def test_counting_departmental_actions_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
-    off = replace(params, count_departmental=False)
-    on = replace(params, count_departmental=True)
+    off = params.replace(count_departmental=False)
+    on = params.replace(count_departmental=True)
     assert _zones(service_data.coverage, on) <= _zones(service_data.coverage, off)
 
 
 @SLOW
 @given(params=params_strategy)
 def test_counting_support_actions_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
-    direct, every = replace(params, reach="direct"), replace(params, reach="all")
+    direct, every = params.replace(reach="direct"), params.replace(reach="all")
     assert _zones(service_data.coverage, every) <= _zones(service_data.coverage, direct)
 
 
 @SLOW
 @given(params=params_strategy)
 def test_measuring_to_the_outline_never_adds_zones_blanches(service_data: ServiceData, params) -> None:
-    townhall, territory = replace(params, distance_to="townhall"), replace(params, distance_to="territory")
+    townhall, territory = params.replace(distance_to="townhall"), params.replace(distance_to="territory")
     assert _zones(service_data.coverage, territory) <= _zones(service_data.coverage, townhall)
 
 
@@ -117,7 +115,9 @@ def test_invariants_hold_for_any_set_of_projects(service_data: ServiceData, data
 
 
 @pytest.mark.parametrize("level", ["departement", "epci"])
-@pytest.mark.parametrize("params", [CoverageParams(), CoverageParams(80, 5, True)])
+@pytest.mark.parametrize(
+    "params", [CoverageParams(), CoverageParams(rural_max_density=80, max_km=5, count_departmental=True)]
+)
 def test_summary_totals_equal_the_sum_over_communes(service_data: ServiceData, level: str, params) -> None:
     frame = service_data.coverage.compute(params)
     summary = service_data.coverage.summary(params, level)
@@ -176,7 +176,9 @@ def test_bad_parameters_are_named(kwargs: dict, named: str) -> None:
 
 def test_results_are_cached_per_parameters(service_data: ServiceData) -> None:
     coverage = service_data.coverage
-    assert coverage.compute(CoverageParams(99, 7, False)) is coverage.compute(CoverageParams(99, 7, False))
+    assert coverage.compute(CoverageParams(rural_max_density=99, max_km=7)) is coverage.compute(
+        CoverageParams(rural_max_density=99, max_km=7)
+    )
     assert coverage.export(CoverageParams(), "csv") is coverage.export(CoverageParams(), "csv")
 
 

@@ -1,4 +1,5 @@
-"""Coverage of the communes and zones blanches; the rule is documented in ``geo_service.coverage``."""
+"""Coverage of the communes and zones blanches; the rule is documented in ``geo_service.coverage``, its
+parameters (read by ``geo_service.api.deps.coverage_params``, from ``geo_service.parameters``) in the OpenAPI."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
@@ -6,58 +7,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from geo_service import frcsv
-from geo_service.api.deps import DataDep
+from geo_service.api.deps import CoverageParamsDep, DataDep
 from geo_service.api.errors import errors
 from geo_service.api.limits import costly_slot
 from geo_service.api.schemas import CommuneCoverage, CoverageSummary
 from geo_service.coverage import __doc__ as RULE
-from geo_service.parameters import MAX_KM, MAX_RURAL_DENSITY, CoverageParams
-from geo_service.projects.models import FIRST_CALL_YEAR, LAST_CALL_YEAR
+from geo_service.parameters import CoverageParams
 from geo_service.territories import Boundaries, check_code
 
 # every route takes the coverage parameters: other than the defaults, costly work that may be refused (429)
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"], responses=errors(429))
 
 
-def coverage_params(
-    rural_max_density: Annotated[
-        float,
-        Query(gt=0, le=MAX_RURAL_DENSITY, description="a commune is rural below this density (inhabitants per km²)"),
-    ] = CoverageParams.rural_max_density,
-    max_km: Annotated[
-        float,
-        Query(ge=0, le=MAX_KM, description="a rural commune farther than this from a reached one is a zone blanche"),
-    ] = CoverageParams.max_km,
-    count_departmental: Annotated[
-        bool, Query(description="count département-wide actions as reaching their communes")
-    ] = CoverageParams.count_departmental,
-    reach: Annotated[
-        Literal["direct", "all"],
-        Query(description="which projects reach their communes: 'direct' food access only, or 'all' (support too)"),
-    ] = CoverageParams.reach,
-    distance_to: Annotated[
-        Literal["townhall", "territory"],
-        Query(description="distance to the nearest reached commune's town hall, or to its outline"),
-    ] = CoverageParams.distance_to,
-    year: Annotated[
-        int | None,
-        Query(
-            ge=FIRST_CALL_YEAR,
-            le=LAST_CALL_YEAR,
-            description="count only the projects funded by the call of this year (a record without years is in none)",
-        ),
-    ] = CoverageParams.year,
-    status: Annotated[
-        Literal["planned", "active", "ended", "unknown"] | None,
-        Query(description="count only the projects of this status ('unknown': none given)"),
-    ] = CoverageParams.status,
-) -> CoverageParams:
-    return CoverageParams(rural_max_density, max_km, count_departmental, reach, distance_to, year, status)
-
-
-async def limited_params(
-    request: Request, params: Annotated[CoverageParams, Depends(coverage_params)]
-) -> AsyncIterator[CoverageParams]:
+async def limited_params(request: Request, params: CoverageParamsDep) -> AsyncIterator[CoverageParams]:
     """The parameters; other than the defaults (computed at each write, always at hand), the request is costly
     work and waits for a place (see api.limits)."""
     if params == CoverageParams():
@@ -69,7 +31,7 @@ async def limited_params(
 
 ParamsDep = Annotated[CoverageParams, Depends(limited_params)]
 # for routes that hold a place anyway (ExpensiveDep): the parameters alone, so as not to take two places
-PlainParamsDep = Annotated[CoverageParams, Depends(coverage_params)]
+PlainParamsDep = CoverageParamsDep
 
 
 def _filters(boundaries: Boundaries, **codes: str | None) -> None:
@@ -146,7 +108,7 @@ def summary(data: DataDep, params: ParamsDep, level: Literal["epci", "departemen
     totals_out["population_reached_share"] = round(totals_out["population_reached"] / totals_out["population"], 4)
     return {
         "level": level,
-        "params": vars(params),
+        "params": params.model_dump(),
         "items": items.to_dict(orient="records"),
         "totals": totals_out,
     }

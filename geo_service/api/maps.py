@@ -7,8 +7,7 @@ import hashlib
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from geo_service.api.coverage import PlainParamsDep
-from geo_service.api.deps import current_snapshot
+from geo_service.api.deps import CoverageParamsDep, current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.limits import costly_slot
 from geo_service.maps.picture import territory_picture
@@ -25,7 +24,7 @@ router = APIRouter(prefix="/api/v1/maps", tags=["maps"])
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **NOT_MODIFIED, **errors(404, 429)},
 )
-async def territory_map(request: Request, level: str, code: str, params: PlainParamsDep) -> Response:
+async def territory_map(request: Request, level: str, code: str, params: CoverageParamsDep) -> Response:
     """Unknown level or code: 404; malformed code: 422. Drawn once per data version and coverage parameters
     (then kept with the tiles; `year` and `status` count only those projects); drawing is costly work, limited
     per client (429 beyond, see api.limits)."""

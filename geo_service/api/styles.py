@@ -8,17 +8,15 @@ work.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from geo_service.api.coverage import coverage_params
-from geo_service.api.deps import current_snapshot
+from geo_service.api.deps import CoverageParamsDep, current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response, public_base
 from geo_service.errors import InvalidInputError, NotFoundError
@@ -31,7 +29,6 @@ from geo_service.styles import STYLES, style_document, style_list
 from geo_service.tiles.layers import LAYERS
 
 router = APIRouter(tags=["styles"])
-COVERAGE_KEYS = tuple(field.name for field in dataclasses.fields(CoverageParams))
 SPRITE_NAMES = {"sprite": 1, "sprite@2x": 2}
 JSON_ANSWER = {200: {"content": {"application/json": {}}}, **NOT_MODIFIED}
 EXAMPLE_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "exemple_maplibre.html"
@@ -44,21 +41,12 @@ def _etag(body: bytes) -> str:
 def _coverage_query(request: Request, layer: str, params: CoverageParams) -> tuple[str, CoverageParams | None]:
     """The rule's parameters the URL gave, re-encoded as understood (none of the request's own text goes into
     a document); refused on a layer that has no rule, rather than silently ignored."""
-    given = [key for key in COVERAGE_KEYS if key in request.query_params]
+    given = CoverageParams.given(request.query_params)
     if not given:
         return "", None
     if not LAYERS[layer].depends_on_coverage:
         raise InvalidInputError(f"{', '.join(given)}: layer {layer!r} has no coverage rule to set")
-
-    def encoded(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return format(value, "g") if isinstance(value, float) else str(value)
-
-    return urlencode({key: encoded(getattr(params, key)) for key in given}), params
-
-
-CoverageParamsDep = Annotated[CoverageParams, Depends(coverage_params)]
+    return urlencode(params.query_pairs(given)), params
 
 
 @router.get("/styles", summary="The MapLibre styles of our vector tiles", responses=JSON_ANSWER)

@@ -1,4 +1,9 @@
-"""Vector and raster tiles, TileJSON, and per-zoom GeoJSON of every map layer."""
+"""Vector and raster tiles, TileJSON, and per-zoom GeoJSON of every map layer.
+
+The coverage layers take the coverage rule's parameters (``?max_km=15``), read by the API's one reader
+(``geo_service.api.deps.coverage_params``) and refused as on every route. A tile URL stays short: the tile's key
+holds parameters only when the URL names any (the defaults otherwise), and only for a layer that depends on them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from urllib.parse import urlencode
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Query, Request, Response
 
-from geo_service.api.coverage import PlainParamsDep, coverage_params
+from geo_service.api.coverage import PlainParamsDep
 from geo_service.api.deps import current_snapshot
 from geo_service.api.errors import NOT_MODIFIED, errors
 from geo_service.api.http import json_response, public_base
@@ -27,7 +32,6 @@ from geo_service.tiles.service import TileRequest, TileService, parse_bbox
 router = APIRouter(tags=["tiles"])
 TILE_NAME = re.compile(r"(\d{1,10})(@2x)?\.(mvt|pbf|png)")  # ten digits: beyond any zoom's grid already
 MEDIA_TYPES = {"mvt": "application/vnd.mapbox-vector-tile", "png": "image/png"}
-COVERAGE_KEYS = ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to", "year", "status")
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Tiles to encode wait for one of a few threads: on a few cores more would only share the interpreter's lock
 # with the event loop and with the thread publishing a write, and slow both (cached tiles never wait here).
@@ -38,34 +42,11 @@ def _service(request: Request) -> TileService:
     return current_snapshot(request).tiles
 
 
-def _params(request: Request, layer: str) -> CoverageParams | None:
-    """Coverage parameters for the coverage layers, when the URL sets any (tile URLs stay short otherwise)."""
-    query = request.query_params
-    if not LAYERS[layer].depends_on_coverage or not any(key in query for key in COVERAGE_KEYS):
+def _params(request: Request, layer: str, params: CoverageParams) -> CoverageParams | None:
+    """The parameters for a coverage layer, when the URL names any (None: the defaults, and a short key)."""
+    if not LAYERS[layer].depends_on_coverage or not CoverageParams.given(request.query_params):
         return None
-    try:
-        return coverage_params(
-            rural_max_density=float(query.get("rural_max_density", CoverageParams.rural_max_density)),
-            max_km=float(query.get("max_km", CoverageParams.max_km)),
-            count_departmental=_boolean(query.get("count_departmental", "false"), "count_departmental"),
-            reach=query.get("reach", CoverageParams.reach),
-            distance_to=query.get("distance_to", CoverageParams.distance_to),
-            year=int(query["year"]) if query.get("year") else None,
-            status=query.get("status") or None,
-        )
-    except ValueError:
-        raise InvalidInputError(f"coverage parameters must be numbers: {dict(query)}") from None
-
-
-def _boolean(text: str, name: str) -> bool:
-    """A boolean query value as the API's other routes read one (FastAPI's words); anything else is refused
-    rather than read as false."""
-    value = text.strip().lower()
-    if value in {"true", "1", "yes", "on"}:
-        return True
-    if value in {"false", "0", "no", "off"}:
-        return False
-    raise InvalidInputError(f"{name} must be true or false, got {text!r}")
+    return params
 
 
 @router.get(
@@ -79,7 +60,7 @@ def _boolean(text: str, name: str) -> bool:
         **errors(404, 429),  # 429: a coverage layer under parameters not drawn before
     },
 )
-async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Response:
+async def tile(request: Request, layer: str, z: int, x: int, name: str, params: PlainParamsDep) -> Response:
     """WebMercatorQuad XYZ tiles. Out of the grid or beyond the layer's maxzoom: 404. A tile with no feature
     answers 204 with no body. ETag follows the data version; gzip (MVT) when the client accepts it."""
     match = TILE_NAME.fullmatch(name)
@@ -90,7 +71,7 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
     fmt: Literal["mvt", "png"] = "png" if extension == "png" else "mvt"
     if retina and fmt != "png":
         raise NotFoundError("@2x is for PNG tiles")
-    key = TileRequest(layer, Tile(z, x, int(y)), fmt, 2 if retina else 1, _params(request, layer))
+    key = TileRequest(layer, Tile(z, x, int(y)), fmt, 2 if retina else 1, _params(request, layer, params))
     service = _service(request)
     encoded = service.cached(key)
     if encoded is None and key.params is not None and not service.layers.ready(layer, key.params):
@@ -124,6 +105,7 @@ async def tile(request: Request, layer: str, z: int, x: int, name: str) -> Respo
 async def tilejson(
     request: Request,
     layer: str,
+    coverage: PlainParamsDep,
     format: Literal["mvt", "png"] = "mvt",
     scale: Annotated[int, Query(ge=1, le=2, description="2: the @2x PNG tiles (512 pixels for 256)")] = 1,
 ) -> Response:
@@ -133,7 +115,7 @@ async def tilejson(
     if scale == 2 and format != "png":
         raise InvalidInputError("scale=2 is for PNG tiles (format=png)")
     check_layer(layer)
-    params = _params(request, layer)
+    params = _params(request, layer, coverage)
     service = _service(request)
     work = partial(_tilejson, request, service, layer, format, scale, params)
     if params is None or service.layers.ready(layer, params):
@@ -146,18 +128,11 @@ def _tilejson(
     request: Request, service: TileService, layer: str, format: str, scale: int, params: CoverageParams | None
 ) -> Response:
     # the parameters as understood, re-encoded: nothing of the request's own text goes into the URLs
-    given = [key for key in COVERAGE_KEYS if key in request.query_params]
-    query = "" if params is None else urlencode({key: _query_value(getattr(params, key)) for key in given})
+    query = "" if params is None else urlencode(params.query_pairs(CoverageParams.given(request.query_params)))
     document = service.tilejson(layer, public_base(request), format, query, params, scale)
     digest = hashlib.sha1(query.encode()).hexdigest()[:8]
     etag = f'"{service.layer_version(layer, params)}-{format}-{scale}-{digest}"'
     return json_response(request, document, etag)
-
-
-def _query_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return format(value, "g") if isinstance(value, float) else str(value)
 
 
 @router.get("/api/v1/layers", response_model=LayerList, summary="The map layers, with their TileJSON URLs")

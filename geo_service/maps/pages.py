@@ -160,15 +160,6 @@ def parse_view(text: str | None) -> tuple[float, float, float] | None:
 REACH_LABELS = {"direct": "accès direct", "support": "appui aux acteurs"}
 
 
-def parse_reach(text: str | None) -> str:
-    """The page's ``reach`` parameter: which actions count as reaching their communes."""
-    if text is None or text == "direct":
-        return "direct"
-    if text == "all":
-        return "all"
-    raise InvalidInputError(f"reach : valeur inconnue {text!r} (valeurs : direct, all)")
-
-
 def parse_layers(text: str | None) -> tuple[str, ...]:
     if not text:
         return DEFAULT_LAYERS

@@ -73,25 +73,91 @@ def test_a_weak_if_range_never_matches(client: TestClient) -> None:
     assert weak.status_code == 200 and len(weak.content) > 100  # the whole body (RFC 9110 §13.1.5)
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "/api/v1/coverage/communes?max_km=5000",
-        "/api/v1/coverage/summary?max_km=5000",
-        "/collections/coverage/items?max_km=5000",
-        "/collections/zones-blanches/items/80021?max_km=5000",
-        "/tiles/coverage/8/129/86.png?max_km=5000",
-        "/tiles/zones-blanches/8/129/86.mvt?max_km=5000",
-        "/tiles/coverage.json?max_km=5000",
-        "/api/v1/maps/epci/200035442.png?max_km=5000",
-        "/api/v1/coverage/simulate?territory=epci:200035442&max_km=5000",
-        "/api/v1/coverage/opportunities?max_km=5000",
-        "/api/v1/layers/coverage.geojson?zoom=5&max_km=5000",
-        "/tiles/coverage/8/129/86.png?rural_max_density=1e9",
-    ],
-)
+# Every route that takes the coverage rule's parameters reads them with one reader (CoverageParams.from_query,
+# through api.deps.coverage_params for the API): the same refusal everywhere, word for word.
+RULE_ROUTES = [
+    "/api/v1/coverage/communes",
+    "/api/v1/coverage/communes/80021",
+    "/api/v1/coverage/summary",
+    "/api/v1/coverage/zones-blanches",
+    "/api/v1/coverage/simulate?territory=epci:200035442",
+    "/api/v1/coverage/opportunities",
+    "/collections/coverage/items",
+    "/collections/zones-blanches/items",
+    "/collections/zones-blanches/items/80021",
+    "/collections/zones-blanches",
+    "/collections/coverage/tiles/WebMercatorQuad/8/86/129",
+    "/tiles/coverage/8/129/86.png",
+    "/tiles/coverage/8/129/86.mvt",
+    "/tiles/zones-blanches/8/129/86.mvt",
+    "/tiles/coverage.json",
+    "/api/v1/layers/coverage.geojson?zoom=5",
+    "/api/v1/maps/epci/200035442.png",
+    "/styles/coverage.json",
+    "/api/v1/legend?layer=zones-blanches",
+]
+PAGES = ["/carte", "/embed", "/territoires/epci/200035442"]
+TOO_FAR = {
+    "detail": "max_km must be between 0 and 200, got 5000",
+    "detail_fr": "max_km : attendu une distance de 0 à 200 km (reçu 5000)",
+}
+
+
+def _with(url: str, query: str) -> str:
+    return url + ("&" if "?" in url else "?") + query
+
+
+@pytest.mark.parametrize("url", RULE_ROUTES)
 def test_the_rule_has_one_bound_everywhere(client: TestClient, url: str) -> None:
-    """The documented bounds (max_km ≤ 200, rural_max_density ≤ 100 000): the same 422 on every route."""
-    response = client.get(url)
+    """The documented bounds (max_km ≤ 200, rural_max_density ≤ 100 000): the same 422, in the same words, on
+    every route; and a value given twice with two meanings is refused rather than one of them kept."""
+    response = client.get(_with(url, "max_km=5000"))
     assert response.status_code == 422, (url, response.status_code, response.text[:200])
-    assert "max_km" in response.text or "rural_max_density" in response.text
+    body = response.json()
+    assert {key: body.get(key) for key in TOO_FAR} == TOO_FAR, url
+    # the same refusal (and code) as the coverage route's; the OGC API adds its problem details' type and title
+    assert client.get("/api/v1/coverage/communes?max_km=5000").json().items() <= body.items(), url
+    dense = client.get(_with(url, "rural_max_density=1e9"))
+    assert dense.status_code == 422 and dense.json()["detail"].startswith("rural_max_density must be above 0")
+    twice = client.get(_with(url, "max_km=12&max_km=13"))
+    assert twice.status_code in (400, 422) and "max_km is given 2 times" in twice.json()["detail"], url
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_the_pages_refuse_the_same_values_in_french(client: TestClient, url: str) -> None:
+    response = client.get(_with(url, "max_km=5000"))
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+    assert TOO_FAR["detail_fr"] in response.text
+
+
+def test_the_api_definition_lists_each_coverage_parameter_with_its_bounds(client: TestClient) -> None:
+    """Read from the model, the parameters are still documented one by one, with their schema and description."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/coverage/communes", "/tiles/{layer}/{z}/{x}/{name}", "/api/v1/legend"):
+        listed = {p["name"]: p for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+        schemas = {name: listed[name]["schema"] for name in listed}
+        assert schemas["max_km"]["minimum"] == 0 and schemas["max_km"]["maximum"] == 200
+        assert schemas["max_km"]["default"] == 10 and schemas["max_km"]["type"] == "number"
+        assert schemas["rural_max_density"]["exclusiveMinimum"] == 0
+        assert schemas["rural_max_density"]["maximum"] == 100_000 and schemas["rural_max_density"]["default"] == 150
+        assert schemas["count_departmental"]["type"] == "boolean" and schemas["count_departmental"]["default"] is False
+        assert schemas["reach"]["enum"] == ["direct", "all"]
+        assert schemas["distance_to"]["enum"] == ["townhall", "territory"]
+        year = next(kind for kind in schemas["year"]["anyOf"] if kind["type"] == "integer")
+        assert (year["minimum"], year["maximum"]) == (2020, 2100)
+        status = next(kind for kind in schemas["status"]["anyOf"] if kind["type"] == "string")
+        assert status["enum"] == ["planned", "active", "ended", "unknown"]
+        for name in ("rural_max_density", "max_km", "count_departmental", "reach", "distance_to", "year", "status"):
+            assert listed[name]["required"] is False and len(listed[name]["description"]) > 20, (path, name)
+        assert "zone blanche" in listed["max_km"]["description"]
+
+
+def test_the_prose_states_the_models_defaults(client: TestClient) -> None:
+    """The page's note, the legend's rule and the OGC collections' descriptions say the rule's defaults, read from
+    the model rather than written again (150 inhabitants per km², 10 km)."""
+    page = client.get("/carte").text
+    assert "moins de 150 hab/km²" in page and "à plus de 10 km de la mairie" in page
+    rule = client.get("/api/v1/legend", params={"layer": "zones-blanches"}).json()["rule"]
+    assert "moins de 150 hab/km²" in rule and "à plus de 10 km" in rule
+    coverage = client.get("/collections/coverage", params={"f": "json"}).json()["description"]
+    assert "sous 150 hab/km²" in coverage and "au-delà de 10 km" in coverage
