@@ -98,8 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.expensive = ExpensiveWork(
         settings.expensive_running, settings.expensive_waiting, settings.expensive_per_client
     )
-    add_exception_handlers(app)
-    pages.add_not_found_page(app)
+    add_exception_handlers(app)  # every refusal, pages' and unknown addresses' included (api.errors)
     document_errors(app)
     app.include_router(health.router)
     app.include_router(territories.router)

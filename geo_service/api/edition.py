@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from geo_service.api.deps import BoundariesDep
+from geo_service.api.errors import PageRoute
 from geo_service.api.pages import TEMPLATES, security_headers
 from geo_service.maps.policy import page_policy
 from geo_service.projects.derive import AXES
@@ -19,7 +20,7 @@ from geo_service.projects.models import STATUS_WORDS
 from geo_service.settings import Settings
 from geo_service.territories import Boundaries
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 # the statuses as the filters and the form offer them: "unknown" is the list filter's word for no status
 STATUS_CHOICES = [(status, STATUS_WORDS[status]) for status in ("planned", "active", "ended")]

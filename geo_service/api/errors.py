@@ -1,29 +1,58 @@
-"""Map the service's exceptions to HTTP statuses, once, for every router; and say each refusal in French too.
+"""The one table of refusals and the one handler that answers them, for every route of the service.
 
-The API speaks English (``detail``); pages speak French. Every refusal's JSON also carries ``detail_fr``, the
-same in French, which map pages show in their sentences (the planning tool, the search box), and the HTML error
-page (``api.pages``) shows alone. The French is made here, from the English messages the service raises
-(``FRENCH``: one pattern per kind of message, values kept as received): the modules that raise them stay as they
-are, and a message no pattern knows still gets a French sentence, its English quoted as a technical detail.
+Every exception the service raises to refuse a request (``geo_service.errors``, and the few subclasses other
+modules define: a CQL2 filter's error, an import too large, a request beyond its cost) is in ``REFUSALS``, once,
+with its HTTP status, a short code and a French title; the framework's own refusals (no such path, a method the
+route does not take) are in ``HTTP_REFUSALS``. The English detail is the exception's message, which names the
+argument and the value; the French detail (``detail_fr``) is made here from it (``FRENCH``: one pattern per kind
+of message, values kept as received), so the modules that raise them stay as they are, and a message no pattern
+knows still gets a French sentence, its English quoted as a technical detail.
+
+One handler (``add_exception_handlers``) answers them all and chooses only the representation, from the route
+that refused and the request:
+
+* a page route (``PageRoute``: the map pages) answers a French HTML page (``erreur.html``) with the refusal's
+  status: a bad parameter is a 4xx naming it, an unknown territory a 404, a busy server a 429 with Retry-After;
+  only data or a store out of reach is a 503. An address that is no route answers that page too when a browser
+  asks for HTML and the address is not under the API's prefixes (``is_page_path``);
+* an OGC API route (``OgcRoute``) answers the OGC API's HTML page (``ogc_erreur.html``) when ``f=html`` or, without
+  ``f``, when the Accept header prefers HTML (a browser);
+* otherwise, on every route, the one JSON shape: OGC API – Common's exception, which is RFC 9457's problem details
+  (``type``, ``title``, ``status``, ``detail``), with the service's ``detail_fr`` and ``code``. The API's JSON had
+  ``detail`` and ``detail_fr`` already: one shape for both means the same refusal is the same body, word for word,
+  on ``/api/v1/coverage`` and on the OGC collections. ``detail`` stays FastAPI's list of problems for FastAPI's own
+  validation (its clients read it so); ``type`` is ``about:blank`` (the status says the problem, ``code`` which
+  one), and the media type stays ``application/json``, the one every operation documents.
+
+Statuses never depend on the representation: the same refusal is the same status, detail and French on the API,
+the OGC API and the pages.
 """
+
+from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
+from starlette.exceptions import HTTPException
 
+from geo_service.api.http import public_base
+from geo_service.api.templates import TEMPLATES, security_headers
 from geo_service.errors import (
     AuthenticationError,
     BadRequestError,
     ClientGoneError,
     ConflictError,
+    CostLimitError,
     DataError,
-    GeoServiceError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -31,19 +60,67 @@ from geo_service.errors import (
     TooBusyError,
 )
 from geo_service.formatting import fr_number
+from geo_service.ogc.cql2 import FilterError
+from geo_service.ogc.params import prefers_html
+from geo_service.projects.spreadsheet_import import TooLargeError
 
-STATUS_BY_ERROR: dict[type[GeoServiceError], int] = {
-    NotFoundError: 404,
-    InvalidInputError: 422,
-    BadRequestError: 400,
-    ConflictError: 409,
-    AuthenticationError: 401,
-    PermissionDeniedError: 403,
-    DataError: 503,
-    PreconditionFailedError: 412,
-    TooBusyError: 429,
-    ClientGoneError: 499,  # nginx's "client closed request": logged, never read
+
+@dataclass(frozen=True)
+class Refusal:
+    """How one kind of refusal is answered: its HTTP status, a short stable code (for clients to test rather than
+    the sentence) and the French title of its page; the details come from each exception's message."""
+
+    status: int
+    code: str
+    title: str
+
+
+# The one table: each exception class, the most specific first where one derives from another (the lookup walks
+# each exception's classes from its own up, so a subclass not named here is answered as its parent).
+REFUSALS: dict[type[Exception], Refusal] = {
+    NotFoundError: Refusal(404, "not-found", "Ressource introuvable"),
+    CostLimitError: Refusal(422, "too-costly", "Demande trop coûteuse"),
+    TooLargeError: Refusal(413, "too-large", "Demande trop volumineuse"),
+    InvalidInputError: Refusal(422, "invalid-parameter", "Paramètre incorrect"),
+    RequestValidationError: Refusal(422, "invalid-parameter", "Paramètre incorrect"),
+    FilterError: Refusal(400, "invalid-filter", "Filtre incorrect"),
+    BadRequestError: Refusal(400, "bad-request", "Demande incorrecte"),
+    ConflictError: Refusal(409, "conflict", "Demande contraire aux données enregistrées"),
+    AuthenticationError: Refusal(401, "unauthenticated", "Authentification requise"),
+    PermissionDeniedError: Refusal(403, "forbidden", "Écriture non autorisée"),
+    PreconditionFailedError: Refusal(412, "precondition-failed", "Le projet a changé depuis votre lecture"),
+    TooBusyError: Refusal(429, "too-busy", "Serveur occupé"),
+    DataError: Refusal(503, "unavailable", "Données momentanément indisponibles"),
+    ClientGoneError: Refusal(499, "client-gone", "Demande abandonnée"),  # nginx's "client closed request": never read
 }
+# The framework's refusals (Starlette's HTTPException), by status: an address no route serves, a method the route
+# does not take, a body over the limit (api.imports)
+HTTP_REFUSALS: dict[int, Refusal] = {
+    400: Refusal(400, "bad-request", "Demande incorrecte"),
+    404: Refusal(404, "not-found", "Page introuvable"),
+    405: Refusal(405, "method-not-allowed", "Méthode non permise"),
+    413: Refusal(413, "too-large", "Demande trop volumineuse"),
+}
+
+
+def refusal_of(exc: Exception) -> Refusal:
+    """The table's entry for ``exc`` (its own class's, else its nearest parent's)."""
+    if isinstance(exc, HTTPException):
+        found = HTTP_REFUSALS.get(exc.status_code)
+        return found or Refusal(exc.status_code, "http-error", _phrase(exc.status_code))
+    for kind in type(exc).__mro__:
+        found = REFUSALS.get(kind)
+        if found is not None:
+            return found
+    raise LookupError(f"{type(exc).__name__} is not in api.errors.REFUSALS")  # add_exception_handlers installs none
+
+
+def _phrase(status: int) -> str:
+    """The status's reason phrase (RFC 9110), English as the standard gives it."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # 499, nginx's
+        return "Client Closed Request" if status == 499 else "Error"
 
 
 def printable(text: str) -> str:
@@ -119,6 +196,10 @@ FRENCH: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
     ),
     (
+        re.compile(r"(count_departmental|[\w]+) must be true or false, got (.+)"),
+        lambda m: f"{m[1]} : attendu true ou false (reçu {_value(m[2])})",
+    ),
+    (
         re.compile(r"max_km must be between 0 and (.+), got (.+)"),
         lambda m: f"max_km : attendu une distance de 0 à {_number(m[1])} km (reçu {_number(m[2])})",
     ),
@@ -187,31 +268,78 @@ FRENCH: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(r"too many costly requests at once.*|the server is busy.*"),
         lambda m: "le serveur est occupé par d'autres calculs : réessayez dans un instant",
     ),
+    # the OGC API's (geo_service.ogc): its pages show these above the English technical detail
+    (
+        re.compile(r"unknown collection (.+): expected one of (.+)"),
+        lambda m: f"collection inconnue : {_value(m[1])} (collections : {m[2]})",
+    ),
+    (
+        re.compile(r"no feature (.+) in collection (.+)"),
+        lambda m: f"la collection {_value(m[2])} n'a pas d'objet {_value(m[1])}",
+    ),
+    (
+        re.compile(r"unknown tile matrix set (.+): this service tiles in (.+) only"),
+        lambda m: f"grille de tuiles inconnue : {_value(m[1])} (grille : {m[2]})",
+    ),
+    (
+        re.compile(r"unknown query parameter (.+): this operation takes (.+)"),
+        lambda m: f"paramètre inconnu : {m[1]} (paramètres de cette adresse : {m[2].replace('none', 'aucun')})",
+    ),
+    (
+        re.compile(r"f=(.+): expected (.+)"),
+        lambda m: f"f = {_value(m[1])} : format inconnu (formats : {_choices(m[2])})",
+    ),
+    (re.compile(r"([\w-]+)=(.+): expected a whole number"), lambda m: f"{m[1]} = {_value(m[2])} : attendu un entier"),
+    (
+        re.compile(r"([\w-]+)=(.+): expected (\d+) or more"),
+        lambda m: f"{m[1]} = {_value(m[2])} : attendu {m[3]} ou plus",
+    ),
+    (
+        re.compile(r"([\w-]+)=(.+): expected true or false"),
+        lambda m: f"{m[1]} = {_value(m[2])} : attendu true ou false",
+    ),
+    (re.compile(r"([\w-]+)=(.+): expected a number"), lambda m: f"{m[1]} = {_value(m[2])} : attendu un nombre"),
+    (
+        re.compile(r"([\w-]+) is given (\d+) times with different values: give it once"),
+        lambda m: f"{m[1]} est donné {m[2]} fois avec des valeurs différentes : donnez-le une fois",
+    ),
+    # the framework's (an address no route serves, a method the route does not take)
+    (re.compile(r"Not Found"), lambda m: "rien ne se trouve à cette adresse"),
+    (re.compile(r"Method Not Allowed"), lambda m: "cette adresse ne prend pas cette méthode"),
 ]
 GENERIC_FR = {
     400: "demande illisible",
     401: "authentification requise",
     403: "écriture non autorisée",
     404: "introuvable",
+    405: "méthode non permise à cette adresse",
     409: "la demande contredit les données enregistrées",
     412: "le projet a changé depuis votre lecture",
     413: "demande trop volumineuse",
     422: "paramètre incorrect",
     429: "le serveur est occupé : réessayez dans un instant",
+    499: "demande abandonnée",
     503: "les données sont momentanément indisponibles",
 }
 
 
-def french(message: str, status: int = 422) -> str:
-    """The French of an English refusal: a known message translated with its values; a message already in
-    French (the service's French messages put a space before their colon, « layers : couche inconnue »)
-    kept; any other, a French sentence for its status with the English as a technical detail."""
+def translation(message: str) -> str | None:
+    """The French of an English refusal when it has one: a known message translated with its values, or a
+    message already in French (the service's French messages put a space before their colon, « layers : couche
+    inconnue »); None for any other."""
     for pattern, words in FRENCH:
         found = pattern.fullmatch(message)
         if found is not None:
             return words(found)
-    if " : " in message:
-        return message
+    return message if " : " in message else None
+
+
+def french(message: str, status: int = 422) -> str:
+    """The French of an English refusal (``translation``); for a message without one, a French sentence for its
+    status with the English as a technical detail."""
+    translated = translation(message)
+    if translated is not None:
+        return translated
     return f"{GENERIC_FR.get(status, 'la demande a échoué')} (détail technique : « {message} »)"
 
 
@@ -258,21 +386,92 @@ def french_validation(errors: list[dict]) -> str:
     return " ; ".join(parts) or "demande incorrecte"
 
 
-def add_exception_handlers(app: FastAPI) -> None:
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
-        status = next((code for cls, code in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 500)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if isinstance(exc, TooBusyError):
-            headers = {"Retry-After": str(exc.retry_after_s)}
-        message = printable(str(exc))
-        return JSONResponse(
-            status_code=status, content={"detail": message, "detail_fr": french(message, status)}, headers=headers
-        )
+# --- Which representation ---------------------------------------------------------------------------------------
 
-    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
-        """FastAPI's list of problems, each naming where and what; the value received is left out (it may be
-        large, and it is what the client sent)."""
-        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+
+class PageRoute(APIRoute):
+    """A route that answers people a page (the map, a territory's page): its refusals are French pages."""
+
+
+class OgcRoute(APIRoute):
+    """A route of the OGC API: its refusals are its French HTML page for a browser (or ``f=html``), else the JSON
+    every refusal answers (which is OGC API – Common's exception)."""
+
+
+# The page embedded in partners' sites (an <iframe>): its error page tells how to make a valid embedding code
+EMBEDDED_PAGES = ("/embed",)
+
+# Addresses that are not pages: the API, tiles, OGC API and files keep their JSON 404 whatever the client accepts
+NOT_PAGES = (
+    "/api/",
+    "/tiles/",
+    "/collections/",
+    "/conformance/",
+    "/tileMatrixSets/",
+    "/static/",
+    "/oembed/",
+    "/healthz/",
+    "/openapi.json/",
+    "/schemas/",
+    "/styles/",
+    "/_bench/",
+)
+
+Representation = Literal["page", "ogc-html", "json"]
+
+
+def is_page_path(path: str) -> bool:
+    """Whether an address is one of the pages' (``/cartes``, ``/territoires/epci/000``…), not of the API's (a
+    prefix, or the prefix's own path: ``/api`` and ``/api/...``, not ``/apiculture``)."""
+    return not any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in NOT_PAGES)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asks for ``text/html`` first; an API client (curl's ``*/*``, ``application/json``) does not."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def ogc_wants_html(request: Request) -> bool:
+    """The OGC API's choice of format: ``f`` when given (its first value, as the routes read it), else the Accept
+    header (browsers get HTML; GDAL, OWSLib and curl get JSON)."""
+    given = request.query_params.getlist("f")
+    if given:
+        return given[0].strip().lower() == "html"
+    return prefers_html(request.headers.get("accept", ""))
+
+
+def representation(request: Request) -> Representation:
+    """How a refusal of this request is answered: by the kind of the route that refused (Starlette records it in
+    the scope, a route that matched the path but not the method included), or for an address no route serves, by
+    the address and the Accept header."""
+    route = request.scope.get("route")
+    if isinstance(route, PageRoute):
+        return "page"
+    if isinstance(route, OgcRoute):
+        return "ogc-html" if ogc_wants_html(request) else "json"
+    if route is None and is_page_path(request.url.path) and wants_html(request):
+        return "page"
+    return "json"
+
+
+# --- The answers -----------------------------------------------------------------------------------------------
+
+
+def _headers(exc: Exception, refusal: Refusal) -> dict[str, str]:
+    if isinstance(exc, HTTPException) and exc.headers:
+        return dict(exc.headers)  # e.g. Allow, on a 405
+    if isinstance(exc, TooBusyError):
+        return {"Retry-After": str(exc.retry_after_s)}
+    if refusal.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    return {}
+
+
+def _details(exc: Exception, refusal: Refusal) -> tuple[str | list[dict[str, Any]], str]:
+    """The English detail and its French. FastAPI's own validation keeps its list of problems, each naming where
+    and what (the value received is left out: it may be large, and it is what the client sent)."""
+    if isinstance(exc, RequestValidationError):
+        errors = exc.errors()
         problems = [
             {
                 "loc": [part if isinstance(part, int) else printable(str(part)) for part in error["loc"]],
@@ -281,22 +480,92 @@ def add_exception_handlers(app: FastAPI) -> None:
             }
             for error in errors
         ]
-        return JSONResponse(status_code=422, content={"detail": problems, "detail_fr": french_validation(errors)})
+        return problems, french_validation(errors)
+    message = printable(str(exc.detail) if isinstance(exc, HTTPException) else str(exc))
+    return message, french(message, refusal.status)
 
-    for error_class in STATUS_BY_ERROR:
+
+def _page(request: Request, exc: Exception, refusal: Refusal, french_text: str) -> HTMLResponse:
+    """The site's French page (``erreur.html``); for an address no route serves, the page that says so."""
+    route = request.scope.get("route")
+    unknown_address = route is None and refusal.status == 404
+    if unknown_address:
+        french_text = f"Aucune page ne se trouve à l'adresse « {request.url.path} »."
+    body = TEMPLATES.get_template("erreur.html").render(
+        status=refusal.status, title=refusal.title, message=french_text, page=unknown_address,
+        embed=getattr(route, "path", None) in EMBEDDED_PAGES,
+    )  # fmt: skip
+    headers = {**security_headers(request.app.state.settings, body), **_headers(exc, refusal)}
+    return HTMLResponse(body, status_code=refusal.status, headers=headers)
+
+
+def _ogc_page(request: Request, exc: Exception, refusal: Refusal, english: str) -> HTMLResponse:
+    """The OGC API's French page (``ogc_erreur.html``), its English detail kept as the technical detail; cached
+    and varying as the OGC API's other pages."""
+    settings = request.app.state.settings
+    body = TEMPLATES.get_template("ogc_erreur.html").render(
+        base=public_base(request), title=refusal.title, code=refusal.status, message=english,
+        message_fr=translation(english),
+    )  # fmt: skip
+    headers = {
+        **security_headers(settings, body),
+        "Vary": "Accept",
+        "Cache-Control": settings.cache_control,
+        **_headers(exc, refusal),
+    }
+    return HTMLResponse(body, status_code=refusal.status, headers=headers)
+
+
+def refusal_response(request: Request, exc: Exception) -> Response:
+    """The answer to a refusal: its table entry's status, in the representation the request calls for."""
+    refusal = refusal_of(exc)
+    english, french_text = _details(exc, refusal)
+    shown = representation(request)
+    if shown == "page":
+        return _page(request, exc, refusal, french_text)
+    if shown == "ogc-html":
+        return _ogc_page(request, exc, refusal, english if isinstance(english, str) else french_text)
+    content = {
+        "type": "about:blank",
+        "title": _phrase(refusal.status),
+        "status": refusal.status,
+        "detail": english,
+        "detail_fr": french_text,
+        "code": refusal.code,
+    }
+    return JSONResponse(content, status_code=refusal.status, headers=_headers(exc, refusal))
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """One handler for every class of the table and for the framework's refusals."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        return refusal_response(request, exc)
+
+    for error_class in REFUSALS:
         app.add_exception_handler(error_class, handle)
-    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, handle)
 
 
 class ErrorDetail(BaseModel):
-    """What every refusal answers: a sentence naming what was wrong (and the same in French)."""
+    """What every refusal answers (OGC API – Common's exception, RFC 9457's problem details): a sentence naming what
+    was wrong, the same in French, and the refusal's code and status."""
 
+    type: str | SkipJsonSchema[None] = Field(default=None, description="about:blank: the status says the problem")
+    title: str | SkipJsonSchema[None] = Field(default=None, description="the status's reason phrase (English)")
+    status: int | SkipJsonSchema[None] = Field(default=None, description="the HTTP status")
     detail: str
     detail_fr: str | SkipJsonSchema[None] = Field(
         default=None, description="the same in French, for pages to show (absent from a few refusals)"
     )
+    code: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="the kind of refusal (not-found, invalid-parameter, bad-request, too-busy…)",
+    )
 
 
+# (type, title, status and code are absent from the few refusals the server answers before any route: a Host it
+# does not serve, a body over the limit)
 Responses = dict[int | str, dict[str, Any]]
 
 # The refusals an operation may document, one entry per status, for the routes' ``responses=`` through errors().
@@ -345,8 +614,13 @@ def document_errors(app: FastAPI) -> None:
         }
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("HTTPValidationError", {"type": "object", "properties": {"detail": {"type": "array"}}})
-        # our handler (invalid_request) adds the problems in one French sentence
-        components["HTTPValidationError"].setdefault("properties", {})["detail_fr"] = {
+        # the one handler (refusal_response) answers FastAPI's list in the shape of every refusal, and adds the
+        # problems in one French sentence
+        properties = components["HTTPValidationError"].setdefault("properties", {})
+        shape = ErrorDetail.model_json_schema()["properties"]
+        for name in ("type", "title", "status", "code"):
+            properties[name] = {key: value for key, value in shape[name].items() if key != "default"}
+        properties["detail_fr"] = {
             "type": "string",
             "description": "the problems in one French sentence, for pages to show",
         }

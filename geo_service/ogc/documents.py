@@ -4,12 +4,19 @@ Every href is absolute and starts with the base the web layer gives (the configu
 header). Every link carries ``rel`` and ``type``, and each resource links to itself and to its other media types
 (``self``/``alternate``), as /req/core/fc-md-links and /req/core/fc-links ask. Titles and descriptions are French:
 QGIS's browser and the HTML pages show them to people.
+
+Each document is Python data, serialised once by ``dumps``: compact UTF-8 JSON. Features are the exception that
+keeps the items fast: the collection's table writes each feature's GeoJSON text at once (``Table.feature_json``,
+geometries by GEOS), and a page of them is not parsed back to be written again; such text enters a document as
+an ``Encoded`` value (or an ``EncodedArray`` of them), which ``dumps`` writes as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -71,6 +78,60 @@ DESCRIPTION = (
 )
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """JSON text already written (a geometry as GEOS wrote it), placed by ``dumps`` as it is. Not a ``str``:
+    ``json`` refuses it rather than quoting it, so it cannot be written as a string by mistake."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedArray:
+    """An array whose items are JSON texts already written (the features of a page, as the table wrote them),
+    placed by ``dumps`` as they are; one object for the page rather than one per feature."""
+
+    texts: Sequence[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def dumps(document: Any) -> str:
+    """A document as compact UTF-8 JSON: the one serialisation of the OGC API's JSON documents.
+
+    A member of the document whose value is ``Encoded`` or ``EncodedArray`` is written as its text; the others by
+    ``json``, each run of them in one call, and a document without such a member in one call. The pieces are
+    joined once, so a page's features are copied no more than when they were spliced into the text by hand."""
+    if not isinstance(document, dict) or not any(isinstance(v, Encoded | EncodedArray) for v in document.values()):
+        return _json(document)
+    pieces: list[str] = []
+    plain: dict[str, Any] = {}  # the run of members json writes, up to the next encoded one
+
+    def written() -> None:
+        if plain:
+            pieces.extend((",", _json(plain)[1:-1]))  # the members of {...}, in their order
+            plain.clear()
+
+    for key, value in document.items():
+        if isinstance(value, Encoded):
+            written()
+            pieces.extend((",", _json(key), ":", value.text))
+        elif isinstance(value, EncodedArray):
+            written()
+            pieces.extend((",", _json(key), ":[", ",".join(value.texts), "]"))
+        else:
+            plain[key] = value
+    written()
+    pieces[0] = "{"  # the first member's comma
+    pieces.append("}")
+    return "".join(pieces)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def link(href: str, rel: str, media_type: str, title: str, **extra: Any) -> dict[str, Any]:
@@ -253,11 +314,9 @@ def _nullable(table: Table, name: str) -> bool:
     return (name in PROJECT_KINDS and name != "to_check") or any(value is None for value in table.columns[name])
 
 
-def items(
-    base: str, spec: CollectionSpec, query: ItemsQuery, matched: int, features: list[str]
-) -> tuple[dict[str, Any], str]:
-    """The items document without its features (links, counts, time) and the ``features`` texts joined: the
-    features are already GeoJSON text, so the web layer splices them in rather than parsing them again."""
+def items(base: str, spec: CollectionSpec, query: ItemsQuery, matched: int, features: Sequence[Any]) -> dict[str, Any]:
+    """A page of features (a FeatureCollection): links, counts, time, then ``features`` (an ``EncodedArray`` for
+    JSON, the texts the table wrote; an HTML page passes the rows it shows, never serialised)."""
     url = f"{base}collections/{spec.id}/items"
     returned = len(features)
     own = "html" if query.format == "html" else "json"
@@ -274,14 +333,28 @@ def items(
     if query.offset > 0:
         previous = query.link_parameters(offset=max(0, query.offset - query.limit), fmt=own)
         links.append(link(with_query(url, previous), "prev", types[own], "Page précédente"))
-    document = {
+    return {
         "type": "FeatureCollection",
         "links": links,
         "numberMatched": matched,
         "numberReturned": returned,
         "timeStamp": now(),
+        "features": features,
     }
-    return document, ",".join(features)
+
+
+def item(
+    feature_id: str, properties: dict[str, Any], geometry: str | None, links: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One feature with its links, as ``Table.feature_json`` writes a feature (type, id, properties, geometry) and
+    the links after; ``geometry``: its GeoJSON text as GEOS wrote it (None: no geometry)."""
+    return {
+        "type": "Feature",
+        "id": feature_id,
+        "properties": properties,
+        "geometry": Encoded(geometry or "null"),
+        "links": links,
+    }
 
 
 def item_links(base: str, spec: CollectionSpec, feature_id: str, fmt: str, extra: Pairs = ()) -> list[dict[str, Any]]:
@@ -300,22 +373,24 @@ def collection_item_paths(
     generic: dict[str, Any],
     generic_item: dict[str, Any],
     tables: dict[str, Table],
-    coverage_parameters: list[dict[str, Any]],
+    own_parameters: Mapping[str, Sequence[dict[str, Any]]],
 ) -> dict[str, Any]:
     """The items operation of each collection, spelled out for the API definition: the generic operation's
-    parameters without ``collectionId`` and the free-form filters, plus one parameter per queryable field. GDAL's
-    OAPIF driver reads these to know which attribute filters it may send to the server (it looks for the
-    collection's own path first); they also put every accepted filter "in the API definition" the 400 rule
-    refers to. The coverage collections take the coverage rule's parameters (``coverage_parameters``) besides,
-    on their items and on each item (whose own path is spelled out for them alone)."""
-    coverage_names = {p["name"] for p in coverage_parameters}
+    parameters without ``collectionId``, the free-form filters and the parameters of other kinds of collection,
+    plus one parameter per queryable field. GDAL's OAPIF driver reads these to know which attribute filters it may
+    send to the server (it looks for the collection's own path first); they also put every accepted filter "in the
+    API definition" the 400 rule refers to. ``own_parameters``: what each collection's kind takes besides (the
+    coverage rule's parameters for the coverage collections), as the generic operation lists them, kept on its
+    items and on each item (whose own path is spelled out for those collections alone)."""
+    kinds_names = {p["name"] for parameters in own_parameters.values() for p in parameters}
     paths: dict[str, Any] = {}
     for name, features in tables.items():
         spec = SPECS[name]
+        own = list(own_parameters.get(name, ()))
         operation = dict(generic)
         kept = [
             p for p in generic.get("parameters", [])
-            if p.get("in") == "query" and p.get("name") != "filters" and p.get("name") not in coverage_names
+            if p.get("in") == "query" and p.get("name") != "filters" and p.get("name") not in kinds_names
         ]  # fmt: skip
         fields = [
             {
@@ -329,16 +404,16 @@ def collection_item_paths(
             }
             for info in features.fields.values()
         ]
-        operation["parameters"] = kept + (coverage_parameters if spec.coverage else []) + fields
+        operation["parameters"] = kept + own + fields
         if "operationId" in generic:
             operation["operationId"] = f"{generic['operationId']}_{name.replace('-', '_')}"
         operation["summary"] = f"{spec.title} : objets"
         paths[f"/collections/{name}/items"] = {"get": operation}
-        if spec.coverage:
+        if own:
             one = dict(generic_item)
             one["parameters"] = [
-                p for p in generic_item.get("parameters", []) if p.get("name") not in ("collectionId", *coverage_names)
-            ] + coverage_parameters
+                p for p in generic_item.get("parameters", []) if p.get("name") not in ("collectionId", *kinds_names)
+            ] + own
             if "operationId" in generic_item:
                 one["operationId"] = f"{generic_item['operationId']}_{name.replace('-', '_')}"
             one["summary"] = f"{spec.title} : un objet"

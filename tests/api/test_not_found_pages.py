@@ -68,10 +68,11 @@ def test_a_known_territory_page_still_answers(client: TestClient) -> None:
         ("/api/v1/coverage/simulate?territory=quartier:1", "unknown level", ["niveau inconnu", "« quartier »"]),
         ("/api/v1/coverage/simulate?place=zzqxw", "resolves to no territory", ["le lieu « zzqxw »"]),
         ("/api/v1/coverage/simulate", "give at least one", ["indiquez au moins un territoire"]),
-        ("/api/v1/coverage/communes?max_km=500", "less than or equal", ["paramètre max_km", "au plus 200"]),
-        ("/api/v1/coverage/communes?year=1999", "greater than or equal", ["paramètre year", "au moins 2020"]),
-        ("/api/v1/coverage/communes?reach=tout", "'direct' or 'all'", ["paramètre reach", "valeurs : direct, all"]),
-        ("/api/v1/coverage/communes?max_km=dix", "valid number", ["paramètre max_km", "nombre"]),
+        # the coverage parameters: the model's sentences (geo_service.parameters), the same on every route
+        ("/api/v1/coverage/communes?max_km=500", "max_km must be between 0 and 200", ["max_km", "de 0 à 200 km"]),
+        ("/api/v1/coverage/communes?year=1999", "year=1999: expected a year", ["year = « 1999 »", "de 2020 à 2100"]),
+        ("/api/v1/coverage/communes?reach=tout", "got 'tout'", ["reach : valeur inconnue « tout »", "direct, all"]),
+        ("/api/v1/coverage/communes?max_km=dix", "got 'dix'", ["max_km : attendu une distance", "reçu 'dix'"]),
     ],
 )
 def test_refusals_say_it_in_french_too(client: TestClient, url: str, english: str, words: list[str]) -> None:
