@@ -48,7 +48,7 @@ from shapely.geometry import mapping
 from geo_service.errors import InvalidInputError, NotFoundError
 from geo_service.formatting import fr_number
 from geo_service.geojson import geometry_dict, oriented
-from geo_service.memo import Memo
+from geo_service.memo import HashedOnce, Memo
 from geo_service.parameters import REACH_MODES, CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue, project_scope, selected
 from geo_service.projects.derive import DIRECT_ACTIONS
@@ -171,8 +171,8 @@ class Coverage:
         scopes = {p.id: project_scope([t.level for t in p.territories]) for p in listed}
         communes_of = {p.id: tuple(p.communes) for p in listed}
         self.key = tuple(sorted((p.id, scopes[p.id], p.reach, communes_of[p.id]) for p in listed))
-        # the same, short: what the memo keys the figures by (hashing ``key`` walks every commune of every project)
-        self.version = hashlib.sha256(repr(self.key).encode()).hexdigest()[:16]
+        # what the memo keys the figures by: ``key`` hashed once (hashing it walks every commune of every project)
+        self.content = HashedOnce(self.key)
         # each project's commune rows, by its communes (a région-wide project has thousands)
         index = self._index
         rows_of = {
@@ -185,7 +185,7 @@ class Coverage:
         }
         memo.retain("coverage.rows", {(boundaries.version, codes) for codes in communes_of.values()}, spare=4096)
         counts = memo.get(
-            "coverage.counts", (boundaries.version, self.version), lambda: _Counts(listed, scopes, rows_of, len(index))
+            "coverage.counts", (boundaries.version, self.content), lambda: _Counts(listed, scopes, rows_of, len(index))
         )
         self._counts = counts
         self.reach, self.local_count, self.support_local = counts.reach, counts.local_count, counts.support_local
@@ -195,8 +195,8 @@ class Coverage:
 
     def _memoised(self, kind: str, key: tuple, make: Callable):
         """``make()``, kept in the memo under this coverage's content and ``key``: the figures depend on the
-        projects' reach and communes only (``version``), what is shown in words on the projects' records too."""
-        content = self.version if kind == "coverage.figures" else self._catalogue.version
+        projects' reach and communes only (``content``), what is shown in words on the projects' records too."""
+        content = self.content if kind == "coverage.figures" else self._catalogue.version
         return self._memo.get(kind, (self._boundaries.version, content, *key), make)
 
     def figures(self, params: CoverageParams) -> pd.DataFrame:

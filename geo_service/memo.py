@@ -67,6 +67,27 @@ LIMITS: dict[str, int] = {
 }
 
 
+class HashedOnce:
+    """A large content key (every project's communes, say) hashed once: the memo looks it up on every request,
+    and Python hashes a tuple anew each time. Equal when the contents are equal, so two keys never collide."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, HashedOnce)
+            and self._hash == other._hash
+            and (self.value is other.value or self.value == other.value)
+        )
+
+
 class Memo:
     """Results by (kind, content key), bounded per kind; safe to share between threads and snapshots."""
 

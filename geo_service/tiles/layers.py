@@ -29,7 +29,7 @@ import shapely
 from boundaries.packed import SIMPLIFY_MAX_ZOOM, ZoomGeometries, simplify_each
 from geo_service.coverage import Coverage
 from geo_service.errors import NotFoundError
-from geo_service.memo import PARAMS_KEPT, Memo
+from geo_service.memo import PARAMS_KEPT, HashedOnce, Memo
 from geo_service.parameters import CoverageParams
 from geo_service.projects.catalogue import ProjectCatalogue, selected
 from geo_service.projects.models import Project
@@ -449,32 +449,10 @@ def _project_content(boundaries: Boundaries, projects: ProjectCatalogue, project
     return boundaries.version, digest, reasons
 
 
-class _HashedOnce:
-    """A large key (the coverage's ``key``: every commune of every project) with its hash worked out once: a tuple
-    hashes all its items again each time (tens of microseconds regionally, more nationally), and the memo hashes
-    its keys on every lookup. Equal when the values are (the same object, most often)."""
-
-    __slots__ = ("_hash", "value")
-
-    def __init__(self, value: Hashable) -> None:
-        self.value = value
-        self._hash = hash(value)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _HashedOnce)
-            and self._hash == other._hash
-            and (self.value is other.value or self.value == other.value)
-        )
-
-
 # Coverage layers entry: the layers, their version, the figures they were made from
 CoverageSet = tuple[dict[str, LayerData], str, pd.DataFrame]
 # Its key in the memo: boundaries version, the coverage's key, the projects a selection keeps, the parameters
-CoverageKey = tuple[str, _HashedOnce, tuple[str, ...] | None, CoverageParams]
+CoverageKey = tuple[str, HashedOnce, tuple[str, ...] | None, CoverageParams]
 
 
 class LayerSet:
@@ -542,7 +520,7 @@ class LayerSet:
         )
         for name in ("projects", "project-areas"):
             self.versions[name] = _short_hash(version, projects.version)
-        self._figures_key = _HashedOnce(coverage.key)
+        self._figures_key = coverage.content
         # per selection of projects (year, status), which ones it keeps: worked out when first asked
         self._selections: dict[tuple[int | None, str | None], tuple[str, ...]] = {}
         # the coverage layers this layer set was asked for, by parameters (a dictionary lookup for every tile
