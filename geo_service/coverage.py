@@ -222,10 +222,14 @@ class Coverage:
         """The communes as CSV or GeoJSON bytes: one function for the API, the CLI and the exports."""
         if params.selects:
             return self.selection(params).export(params.unselected(), fmt, departement, epci, arrondissement)
-        key = (params, fmt, departement, epci, arrondissement)
-        return self._memoised(
-            "coverage.export", key, lambda: self._export(params, fmt, departement, epci, arrondissement)
-        )
+        if fmt not in ("csv", "geojson"):
+            raise InvalidInputError(f"format={fmt!r}: expected 'csv' or 'geojson'")
+
+        def make() -> bytes:
+            frame = self.communes_frame(params, departement, epci, arrondissement)
+            return to_csv(frame).encode("utf-8") if fmt == "csv" else _json_bytes(self.feature_collection(frame))
+
+        return self._memoised("coverage.export", (params, fmt, departement, epci, arrondissement), make)
 
     def zones_blanches_geojson(self, params: CoverageParams, dissolve: bool) -> bytes:
         if params.selects:
@@ -602,21 +606,6 @@ class Coverage:
                 }
             )
         return {"type": "FeatureCollection", "features": features}
-
-    def _export(
-        self,
-        params: CoverageParams,
-        fmt: str,
-        departement: str | None = None,
-        epci: str | None = None,
-        arrondissement: str | None = None,
-    ) -> bytes:
-        frame = self.communes_frame(params, departement, epci, arrondissement)
-        if fmt == "csv":
-            return to_csv(frame).encode("utf-8")
-        if fmt == "geojson":
-            return _json_bytes(self.feature_collection(frame))
-        raise InvalidInputError(f"format={fmt!r}: expected 'csv' or 'geojson'")
 
     def zones_blanches(self, params: CoverageParams, dissolve: bool = False) -> dict:
         """The zone-blanche communes, or with ``dissolve`` the areas they form together (one feature each)."""
