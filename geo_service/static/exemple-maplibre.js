@@ -56,6 +56,8 @@ async function showLegend(id) {
   rule.textContent = legend.rule || '';
 }
 
+// read before the map writes its own view into the address (hash: true)
+const viewGiven = window.location.hash.length > 1;
 const map = new Map({
   container: 'carte',
   style: styleUrl(choice.value),
@@ -65,6 +67,17 @@ const map = new Map({
   maxZoom: 14,
 });
 map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+
+// The style's centre and zoom suit a wide screen; on a narrow one the région's north and south fall outside.
+// Without a view in the address (#zoom/lat/lon), the first view fits the data's extent, which the TileJSON gives.
+let fitted = viewGiven;
+map.on('sourcedata', (event) => {
+  const bounds = fitted ? null : map.getSource(event.sourceId)?.bounds;
+  if (bounds) {
+    fitted = true;
+    map.fitBounds(bounds, { padding: 16, animate: false });
+  }
+});
 
 // Tests and curious readers: true once the style and every tile in view are drawn.
 map.on('idle', () => { window.carteChargee = true; });

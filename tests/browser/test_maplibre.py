@@ -114,4 +114,8 @@ def test_the_example_page_fits_a_phone(live_server: str, webgl_browser) -> None:
         time.sleep(0.1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert page.locator("#legende li").count() == 5
+    # without a view in the address, the whole région is in the first view (its extent from the TileJSON)
+    west, south, east, north = page.request.get(f"{live_server}/tiles/coverage.json").json()["bounds"]
+    shown_west, shown_south, shown_east, shown_north = page.evaluate("window.carte.getBounds().toArray().flat()")
+    assert shown_west <= west and shown_south <= south and shown_east >= east and shown_north >= north
     page.close()
