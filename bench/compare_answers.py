@@ -62,9 +62,7 @@ import io
 import json
 import math
 import os
-import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -77,6 +75,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+from tiles import free_port  # bench/: a port below the ephemeral range
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "compare-answers-token-1234"  # given to both servers started here (16 characters at least)
@@ -276,18 +276,6 @@ def _text_difference(before: bytes, after: bytes, width: int = 60) -> str:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Servers and requests
-
-
-def free_port() -> int:
-    """A loopback port below the ephemeral range (32768+), where client connections take theirs."""
-    for port in random.sample(range(20000, 32000), 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit("no free port in 20000-32000")
 
 
 class Server:

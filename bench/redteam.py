@@ -43,23 +43,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backends import resident_mb
-from tiles import percentile
+from tiles import free_port, percentile
 
 REPO = Path(__file__).resolve().parent.parent
 ATTACKER = "127.0.0.2"  # an address of the loopback range other than the visitors'
 SCENARIOS = ("pictures", "opportunities", "abandoned", "items", "headers", "slow")
-
-
-def free_port() -> int:
-    """A port below the ephemeral range, where the attackers' thousands of client ports come from."""
-    for port in random.sample(range(20000, 32000), 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit("no free port")
 
 
 def start(tree: Path, port: int, boundaries: Path | None) -> subprocess.Popen:

@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -176,9 +177,16 @@ async def measure(url: str, tiles: dict[int, list[tuple[int, int]]], clients: in
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port below the ephemeral range (32768+), where the clients' connections take theirs: a server
+    on a port the kernel picked there may collide with the thousands of client ports a benchmark opens."""
+    for port in random.sample(range(20000, 32000), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit("no free port in 20000-32000")
 
 
 def start_server(port: int, *args: str, **env_vars: str) -> subprocess.Popen:

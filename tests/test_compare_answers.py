@@ -9,6 +9,8 @@ import sys
 
 from geo_service.settings import REPO_DIR
 
+# the script imports its sibling benchmarks as a run from bench/ does
+sys.path.insert(0, str(REPO_DIR / "bench"))
 _spec = importlib.util.spec_from_file_location("compare_answers", REPO_DIR / "bench" / "compare_answers.py")
 assert _spec is not None and _spec.loader is not None
 compare = importlib.util.module_from_spec(_spec)
