@@ -476,37 +476,17 @@ def _coverage_table(data: ServiceData, blanches_only: bool, params: CoveragePara
     return _table(codes, communes.geometries[np.asarray(rows, dtype=np.int64)], columns, oriented=True)
 
 
-# how each collection's table is made, and the memo kind and content key it is kept under
-_SOURCES: dict[str, tuple[str, Callable[[ServiceData], tuple], Callable[[ServiceData], Table]]] = {
+# how each collection's table is made
+_BUILDS: dict[str, Callable[[ServiceData], Table]] = {
     **{
-        spec.id: (
-            "ogc.boundary_table",
-            lambda data: (data.boundaries.version,),
-            lambda data, level=spec.level: _boundary_table(data, level),
-        )
+        spec.id: lambda data, level=spec.level: _boundary_table(data, level)
         for spec in SPECS.values()
         if spec.level is not None
     },
-    "projects": (
-        "ogc.projects_table",
-        lambda data: (data.boundaries.version, data.projects.version),
-        lambda data: _projects_table(data, areas=False),
-    ),
-    "project-areas": (
-        "ogc.projects_table",
-        lambda data: (data.boundaries.version, data.projects.version),
-        lambda data: _projects_table(data, areas=True),
-    ),
-    "coverage": (
-        "ogc.coverage_table",
-        lambda data: (data.boundaries.version, data.projects.version),
-        lambda data: _coverage_table(data, blanches_only=False),
-    ),
-    "zones-blanches": (
-        "ogc.coverage_table",
-        lambda data: (data.boundaries.version, data.projects.version),
-        lambda data: _coverage_table(data, blanches_only=True),
-    ),
+    "projects": lambda data: _projects_table(data, areas=False),
+    "project-areas": lambda data: _projects_table(data, areas=True),
+    "coverage": lambda data: _coverage_table(data, blanches_only=False),
+    "zones-blanches": lambda data: _coverage_table(data, blanches_only=True),
 }
 
 
@@ -523,11 +503,15 @@ def _varies(collection_id: str, params: CoverageParams | None) -> bool:
 
 
 def _entry(data: ServiceData, collection_id: str, params: CoverageParams | None) -> tuple[str, tuple]:
-    """The memo kind and key of a collection's table: its content, and the parameters when they vary it."""
-    kind, content, _ = _SOURCES[collection_id]
+    """The memo kind and key of a collection's table: the content it is made from (the boundaries alone for a
+    boundary level; the projects too for the others), and the parameters when they vary it."""
+    spec = SPECS[collection_id]
+    if spec.level is not None:
+        return "ogc.boundary_table", (data.boundaries.version, collection_id)
+    content = (data.boundaries.version, data.projects.version, collection_id)
     if _varies(collection_id, params):
-        return "ogc.coverage_table_by_params", (*content(data), collection_id, params)
-    return kind, (*content(data), collection_id)
+        return "ogc.coverage_table_by_params", (*content, params)
+    return ("ogc.coverage_table" if spec.coverage else "ogc.projects_table"), content
 
 
 def is_built(data: ServiceData, collection_id: str, params: CoverageParams | None = None) -> bool:
@@ -545,4 +529,4 @@ def table(data: ServiceData, collection_id: str, params: CoverageParams | None =
     kind, key = _entry(data, collection_id, params)
     if kind == "ogc.coverage_table_by_params":
         return data.memo.get(kind, key, lambda: _coverage_table(data, collection_id == "zones-blanches", params))
-    return data.memo.get(kind, key, lambda: _SOURCES[collection_id][2](data))
+    return data.memo.get(kind, key, lambda: _BUILDS[collection_id](data))
