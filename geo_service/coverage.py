@@ -153,7 +153,11 @@ class Coverage:
     keys, so the coverage after a write computes only what the write changed, without knowing the coverage
     before it. Without a memo, a coverage keeps its results for itself."""
 
-    def __init__(self, boundaries: Boundaries, projects: ProjectCatalogue, memo: Memo | None = None) -> None:
+    def __init__(
+        self, boundaries: Boundaries, projects: ProjectCatalogue, memo: Memo | None = None, *, prune: bool = True
+    ) -> None:
+        """``prune``: drop from the memo the rows no project of ``projects`` uses (the coverage of every project,
+        after a write); a selection's coverage, over a subset of them, leaves them."""
         memo = memo if memo is not None else Memo()
         self._memo = memo
         communes = boundaries.level("commune")
@@ -183,7 +187,8 @@ class Coverage:
             )
             for pid, codes in communes_of.items()
         }
-        memo.retain("coverage.rows", {(boundaries.version, codes) for codes in communes_of.values()}, spare=4096)
+        if prune:
+            memo.retain("coverage.rows", {(boundaries.version, codes) for codes in communes_of.values()}, spare=4096)
         counts = memo.get(
             "coverage.counts", (boundaries.version, self.content), lambda: _Counts(listed, scopes, rows_of, len(index))
         )
@@ -244,7 +249,7 @@ class Coverage:
 
         def make() -> Coverage:
             ids = [p.id for p in self._catalogue.projects.values() if selected(p, params.year, params.status)]
-            return Coverage(self._boundaries, self._catalogue.subset(ids), self._memo)
+            return Coverage(self._boundaries, self._catalogue.subset(ids), self._memo, prune=False)
 
         return self._memoised("coverage.selection", (params.year, params.status), make)
 
