@@ -58,7 +58,7 @@ def refreshed(data: ServiceData, store: ProjectStore, settings: Settings) -> Ser
         boundaries = store.boundaries(settings.boundaries_dir)
         data = replace(data, boundaries=boundaries, geocoder=load_geocoder(settings, boundaries))
     state = store.state()
-    return replace(data.with_records(state.records, state.revision, state.versions), written_at=store.last_write())
+    return replace(data.with_records(state.records, state.revision, state.versions), written_at=state.written_at)
 
 
 def load_geocoder(settings: Settings, boundaries: Boundaries) -> Geocoder:
@@ -110,7 +110,7 @@ def open_service(settings: Settings) -> tuple[ServiceData, ProjectStore]:
             revision=state.revision,
             memo=memo,
             programme=load_programme(settings.programme_path),
-            written_at=store.last_write(),
+            written_at=state.written_at,
         )
     except BaseException:
         store.close()

@@ -235,4 +235,5 @@ def test_the_date_is_the_stores_latest_write_in_france(api: TestClient) -> None:
 
 def test_the_served_data_carries_the_stores_last_write(api: TestClient) -> None:
     publisher = api.app.state.publisher
-    assert publisher.current.data.written_at == publisher.store.last_write()
+    written_at = publisher.store.state().written_at
+    assert written_at is not None and publisher.current.data.written_at == written_at

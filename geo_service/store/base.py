@@ -34,12 +34,14 @@ class StoredRow(NamedTuple):
 
 
 class StoreState(NamedTuple):
-    """The live records in the order they were first written, each one's version, and the store's revision, read
-    together in one transaction."""
+    """The live records in the order they were first written, each one's version, the store's revision and its
+    latest write (a create, an edit, an import, a deletion: ISO 8601, UTC; None in an empty history), read together
+    in one transaction."""
 
     records: list[ProjectRecord]
     versions: dict[str, int]
     revision: int
+    written_at: str | None = None
 
 
 # If-Match: '*' (any current version) or the versions the client read; None: no condition.
@@ -194,10 +196,6 @@ class ProjectStore(ImportsMixin, ABC):
         """Forget the previews that expired before ``before`` (ISO), or only ``import_id`` whatever its expiry."""
 
     @abstractmethod
-    def last_write(self) -> str | None:
-        """When the last version of any project was written (ISO 8601, with its offset), None for an empty store."""
-
-    @abstractmethod
     def known_ids(self) -> set[str]:
         """Every project id the store holds, deleted projects included (they keep their id)."""
 
@@ -242,7 +240,7 @@ class ProjectStore(ImportsMixin, ABC):
 
     # -- the rules, the same on every backend ---------------------------------------------------------------------
 
-    def _state(self, rows: list[tuple[str, int]], revision: int) -> StoreState:
+    def _state(self, rows: list[tuple[str, int]], revision: int, written_at: str | None) -> StoreState:
         """The state from (record as JSON text, version) rows. Records whose text was there at the previous call
         are not parsed again: every write reads the whole state, and validating each record was the part that
         grew with the number of projects. Records are never modified in place, so sharing them is safe."""
@@ -250,7 +248,8 @@ class ProjectStore(ImportsMixin, ABC):
         fresh = {text: known.get(text) or ProjectRecord.model_validate_json(text) for text, _ in rows}
         self._parsed = fresh
         records = [fresh[text] for text, _ in rows]
-        return StoreState(records, {r.id: row[1] for r, row in zip(records, rows, strict=True)}, revision)
+        versions = {r.id: row[1] for r, row in zip(records, rows, strict=True)}
+        return StoreState(records, versions, revision, written_at)
 
     def snapshot(self) -> tuple[list[ProjectRecord], int]:
         """The live records, in the order they were first written, and the revision they are at, read together."""

@@ -298,8 +298,9 @@ class PostgisStore(ProjectStore):
             revision = conn.execute("SELECT revision FROM data_revision").fetchone()[0]
             sql = "SELECT record::text, version FROM projects WHERE NOT deleted ORDER BY seq"
             rows = conn.execute(sql).fetchall()
+            latest = conn.execute("SELECT max(at) FROM project_history").fetchone()[0]
         self._heard(revision)
-        return self._state(rows, revision)
+        return self._state(rows, revision, None if latest is None else _iso(latest))
 
     def _read_connection(self) -> AbstractContextManager[psycopg.Connection]:
         return self._connection()
@@ -345,11 +346,6 @@ class PostgisStore(ProjectStore):
         if not rows:
             raise no_such_project(project_id)
         return [Change(v, a, r, d, _iso(at), by, n) for v, a, r, d, at, by, n in rows]
-
-    def last_write(self) -> str | None:
-        with self._connection() as conn:
-            row = conn.execute("SELECT max(at) FROM project_history").fetchone()
-        return None if row is None or row[0] is None else _iso(row[0])
 
     def known_ids(self) -> set[str]:
         with self._connection() as conn:

@@ -139,7 +139,8 @@ class SqliteStore(ProjectStore):
             sql = "SELECT record, version FROM projects WHERE deleted = 0 ORDER BY rowid"
             rows = self._db.execute(sql).fetchall()
             revision = self._data_version()
-        return self._state(rows, revision)
+            written_at = self._db.execute("SELECT max(at) FROM history").fetchone()[0]
+        return self._state(rows, revision, written_at)
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -180,12 +181,6 @@ class SqliteStore(ProjectStore):
         if not rows:
             raise no_such_project(project_id)
         return [Change(v, a, json.loads(r), bool(d), at, by, n) for v, a, r, d, at, by, n in rows]
-
-    def last_write(self) -> str | None:
-        with self._lock:
-            # every 'at' is written by store.base.now(): UTC, one format, so the text's order is the time's
-            row = self._db.execute("SELECT max(at) FROM history").fetchone()
-        return row[0] if row else None
 
     def known_ids(self) -> set[str]:
         with self._lock:

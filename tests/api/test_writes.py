@@ -137,11 +137,11 @@ def test_an_import_by_another_process_shows_without_restart(new_store: Callable[
     assert "importe-ailleurs" in ids and len(ids) == 29
 
 
-def test_the_stores_last_write_is_its_latest_version(writer: TestClient) -> None:
+def test_the_stores_state_is_dated_by_its_latest_version(writer: TestClient) -> None:
     """What report pictures date themselves by: the time of the latest version any project got."""
     store = writer.app.state.publisher.store
     assert writer.patch("/api/v1/projects/nutri-cheques", json={"duration_years": 2}, headers=TOKEN).status_code == 200
     latest = store.history("nutri-cheques")[-1].at
-    assert store.last_write() == latest
+    assert store.state().written_at == latest
     every = [change.at for pid in store.known_ids() for change in store.history(pid)]
     assert max(every, key=datetime.fromisoformat) == latest
